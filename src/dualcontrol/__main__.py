@@ -1,0 +1,5 @@
+"""Allow ``python -m dualcontrol``."""
+
+from dualcontrol.cli import main
+
+main()

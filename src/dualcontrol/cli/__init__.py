@@ -1,0 +1,23 @@
+"""Command-line interface: ``dualcontrol COMMAND``.
+
+Each module below adds its commands to :data:`dualcontrol.cli.app.app`; importing it
+here is what registers it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from dualcontrol.cli import accounts  # noqa: F401  (registers commands)
+from dualcontrol.cli.app import app
+
+
+def main() -> None:
+    """Run the command line."""
+    logging.basicConfig(level=os.environ.get("DUALCONTROL_LOG", "WARNING"),
+                        format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+__all__ = ["app", "main"]

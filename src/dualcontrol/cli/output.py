@@ -1,0 +1,127 @@
+"""Formatting of tables and errors for the terminal: rich tables, JSON, CSV."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from enum import Enum
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from dualcontrol.errors import DualControlError, InputError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Lang(str, Enum):
+    """Language of headers in terminal tables."""
+
+    en = "en"
+    zh = "zh"
+
+
+#: Chinese headers of the canonical column names (the English header is the name).
+ZH_HEADERS: dict[str, str] = {
+    "region": "地区",
+    "league": "盟市",
+    "county": "旗县区",
+    "park": "园区",
+    "enterprise": "企业",
+    "year": "年份",
+    "quarter": "季度",
+    "month": "月份",
+    "carrier": "能源品种",
+    "quantity": "实物量",
+    "unit": "计量单位",
+    "energy_tce": "综合能耗(tce)",
+    "controlled_tce": "纳入控制能耗(tce)",
+    "feedstock_tce": "原料用能(tce)",
+    "renewable_tce": "可再生能源(tce)",
+    "self_produced_tce": "自产二次能源(tce)",
+    "co2_t": "二氧化碳(t)",
+    "gdp_const_10k_yuan": "可比价GDP(万元)",
+    "intensity_tce_per_10k_yuan": "能耗强度(tce/万元)",
+    "controlled_intensity_tce_per_10k_yuan": "扣除后能耗强度(tce/万元)",
+    "co2_intensity_t_per_10k_yuan": "碳排放强度(t/万元)",
+    "tce": "标准煤(tce)",
+    "indicator": "指标",
+    "value": "数值",
+    "requirement": "进度要求",
+    "gap": "差距",
+    "rating": "预警等级",
+}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``frame`` as JSON-ready dicts (NaN becomes null)."""
+    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as indented JSON on standard output."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        if value != 0 and abs(value) < 0.01:
+            return f"{value:.4g}"
+        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def print_frame(frame: pd.DataFrame, *, title: str | None = None, lang: Lang = Lang.en,
+                fmt: Mapping[str, Callable[[Any], str]] | None = None) -> None:
+    """Print ``frame`` as a rich table with headers in ``lang``."""
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for column in frame.columns:
+        header = ZH_HEADERS.get(column, column) if lang == Lang.zh else column
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        table.add_column(header, justify="right" if numeric else "left")
+    formatters = dict(fmt or {})
+    for row in frame.itertuples(index=False):
+        table.add_row(*(formatters.get(c, _fmt)(v) for c, v in zip(frame.columns, row,
+                                                                     strict=True)))
+    console.print(table)
+
+
+def emit(frame: pd.DataFrame, *, as_json: bool = False, as_csv: bool = False,
+         title: str | None = None, lang: Lang = Lang.en) -> None:
+    """Print a table as JSON records, CSV or a readable table."""
+    if as_json:
+        print_json(frame_records(frame))
+    elif as_csv:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        print_frame(frame, title=title, lang=lang)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn dualcontrol's own errors into a message on stderr and exit code 2."""
+    try:
+        yield
+    except (InputError, DualControlError) as exc:
+        err_console.print(Text("error: ", style="bold red") + Text(str(exc)), highlight=False)
+        raise typer.Exit(code=2) from None
