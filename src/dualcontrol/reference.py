@@ -27,6 +27,8 @@ TABLES: dict[str, str] = {
     "supply-coal-consumption": "supply_coal_consumption.csv",
     "grid-factors": "grid_factors.csv",
     "heat-factors": "heat_factors.csv",
+    "regions": "regions.csv",
+    "plan-periods": "plan_periods.csv",
 }
 
 #: Columns each table must have besides its own.
