@@ -97,7 +97,8 @@ report_revisions = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("entity", sa.String(18), nullable=False, comment="USCC or region code"),
     sa.Column("period", sa.String(7), nullable=False, comment="YYYY-MM or YYYY"),
-    sa.Column("content_sha256", sa.String(64), nullable=False),
+    sa.Column("content_md5", sa.String(32), nullable=False,
+              comment="md5 of the entity-period's sorted rows (change detection)"),
     sa.Index("ix_report_revisions_key", "kind", "entity", "period"),
 )
 
@@ -192,13 +193,13 @@ users = sa.Table(
 audit_log = sa.Table(
     "audit_log", metadata,
     _id("audit_log"),
-    _utc("at", nullable=False),
+    _utc("changed_at", nullable=False),
     sa.Column("username", sa.String(64), nullable=False),
     sa.Column("action", sa.String(32), nullable=False),
     sa.Column("entity", sa.String(64), nullable=False, comment="table or kind"),
     sa.Column("entity_key", sa.Text, nullable=False),
-    sa.Column("before", sa.Text, comment="JSON"),
-    sa.Column("after", sa.Text, comment="JSON"),
+    sa.Column("before_json", sa.Text, comment="state before, JSON"),
+    sa.Column("after_json", sa.Text, comment="state after, JSON"),
     sa.Column("submission_id", sa.BigInteger),
 )
 
@@ -209,3 +210,16 @@ REPORT_TABLES: dict[str, sa.Table] = {
     "water": water_use,
     "economic": economic_data,
 }
+
+
+def _staging(table: sa.Table) -> sa.Table:
+    columns = [sa.Column("import_id", sa.BigInteger, nullable=False)]
+    columns += [sa.Column(c.name, c.type, nullable=c.nullable)
+                for c in table.columns if c.name != "revision_id"]
+    return sa.Table(f"staging_{table.name}", metadata, *columns,
+                    sa.Index(f"ix_staging_{table.name}_import", "import_id"))
+
+
+#: Staging tables an import fills inside its transaction before the rows are checked
+#: as a whole (duplicates, unchanged periods) and moved to the data tables.
+STAGING_TABLES: dict[str, sa.Table] = {kind: _staging(t) for kind, t in REPORT_TABLES.items()}

@@ -1,0 +1,177 @@
+"""The persistent store: an embedded DuckDB file by default, PostgreSQL by URL.
+
+``open_store()`` reads the URL from ``DUALCONTROL_DB`` (for example
+``postgresql+psycopg://user@host/db``); without it the store is the DuckDB file
+``$DUALCONTROL_HOME/dualcontrol.duckdb`` (``./var/dualcontrol.duckdb`` by default).
+The schema is brought up to date with Alembic each time a store is opened, so an
+upgrade keeps the data.
+
+DuckDB lets one process at a time open a file for writing. Connections here are not
+pooled on DuckDB: each operation opens the file, waits for another process's lock
+(up to ``lock_timeout_s``), and closes it afterwards, so the next command is never
+locked out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from alembic.ddl.impl import DefaultImpl
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from dualcontrol.errors import DualControlError
+from dualcontrol.store import schema
+
+logger = logging.getLogger(__name__)
+
+#: Environment variable holding the database URL.
+URL_ENV = "DUALCONTROL_DB"
+#: Environment variable of the directory of the embedded store.
+HOME_ENV = "DUALCONTROL_HOME"
+
+
+class DuckDBImpl(DefaultImpl):
+    """Alembic's DDL implementation for DuckDB (transactional DDL like PostgreSQL)."""
+
+    __dialect__ = "duckdb"
+    transactional_ddl = True
+
+
+class StoreError(DualControlError, RuntimeError):
+    """The store cannot be opened or used (locked file, unreachable server)."""
+
+
+def default_url() -> str:
+    """Return the database URL: ``$DUALCONTROL_DB`` or the embedded DuckDB file."""
+    url = os.environ.get(URL_ENV, "").strip()
+    if url:
+        return url
+    home = Path(os.environ.get(HOME_ENV, "") or "var")
+    return f"duckdb:///{(home / 'dualcontrol.duckdb').as_posix()}"
+
+
+@dataclass
+class Store:
+    """An open store: its URL, SQLAlchemy engine and backend name."""
+
+    url: str
+    engine: Engine
+    backend: str
+    path: Path | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def is_duckdb(self) -> bool:
+        """True for the embedded DuckDB store."""
+        return self.backend == "duckdb"
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """Yield a connection inside one transaction (committed on success)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """Yield a connection for reading."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def read_sql(self, query: sa.Executable | str, params: dict[str, Any] | None = None,
+                 ) -> pd.DataFrame:
+        """Return the result of a query as a DataFrame."""
+        with self.connect() as conn:
+            if isinstance(query, str):
+                query = sa.text(query)
+            result = conn.execute(query, params or {})
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def close(self) -> None:
+        """Close every connection, releasing the DuckDB file lock."""
+        if not self._closed:
+            self.engine.dispose()
+            self._closed = True
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "could not set lock" in text or "conflicting lock" in text
+
+
+def _duckdb_engine(url: sa.URL, lock_timeout_s: float) -> Engine:
+    path = url.database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, poolclass=NullPool)
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _wait_for_lock(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> Any:
+        deadline = time.monotonic() + lock_timeout_s
+        delay = 0.02
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except Exception as exc:
+                if not _is_lock_error(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.5)
+
+    return engine
+
+
+def open_store(url: str | None = None, *, upgrade: bool = True,
+               lock_timeout_s: float = 60.0) -> Store:
+    """Return an open store at ``url`` (default :func:`default_url`), migrated to head.
+
+    Parameters
+    ----------
+    url : str, optional
+        SQLAlchemy URL: ``duckdb:///path/file.duckdb`` or
+        ``postgresql+psycopg://user:password@host:port/database``.
+    upgrade : bool
+        Run the Alembic migrations up to the newest revision.
+    lock_timeout_s : float
+        How long to wait for another process's lock on a DuckDB file [s].
+    """
+    text = url or default_url()
+    parsed = sa.make_url(text)
+    backend = parsed.get_backend_name()
+    if backend == "duckdb":
+        engine = _duckdb_engine(parsed, lock_timeout_s)
+        path = Path(parsed.database) if parsed.database not in (None, ":memory:") else None
+    elif backend == "postgresql":
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+        path = None
+    else:
+        raise StoreError(f"unsupported database URL {parsed.render_as_string()!r}; "
+                         "accepted: duckdb:///FILE or postgresql+psycopg://...")
+    store = Store(url=text, engine=engine, backend=backend, path=path)
+    if upgrade:
+        try:
+            from dualcontrol.store.migrate import upgrade_to_head
+
+            upgrade_to_head(store)
+        except Exception:
+            store.close()
+            raise
+    return store
+
+
+__all__ = ["Store", "StoreError", "default_url", "open_store", "schema"]
