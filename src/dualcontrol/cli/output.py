@@ -19,7 +19,7 @@ from rich.text import Text
 from dualcontrol.errors import DualControlError, InputError
 
 console = Console(width=None if Console().is_terminal else 220)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class Lang(StrEnum):
