@@ -1,0 +1,121 @@
+"""Commands of the store: ``template``, ``ingest``, ``demo`` and ``db upgrade``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from dualcontrol.cli.app import app
+from dualcontrol.cli.output import Lang, console, emit, err_console, print_json, user_errors
+from dualcontrol.errors import InputError
+
+db_app = typer.Typer(help="Manage the store (schema migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of headers.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+@app.command("template")
+def template_cmd(
+    kind: Annotated[str, typer.Argument(help="energy, output, water or economic.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="File to write.")] = None,
+    lang: LangOpt = Lang.zh,
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+) -> None:
+    """Write a blank report template with Chinese or English headers."""
+    from dualcontrol.templates import write_template
+
+    with user_errors():
+        path = write_template(kind, output or Path(f"{kind}-template.{fmt}"),
+                              lang=lang.value, fmt=fmt)
+    err_console.print(f"wrote {path}")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8, GB18030/GBK) or XLSX file.")],
+    kind: Annotated[str, typer.Option("--kind", help="energy, output, water, economic.")] = (
+        "energy"),
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="Store valid rows; write rejected rows beside the file.")] = False,
+    user: Annotated[str | None, typer.Option("--user", help="Who submits.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate a report file and store it as new revisions (all or nothing)."""
+    from dualcontrol.ingest import ingest_file
+    from dualcontrol.store import open_store
+
+    with user_errors():
+        store = open_store()
+        try:
+            size = file.stat().st_size if file.exists() else 0
+            show = size > 5_000_000 and not as_json
+            with Progress("[progress.description]{task.description}", BarColumn(),
+                          DownloadColumn(), TimeRemainingColumn(), console=err_console,
+                          disable=not show, transient=True) as bar:
+                task = bar.add_task(f"ingest {file.name}", total=size or None)
+                result = ingest_file(store, file, kind, skip_invalid=skip_invalid, user=user,
+                                     progress=lambda done, total: bar.update(
+                                         task, completed=done, total=total))
+        finally:
+            store.close()
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        summary = pd.DataFrame([{"item": k, "value": v} for k, v in result.as_dict().items()
+                                if k not in ("problems", "content_sha256")])
+        emit(summary, title="Import")
+        if not result.changed and result.new_enterprises == 0:
+            console.print("nothing changed: every period is as already stored")
+        for problem in result.problems[:50]:
+            err_console.print(f"rejected: {problem}", highlight=False)
+    if result.rows_rejected:
+        raise typer.Exit(code=1)
+
+
+@app.command("demo")
+def demo_cmd(
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the dataset.")] = 2025,
+    no_serve: Annotated[bool, typer.Option("--no-serve",
+                                           help="Do not start the dashboard.")] = False,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Build the Inner Mongolia demo dataset in the store and print its accounts."""
+    from dualcontrol import demo
+
+    started = time.perf_counter()
+    with user_errors():
+        summary = demo.build_demo(seed=seed)
+        league, trend = demo.demo_accounts(summary.url)
+    emit(league, title=f"Accounts by league, {summary.latest_year}", lang=lang)
+    emit(trend, title="Inner Mongolia trend since 2015", lang=lang)
+    emit(summary.calibration, title="Calibration against published figures", lang=lang)
+    err_console.print(f"demo built in {summary.seconds:.1f} s ({summary.energy_rows:,} energy "
+                      f"report rows, {summary.enterprises:,} enterprises); total "
+                      f"{time.perf_counter() - started:.1f} s; store {summary.url}")
+    if not no_serve:
+        demo.serve_dashboard(summary.url)
+
+
+@db_app.command("upgrade")
+def db_upgrade_cmd() -> None:
+    """Migrate the store's schema to the newest version (also done on every open)."""
+    from dualcontrol.store import default_url, open_store
+    from dualcontrol.store.migrate import current_revision
+
+    with user_errors():
+        try:
+            store = open_store()
+        except InputError:
+            raise
+        try:
+            console.print(f"{default_url()}: schema at {current_revision(store)}")
+        finally:
+            store.close()

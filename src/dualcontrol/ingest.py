@@ -1,0 +1,977 @@
+"""Ingestion of the spreadsheets enterprises and statistics offices fill in.
+
+A file (CSV in UTF-8 or GB18030/GBK, or XLSX with one sheet) is read in chunks, so a
+file of hundreds of megabytes is never held in memory at once. Every row is checked
+and every problem is reported together (file, row, column, value, why, accepted
+values). The import is one transaction: a file with any problem stores nothing,
+unless ``skip_invalid`` is set, in which case the valid rows are stored and the
+rejected ones are written to ``<file>.rejected.csv`` beside it.
+
+Each upload is a submission; the rows of one entity (enterprise or region) and one
+period become a new report revision unless they are identical to the latest
+revision (content hash), so re-submitting a corrected period keeps the old revision,
+the latest counts, the audit log records who changed what and when, and importing the
+same file twice changes nothing.
+
+The kinds of report and their columns are data (:data:`KINDS`); the templates of
+``dualcontrol template`` are made from the same definitions.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import getpass
+import hashlib
+import io
+import json
+import logging
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dualcontrol.accounting import prepare_energy_rows
+from dualcontrol.errors import InputError, Problem
+from dualcontrol.reference import load_table
+from dualcontrol.regions import REGION_CODE, counties, regions, uscc_in_region, uscc_problem
+from dualcontrol.store import Store, schema
+
+logger = logging.getLogger(__name__)
+
+#: Encodings accepted for CSV, tried in order (GB18030 is a superset of GBK and GB2312).
+CSV_ENCODINGS: tuple[str, ...] = ("utf-8", "gb18030")
+ACCEPTED_ENCODINGS = ["UTF-8", "UTF-8 with BOM", "GB18030", "GBK"]
+
+#: Problems kept in memory and reported; beyond this only the count is given.
+MAX_PROBLEMS = 5000
+
+#: Rows read per chunk.
+CHUNK_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a report kind: canonical name, headers and whether it is required."""
+
+    name: str
+    zh: str
+    en: str
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+    help_en: str = ""
+
+
+#: Columns of each kind of report. The first names are the entity and the period.
+KINDS: dict[str, tuple[Column, ...]] = {
+    "energy": (
+        Column("uscc", "统一社会信用代码", "USCC", aliases=("信用代码", "enterprise_code",
+                                                          "enterprise")),
+        Column("enterprise_name", "企业名称", "Enterprise name", required=False,
+               aliases=("单位名称", "name")),
+        Column("region_code", "行政区划代码", "Region code",
+               aliases=("旗县区代码", "所在地区代码", "county_code")),
+        Column("period", "统计期", "Period", aliases=("年月", "报告期", "month"),
+               help_en="YYYY-MM"),
+        Column("carrier", "能源名称", "Carrier", aliases=("能源品种", "energy", "品种")),
+        Column("quantity", "消费量", "Quantity", aliases=("实物量", "消费合计", "amount")),
+        Column("unit", "计量单位", "Unit", aliases=("单位",)),
+        Column("use", "用途", "Use", required=False, aliases=("消费用途",)),
+        Column("origin", "来源", "Origin", required=False, aliases=("能源来源",)),
+    ),
+    "output": (
+        Column("uscc", "统一社会信用代码", "USCC", aliases=("信用代码", "enterprise_code")),
+        Column("enterprise_name", "企业名称", "Enterprise name", required=False),
+        Column("region_code", "行政区划代码", "Region code", aliases=("旗县区代码",)),
+        Column("period", "统计期", "Period", aliases=("年月", "报告期")),
+        Column("unit_code", "生产装置编号", "Unit code", aliases=("装置编号",)),
+        Column("product", "产品名称", "Product", aliases=("产品",)),
+        Column("output", "产量", "Output", aliases=("产品产量",)),
+        Column("output_unit", "计量单位", "Output unit", aliases=("单位",)),
+    ),
+    "water": (
+        Column("uscc", "统一社会信用代码", "USCC", aliases=("信用代码", "enterprise_code")),
+        Column("enterprise_name", "企业名称", "Enterprise name", required=False),
+        Column("region_code", "行政区划代码", "Region code", aliases=("旗县区代码",)),
+        Column("period", "统计期", "Period", aliases=("年月", "报告期")),
+        Column("withdrawal_m3", "取水量(立方米)", "Water withdrawal (m3)",
+               aliases=("取水量", "withdrawal")),
+        Column("reused_m3", "重复利用水量(立方米)", "Water reused (m3)", required=False,
+               aliases=("重复利用水量", "reused")),
+    ),
+    "economic": (
+        Column("region_code", "行政区划代码", "Region code", aliases=("地区代码",)),
+        Column("period", "年份", "Year", aliases=("统计年度", "year")),
+        Column("sector", "行业", "Sector", required=False, aliases=("国民经济行业",)),
+        Column("gdp_current_10k_yuan", "地区生产总值(万元,当年价)", "GDP (10k yuan, current prices)",
+               required=False, aliases=("地区生产总值", "增加值(万元)", "gdp")),
+        Column("gdp_index_prev_year_100", "地区生产总值指数(上年=100)",
+               "GDP index (previous year = 100)", required=False,
+               aliases=("生产总值指数", "gdp_index")),
+        Column("industrial_va_current_10k_yuan", "工业增加值(万元)",
+               "Industrial value added (10k yuan)", required=False,
+               aliases=("工业增加值",)),
+    ),
+}
+
+#: Entity column of each kind and the column of the data table it goes to.
+ENTITY_COLUMN = {"energy": "uscc", "output": "uscc", "water": "uscc",
+                 "economic": "region_code"}
+#: Columns whose repetition within one file makes rows duplicates.
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "energy": ("enterprise_uscc", "period", "carrier", "use", "origin"),
+    "output": ("enterprise_uscc", "period", "unit_code", "product"),
+    "water": ("enterprise_uscc", "period"),
+    "economic": ("region_code", "period", "sector"),
+}
+#: Data-table column holding the entity of each kind.
+TABLE_ENTITY = {"energy": "enterprise_uscc", "output": "enterprise_uscc",
+                "water": "enterprise_uscc", "economic": "region_code"}
+
+
+@dataclass
+class IngestResult:
+    """What an import did."""
+
+    file: str
+    kind: str
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_rejected: int = 0
+    revisions_created: int = 0
+    unchanged_periods: int = 0
+    new_enterprises: int = 0
+    submission_id: int | None = None
+    rejected_file: str | None = None
+    encoding: str | None = None
+    content_sha256: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True if the import stored anything."""
+        return self.revisions_created > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-ready mapping."""
+        return {
+            "file": self.file, "kind": self.kind, "rows_read": self.rows_read,
+            "rows_stored": self.rows_stored, "rows_rejected": self.rows_rejected,
+            "revisions_created": self.revisions_created,
+            "unchanged_periods": self.unchanged_periods,
+            "new_enterprises": self.new_enterprises, "submission_id": self.submission_id,
+            "rejected_file": self.rejected_file, "encoding": self.encoding,
+            "content_sha256": self.content_sha256,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _header_key(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", str(text)).strip().lstrip("\ufeff").lower()
+    return re.sub(r"[\s_\-]+", "", folded)
+
+
+def header_lookup(kind: str) -> dict[str, str]:
+    """Return normalised header spelling -> canonical column name for ``kind``."""
+    out: dict[str, str] = {}
+    for col in KINDS[kind]:
+        for spelling in (col.name, col.zh, col.en, *col.aliases):
+            out[_header_key(spelling)] = col.name
+    return out
+
+
+def map_headers(headers: list[str], kind: str, file: str) -> list[str | None]:
+    """Return the canonical column name of each header (None for blank trailing ones).
+
+    Raises
+    ------
+    InputError
+        For unknown, repeated or missing headers, all listed at once.
+    """
+    lookup = header_lookup(kind)
+    accepted = [f"{c.zh} / {c.en}" for c in KINDS[kind]]
+    problems: list[Problem] = []
+    names: list[str | None] = []
+    for i, header in enumerate(headers):
+        text = "" if header is None else str(header)
+        if not text.strip():
+            names.append(None)
+            continue
+        key = _header_key(text)
+        name = lookup.get(key) or lookup.get(re.sub(r"\(.*\)$", "", key))
+        if name is None:
+            problems.append(Problem("unknown column header", file=file, row=1,
+                                    field=f"column {i + 1}", value=text, accepted=accepted))
+        elif name in names:
+            problems.append(Problem("column given twice", file=file, row=1, field=name,
+                                    value=text))
+        names.append(name)
+    for col in KINDS[kind]:
+        if col.required and col.name not in names:
+            problems.append(Problem("required column is missing", file=file, row=1,
+                                    field=col.name, accepted=[f"{col.zh} / {col.en}"]))
+    if problems:
+        raise InputError(problems)
+    return names
+
+
+def scan_file(path: Path) -> tuple[str, str]:
+    """Return the encoding and SHA-256 of a CSV file, reading it once in blocks.
+
+    Raises
+    ------
+    InputError
+        If the file is empty or in an encoding other than UTF-8 or GB18030/GBK.
+    """
+    digest = hashlib.sha256()
+    decoders = {enc: codecs.getincrementaldecoder(enc)() for enc in CSV_ENCODINGS}
+    first = True
+    size = 0
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            if first:
+                if block.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in block[:4096]:
+                    raise InputError(Problem("unsupported encoding (UTF-16 or binary file)",
+                                             file=str(path), accepted=ACCEPTED_ENCODINGS))
+                first = False
+            size += len(block)
+            digest.update(block)
+            for enc in list(decoders):
+                try:
+                    decoders[enc].decode(block)
+                except UnicodeDecodeError:
+                    del decoders[enc]
+            if not decoders:
+                break
+    if size == 0:
+        raise InputError(Problem("file is empty", file=str(path)))
+    for enc, decoder in decoders.items():
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        if enc == "utf-8":
+            with open(path, "rb") as handle:
+                enc = "utf-8-sig" if handle.read(3) == codecs.BOM_UTF8 else "utf-8"
+        return enc, digest.hexdigest()
+    raise InputError(Problem("unsupported encoding", file=str(path),
+                             accepted=ACCEPTED_ENCODINGS))
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary file wrapper that reports how many bytes have been read."""
+
+    def __init__(self, handle: Any, on_read: Callable[[int], None] | None) -> None:
+        self._handle = handle
+        self._on_read = on_read
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._handle.read(len(buffer))
+        buffer[: len(data)] = data
+        self.count += len(data)
+        if self._on_read:
+            self._on_read(self.count)
+        return len(data)
+
+
+def _csv_chunks(path: Path, encoding: str, chunk_rows: int,
+                on_read: Callable[[int], None] | None,
+                ) -> tuple[list[str], Iterator[tuple[np.ndarray, pd.DataFrame]]]:
+    with open(path, encoding=encoding, newline="") as text:
+        headers = next(csv.reader(text), [])
+
+    def chunks() -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        with open(path, "rb") as raw:
+            counting = _CountingReader(raw, on_read)
+            buffered = io.BufferedReader(counting, buffer_size=1 << 20)
+            reader = pd.read_csv(buffered, encoding=encoding, dtype=str, header=None,
+                                 skiprows=1, keep_default_na=False, skip_blank_lines=False,
+                                 chunksize=chunk_rows, names=range(len(headers)),
+                                 on_bad_lines="error", engine="c")
+            line = 2
+            with reader:
+                for frame in reader:
+                    lines = np.arange(line, line + len(frame))
+                    line += len(frame)
+                    yield lines, frame
+
+    return headers, chunks()
+
+
+def xlsx_structure_problems(path: Path) -> list[Problem]:
+    """Return problems of an XLSX layout: more than one sheet, merged cells.
+
+    Merged cells are found by scanning the sheet XML for ``<mergeCell>`` elements
+    without loading the sheet.
+    """
+    from openpyxl import load_workbook
+
+    problems: list[Problem] = []
+    try:
+        book = load_workbook(path, read_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        return [Problem(f"not a readable XLSX file ({type(exc).__name__})", file=str(path))]
+    names = list(book.sheetnames)
+    book.close()
+    if len(names) != 1:
+        problems.append(Problem("the workbook must have exactly one sheet", file=str(path),
+                                value=", ".join(names), accepted=["one sheet with the data"]))
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if not re.match(r"xl/worksheets/sheet\d+\.xml$", member):
+                continue
+            tail = b""
+            with archive.open(member) as handle:
+                while block := handle.read(1 << 20):
+                    window = tail + block
+                    for ref in re.findall(rb'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"', window):
+                        cell = ref.decode()
+                        first_row = int(re.findall(r"\d+", cell)[0])
+                        why = ("merged header cells" if first_row == 1
+                               else "merged cells in the data")
+                        problems.append(Problem(f"{why}: unmerge them so every column has "
+                                                "its own header and every row its own "
+                                                "values", file=str(path), row=first_row,
+                                                value=cell))
+                    tail = block[-64:]
+    # a merge seen across the block boundary twice is reported once
+    unique = {(p.message, p.value): p for p in problems}
+    return list(unique.values())
+
+
+def _xlsx_chunks(path: Path, chunk_rows: int, on_read: Callable[[int], None] | None,
+                 ) -> tuple[list[str], Iterator[tuple[np.ndarray, pd.DataFrame]]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    headers = [("" if v is None else str(v)) for v in next(rows, ())]
+    width = len(headers)
+    total = max(sheet.max_row or 1, 1)
+
+    def text(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, dt.datetime):
+            return value.strftime("%Y-%m")
+        return str(value)
+
+    def chunks() -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        line = 2
+        buffer: list[list[str]] = []
+        try:
+            for values in rows:
+                cells = [text(v) for v in values[:width]]
+                cells += [""] * (width - len(cells))
+                buffer.append(cells)
+                if len(buffer) >= chunk_rows:
+                    yield np.arange(line, line + len(buffer)), pd.DataFrame(buffer)
+                    line += len(buffer)
+                    buffer = []
+                    if on_read:
+                        on_read(line - 1)
+            if buffer:
+                yield np.arange(line, line + len(buffer)), pd.DataFrame(buffer)
+                if on_read:
+                    on_read(total)
+        finally:
+            book.close()
+
+    return headers, chunks()
+
+
+# ------------------------------------------------------------------------ validation
+
+
+def plan_year_range() -> tuple[int, int]:
+    """Return the first and last year of the plan periods the store accepts.
+
+    References
+    ----------
+    ``data/plan_periods.csv`` (13th to 15th Five-Year Plans and their base years).
+    """
+    table = load_table("plan-periods")
+    return int(table["base_year"].astype(int).min()), int(table["last_year"].astype(int).max())
+
+
+_MONTH = re.compile(r"^\s*(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*月?|(\d{2}))\s*$")
+_YEAR = re.compile(r"^\s*(\d{4})\s*年?\s*$")
+
+
+def normalise_period(text: str, grain: str) -> str | None:
+    """Return the period as ``YYYY-MM`` (grain month) or ``YYYY`` (grain year), or None."""
+    if grain == "year":
+        m = _YEAR.match(str(text))
+        return m.group(1) if m else None
+    m = _MONTH.match(str(text))
+    if not m:
+        return None
+    month = int(m.group(2) or m.group(3))
+    return f"{m.group(1)}-{month:02d}" if 1 <= month <= 12 else None
+
+
+@dataclass
+class _Context:
+    """What validation needs to know beyond one row."""
+
+    file: str
+    kind: str
+    enterprises: dict[str, str]
+    today: dt.date
+    years: tuple[int, int]
+    new_enterprises: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def last_month(self) -> str:
+        return f"{self.today.year}-{self.today.month:02d}"
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    return series.astype(str).str.strip() == ""
+
+
+def _period_problems(values: pd.Series, lines: np.ndarray, ctx: _Context,
+                     problems: list[tuple[int, Problem]]) -> pd.Series:
+    grain = "year" if ctx.kind == "economic" else "month"
+    first, last = ctx.years
+    accepted_fmt = ["YYYY"] if grain == "year" else ["YYYY-MM", "YYYY/MM", "YYYYMM", "YYYY年M月"]
+    mapping: dict[str, tuple[str | None, str | None]] = {}
+    now = str(ctx.today.year) if grain == "year" else ctx.last_month
+    for raw in values.unique():
+        period = normalise_period(raw, grain)
+        why = None
+        if period is None:
+            why = "period not understood"
+        elif not first <= int(period[:4]) <= last:
+            why = f"period outside the plan years {first}-{last}"
+        elif period > now:
+            why = f"period is in the future (latest accepted: {now})"
+        mapping[raw] = (period, why)
+    out = values.map(lambda v: mapping[v][0])
+    for i, raw in enumerate(values):
+        why = mapping[raw][1]
+        if why:
+            accepted = accepted_fmt if why.startswith("period not") else [f"{first}..{now}"]
+            problems.append((i, Problem(why, file=ctx.file, row=int(lines[i]), field="period",
+                                        value=raw, accepted=accepted)))
+    return out
+
+
+def _enterprise_problems(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
+                         problems: list[tuple[int, Problem]]) -> None:
+    county_codes = set(counties()["code"])
+    checked: dict[tuple[str, str, str], str | None] = {}
+    names = frame["enterprise_name"] if "enterprise_name" in frame else None
+    for i, (code, county) in enumerate(zip(frame["uscc"], frame["region_code"], strict=True)):
+        name = "" if names is None else str(names.iloc[i]).strip()
+        key = (code, county, "named" if name else "")
+        if key not in checked:
+            checked[key] = _enterprise_why(code, county, bool(name), ctx, county_codes)
+        why = checked[key]
+        if why:
+            fld = "region_code" if why.startswith(("enterprise is registered", "region")) \
+                else "uscc"
+            value = county if fld == "region_code" else code
+            accepted: list[str] = []
+            if why.startswith("region code"):
+                accepted = sorted(county_codes)
+            elif why.startswith("enterprise is registered"):
+                accepted = [ctx.enterprises.get(code, "")]
+            problems.append((i, Problem(why, file=ctx.file, row=int(lines[i]), field=fld,
+                                        value=value, accepted=accepted)))
+        elif code not in ctx.enterprises and code not in ctx.new_enterprises:
+            ctx.new_enterprises[code] = (name, county)
+
+
+def _enterprise_why(code: str, county: str, named: bool, ctx: _Context,
+                    county_codes: set[str]) -> str | None:
+    bad = uscc_problem(code)
+    if bad:
+        return bad
+    if county not in county_codes:
+        return "region code is not a banner, county or district of Inner Mongolia (GB/T 2260)"
+    if code[2:4] != REGION_CODE[:2]:
+        return ("enterprise not in the region: its code was issued outside Inner Mongolia "
+                f"(registering office {code[2:8]})")
+    registered = ctx.enterprises.get(code)
+    if registered is not None and registered != county:
+        return f"enterprise is registered in {registered}, not in {county}"
+    if registered is None:
+        if not uscc_in_region(code, county):
+            return (f"enterprise not in the region: its code was issued by office "
+                    f"{code[2:8]}, which does not cover {county}")
+        if not named:
+            return "enterprise is not registered yet: give its name (企业名称) to register it"
+        new = ctx.new_enterprises.get(code)
+        if new is not None and new[1] != county:
+            return f"enterprise given in two regions in this file ({new[1]} and {county})"
+    return None
+
+
+def _number(values: pd.Series, lines: np.ndarray, ctx: _Context, name: str,
+            problems: list[tuple[int, Problem]], *, required: bool) -> pd.Series:
+    cleaned = values.astype(str).str.replace(",", "", regex=False).str.strip()
+    numbers = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
+    for i in np.flatnonzero((numbers.isna() & (cleaned != "")).to_numpy()):
+        problems.append((int(i), Problem("not a number", file=ctx.file, row=int(lines[i]),
+                                         field=name, value=values.iloc[i])))
+    for i in np.flatnonzero(((numbers < 0) | np.isinf(numbers)).to_numpy()):
+        problems.append((int(i), Problem("must be a finite number >= 0", file=ctx.file,
+                                         row=int(lines[i]), field=name, value=values.iloc[i])))
+    if required:
+        for i in np.flatnonzero((cleaned == "").to_numpy()):
+            problems.append((int(i), Problem("value is empty", file=ctx.file,
+                                             row=int(lines[i]), field=name)))
+    return numbers
+
+
+def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
+                   ) -> tuple[pd.DataFrame, list[tuple[int, Problem]]]:
+    """Return the valid rows of a chunk in data-table columns, and the problems.
+
+    ``frame`` has the canonical column names of :data:`KINDS` as text; ``lines`` the
+    spreadsheet row number of each row. Problems come as (position, problem).
+    """
+    kind = ctx.kind
+    problems: list[tuple[int, Problem]] = []
+    frame = frame.reset_index(drop=True)
+    for col in KINDS[kind]:
+        if col.name not in frame:
+            frame[col.name] = ""
+        frame[col.name] = frame[col.name].fillna("").astype(str).str.strip()
+    frame["period"] = _period_problems(frame["period"], lines, ctx, problems)
+    out = pd.DataFrame({"line": lines.astype("int64")})
+    if kind in ("energy", "output", "water"):
+        frame["uscc"] = frame["uscc"].str.upper()
+        _enterprise_problems(frame, lines, ctx, problems)
+        out["enterprise_uscc"] = frame["uscc"]
+    else:
+        known = set(regions()["code"])
+        for i in np.flatnonzero(~frame["region_code"].isin(known).to_numpy()):
+            problems.append((int(i), Problem("unknown administrative division code (GB/T 2260)",
+                                             file=ctx.file, row=int(lines[i]),
+                                             field="region_code",
+                                             value=frame["region_code"].iloc[i],
+                                             accepted=sorted(known))))
+        out["region_code"] = frame["region_code"]
+    out["period"] = frame["period"]
+
+    if kind == "energy":
+        energy = pd.DataFrame({
+            "enterprise": frame["uscc"], "period": "2000",  # period checked above
+            "carrier": frame["carrier"],
+            "quantity": frame["quantity"].str.replace(",", "", regex=False),
+            "unit": frame["unit"], "use": frame["use"], "origin": frame["origin"],
+        })
+        try:
+            prepared = prepare_energy_rows(energy, first_row=0)
+        except InputError as exc:
+            for p in exc.problems:
+                pos = int(p.row) if p.row is not None else 0
+                p.row = int(lines[pos])
+                p.file = ctx.file
+                if p.field == "quantity" and p.value is not None:
+                    p.value = frame["quantity"].iloc[pos]
+                problems.append((pos, p))
+            bad = {pos for pos, _ in problems}
+            good = [i for i in range(len(frame)) if i not in bad]
+            prepared = prepare_energy_rows(energy.iloc[good], first_row=0) if good else None
+            if prepared is not None:
+                prepared.index = good
+        for name in ("carrier", "quantity", "unit", "use", "origin"):
+            out[name] = prepared[name] if prepared is not None else None
+    elif kind == "output":
+        out["unit_code"] = frame["unit_code"]
+        out["product"] = frame["product"]
+        out["output"] = _number(frame["output"], lines, ctx, "output", problems, required=True)
+        out["output_unit"] = frame["output_unit"]
+        for name in ("unit_code", "product", "output_unit"):
+            for i in np.flatnonzero((frame[name] == "").to_numpy()):
+                problems.append((int(i), Problem("value is empty", file=ctx.file,
+                                                 row=int(lines[i]), field=name)))
+    elif kind == "water":
+        out["withdrawal_m3"] = _number(frame["withdrawal_m3"], lines, ctx, "withdrawal_m3",
+                                       problems, required=True)
+        out["reused_m3"] = _number(frame["reused_m3"], lines, ctx, "reused_m3", problems,
+                                   required=False)
+    else:
+        out["sector"] = frame["sector"].where(frame["sector"] != "", "total")
+        for name in ("gdp_current_10k_yuan", "gdp_index_prev_year_100",
+                     "industrial_va_current_10k_yuan"):
+            out[name] = _number(frame[name], lines, ctx, name, problems, required=False)
+        empty = out[["gdp_current_10k_yuan", "industrial_va_current_10k_yuan"]].isna().all(
+            axis=1)
+        for i in np.flatnonzero(empty.to_numpy()):
+            problems.append((int(i), Problem("give GDP or industrial value added", file=ctx.file,
+                                             row=int(lines[i]), field="gdp_current_10k_yuan")))
+    bad = sorted({pos for pos, _ in problems})
+    valid = out.drop(index=bad)
+    return valid, problems
+
+
+# ----------------------------------------------------------------------------- store
+
+
+def _staging_insert(conn: Connection, store: Store, table: sa.Table, frame: pd.DataFrame,
+                    ) -> None:
+    """Bulk-append ``frame`` (columns of ``table``) inside the open transaction."""
+    if frame.empty:
+        return
+    columns = [c.name for c in table.columns]
+    frame = frame[columns]
+    raw = conn.connection.dbapi_connection
+    if store.is_duckdb:
+        name = f"_chunk_{id(frame)}"
+        raw.register(name, frame)
+        try:
+            raw.execute(f'INSERT INTO {table.name} SELECT {", ".join(columns)} FROM {name}')
+        finally:
+            raw.unregister(name)
+    else:
+        cursor = raw.cursor()
+        with cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:
+            for row in frame.itertuples(index=False, name=None):
+                copy.write_row([None if (isinstance(v, float) and np.isnan(v)) else v
+                                for v in row])
+
+
+def bulk_insert(conn: Connection, store: Store, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Append a DataFrame to a table inside the open transaction (DuckDB scan or COPY)."""
+    _staging_insert(conn, store, table, frame)
+
+
+def _payload_columns(kind: str) -> list[str]:
+    data = schema.REPORT_TABLES[kind]
+    return [c.name for c in data.columns if c.name not in ("revision_id", "line")]
+
+
+def _row_text(kind: str) -> str:
+    parts = [f"COALESCE(CAST({c} AS VARCHAR), '')" for c in _payload_columns(kind)]
+    return " || '~' || ".join(parts)
+
+
+def _duplicate_lines(conn: Connection, kind: str, import_id: int) -> list[tuple[int, int, str]]:
+    keys = KEY_COLUMNS[kind]
+    staging = schema.STAGING_TABLES[kind].name
+    sql = f"""
+        SELECT s.line, d.first_line, d.key_text FROM {staging} s JOIN (
+            SELECT {", ".join(keys)}, MIN(line) AS first_line,
+                   {" || ' / ' || ".join(f"CAST({k} AS VARCHAR)" for k in keys)} AS key_text
+            FROM {staging} WHERE import_id = :iid
+            GROUP BY {", ".join(keys)} HAVING COUNT(*) > 1) d
+        ON {" AND ".join(f"s.{k} = d.{k}" for k in keys)}
+        WHERE s.import_id = :iid ORDER BY s.line"""
+    return [(int(a), int(b), str(c)) for a, b, c in conn.execute(sa.text(sql), {"iid": import_id})]
+
+
+def _finalise(conn: Connection, kind: str, import_id: int, user: str, now: dt.datetime,
+              file_name: str) -> tuple[int, int, int]:
+    """Turn staged rows into revisions and data rows; return (revisions, unchanged, rows)."""
+    staging = schema.STAGING_TABLES[kind].name
+    data = schema.REPORT_TABLES[kind].name
+    entity = TABLE_ENTITY[kind]
+    payload = _payload_columns(kind)
+    latest = """
+        SELECT entity, period, id, content_md5 FROM (
+            SELECT entity, period, id, content_md5,
+                   ROW_NUMBER() OVER (PARTITION BY entity, period ORDER BY id DESC) AS rn
+            FROM report_revisions WHERE kind = :kind AND submission_id <> :sid) ranked
+        WHERE rn = 1"""
+    groups = f"""
+        SELECT {entity} AS entity, period,
+               MD5(STRING_AGG({_row_text(kind)}, '|' ORDER BY {_row_text(kind)})) AS h,
+               COUNT(*) AS n
+        FROM {staging} WHERE import_id = :iid GROUP BY {entity}, period"""
+    params = {"iid": import_id, "sid": import_id, "kind": kind}
+    counts = conn.execute(sa.text(f"""
+        SELECT COUNT(*), COALESCE(SUM(CASE WHEN l.content_md5 = g.h THEN 1 ELSE 0 END), 0)
+        FROM ({groups}) g LEFT JOIN ({latest}) l
+        ON l.entity = g.entity AND l.period = g.period"""), params).one()
+    total_groups, unchanged = int(counts[0]), int(counts[1])
+    if total_groups == unchanged:
+        return 0, unchanged, 0
+    conn.execute(sa.text(f"""
+        INSERT INTO report_revisions (submission_id, kind, entity, period, content_md5)
+        SELECT :sid, :kind, g.entity, g.period, g.h
+        FROM ({groups}) g LEFT JOIN ({latest}) l ON l.entity = g.entity AND l.period = g.period
+        WHERE l.content_md5 IS NULL OR l.content_md5 <> g.h"""), params)
+    cols = ", ".join(payload)
+    inserted = conn.execute(sa.text(f"""
+        INSERT INTO {data} (revision_id, line, {cols})
+        SELECT r.id, s.line, {", ".join(f"s.{c}" for c in payload)}
+        FROM {staging} s JOIN report_revisions r
+          ON r.submission_id = :sid AND r.kind = :kind AND r.entity = s.{entity}
+         AND r.period = s.period
+        WHERE s.import_id = :iid"""), params).rowcount
+    conn.execute(sa.text(f"""
+        INSERT INTO audit_log (changed_at, username, action, entity, entity_key, before_json,
+                               after_json, submission_id)
+        SELECT :now, :user, CASE WHEN l.id IS NULL THEN 'create' ELSE 'revise' END, :table,
+               r.entity || ' ' || r.period,
+               CASE WHEN l.id IS NULL THEN NULL ELSE
+                 '{{"revision_id": ' || CAST(l.id AS VARCHAR) || ', "content_md5": "'
+                 || l.content_md5 || '"}}' END,
+               '{{"revision_id": ' || CAST(r.id AS VARCHAR) || ', "content_md5": "'
+                 || r.content_md5 || '", "file": ' || :file || '}}',
+               :sid
+        FROM report_revisions r LEFT JOIN ({latest}) l
+          ON l.entity = r.entity AND l.period = r.period
+        WHERE r.submission_id = :sid AND r.kind = :kind"""),
+        params | {"now": now, "user": user, "table": data, "file": json.dumps(file_name)})
+    revisions = total_groups - unchanged
+    return revisions, unchanged, int(inserted or 0)
+
+
+def _register_enterprises(conn: Connection, new: dict[str, tuple[str, str]], user: str,
+                          now: dt.datetime, submission_id: int) -> int:
+    if not new:
+        return 0
+    have = {r[0] for r in conn.execute(
+        sa.select(schema.enterprises.c.uscc).where(schema.enterprises.c.uscc.in_(list(new))))}
+    rows = [{"uscc": code, "name": name, "county_code": county, "park_code": None,
+             "industry": "unspecified", "registered_at": now}
+            for code, (name, county) in new.items() if code not in have]
+    if rows:
+        conn.execute(schema.enterprises.insert(), rows)
+        conn.execute(schema.audit_log.insert(), [
+            {"changed_at": now, "username": user, "action": "create", "entity": "enterprises",
+             "entity_key": r["uscc"], "before_json": None,
+             "after_json": json.dumps({k: r[k] for k in ("uscc", "name", "county_code")},
+                                      ensure_ascii=False),
+             "submission_id": submission_id} for r in rows])
+    return len(rows)
+
+
+def _known_enterprises(store: Store) -> dict[str, str]:
+    with store.connect() as conn:
+        return dict(conn.execute(sa.select(schema.enterprises.c.uscc,
+                                           schema.enterprises.c.county_code)).all())
+
+
+class _NoChange(Exception):
+    """Raised inside the transaction to roll back an import that changes nothing."""
+
+
+def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
+                skip_invalid: bool = False, user: str | None = None,
+                chunk_rows: int = CHUNK_ROWS,
+                progress: Callable[[int, int], None] | None = None,
+                today: dt.date | None = None) -> IngestResult:
+    """Validate and store a CSV or XLSX report file as one transaction.
+
+    Parameters
+    ----------
+    store : Store
+        The open store.
+    path : str or Path
+        The file (``.csv`` or ``.xlsx``).
+    kind : str
+        One of :data:`KINDS`.
+    skip_invalid : bool
+        Store the valid rows and write the rejected ones to ``<file>.rejected.csv``
+        instead of storing nothing.
+    user : str, optional
+        Who submits (default: the operating-system user).
+    chunk_rows : int
+        Rows read and checked at a time.
+    progress : callable, optional
+        Called with (done, total) in bytes (CSV) or rows (XLSX).
+    today : date, optional
+        The date periods may not be after (default: today, UTC).
+
+    Raises
+    ------
+    InputError
+        With every problem of the file, if any and ``skip_invalid`` is not set.
+    """
+    path = Path(path)
+    file = str(path)
+    if kind not in KINDS:
+        raise InputError(Problem("unknown kind of report", field="kind", value=kind,
+                                 accepted=list(KINDS)))
+    if not path.is_file():
+        raise InputError(Problem("file not found", file=file))
+    suffix = path.suffix.lower()
+    result = IngestResult(file=file, kind=kind)
+    size = path.stat().st_size
+    if suffix in (".csv", ".txt"):
+        result.encoding, result.content_sha256 = scan_file(path)
+        headers, chunks = _csv_chunks(path, result.encoding, chunk_rows,
+                                      (lambda n: progress(n, size)) if progress else None)
+    elif suffix in (".xlsx", ".xlsm"):
+        if size == 0:
+            raise InputError(Problem("file is empty", file=file))
+        layout = xlsx_structure_problems(path)
+        if layout:
+            raise InputError(layout)
+        result.content_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        headers, chunks = _xlsx_chunks(path, chunk_rows, None)
+        if progress:
+            total_rows = _xlsx_rows(path)
+            headers, chunks = _xlsx_chunks(path, chunk_rows,
+                                           lambda n: progress(n, total_rows))
+    else:
+        raise InputError(Problem("unsupported file type", file=file, value=suffix,
+                                 accepted=[".csv", ".xlsx"]))
+    if not any(str(h or "").strip() for h in headers):
+        raise InputError(Problem("file has no header row", file=file,
+                                 accepted=[f"{c.zh} / {c.en}" for c in KINDS[kind]]))
+    names = map_headers(headers, kind, file)
+    user = user or _default_user()
+    now = dt.datetime.now(dt.UTC)
+    ctx = _Context(file=file, kind=kind, enterprises=_known_enterprises(store),
+                   today=today or now.date(), years=plan_year_range())
+    rejected_path = path.with_name(path.name + ".rejected.csv")
+    rejected_rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    problem_count = 0
+    try:
+        with store.begin() as conn:
+            submission_id = int(conn.execute(schema.submissions.insert().values(
+                kind=kind, file_name=path.name, content_sha256=result.content_sha256,
+                submitter=user, submitted_at=now, rows_read=0, rows_rejected=0,
+                revisions_created=0).returning(schema.submissions.c.id)).scalar_one())
+            staging = schema.STAGING_TABLES[kind]
+            for lines, raw in chunks:
+                raw = raw.iloc[:, : len(names)]
+                raw.columns = [n or f"_blank{i}" for i, n in enumerate(names)]
+                raw = raw[[n for n in names if n]]
+                blank = raw.apply(lambda s: s.astype(str).str.strip() == "").all(axis=1)
+                if blank.any():
+                    keep = ~blank.to_numpy()
+                    raw, lines = raw[keep].reset_index(drop=True), lines[keep]
+                if raw.empty:
+                    continue
+                result.rows_read += len(raw)
+                valid, found = validate_chunk(raw.copy(), lines, ctx)
+                problem_count += len(found)
+                for _, p in found:
+                    if len(problems) < MAX_PROBLEMS:
+                        problems.append(p)
+                if found and skip_invalid:
+                    rejected_rows.extend(_rejected(raw, lines, found))
+                valid = valid.assign(import_id=submission_id)
+                _staging_insert(conn, store, staging, valid)
+            if result.rows_read == 0:
+                raise InputError(Problem("file has no data rows", file=file))
+            duplicates = _duplicate_lines(conn, kind, submission_id)
+            for line, first, key in duplicates:
+                problem_count += 1
+                if len(problems) < MAX_PROBLEMS:
+                    problems.append(Problem(
+                        f"duplicated row: the same {' / '.join(KEY_COLUMNS[kind])} "
+                        f"appears in rows {first} and {line}" if line != first else
+                        f"duplicated row: this {' / '.join(KEY_COLUMNS[kind])} appears "
+                        f"again later in the file",
+                        file=file, row=line, field=", ".join(KEY_COLUMNS[kind]), value=key))
+            if problems and not skip_invalid:
+                raise InputError(_sorted(problems, problem_count))
+            if duplicates:
+                dup_lines = sorted({d[0] for d in duplicates})
+                rejected_rows.extend({"row": ln, "problems": "duplicated row"}
+                                     for ln in dup_lines)
+                conn.execute(sa.text(f"DELETE FROM {staging.name} WHERE import_id = :iid AND "
+                                     f"line IN ({', '.join(map(str, dup_lines))})"),
+                             {"iid": submission_id})
+            result.new_enterprises = _register_enterprises(conn, ctx.new_enterprises, user,
+                                                           now, submission_id)
+            revisions, unchanged, stored = _finalise(conn, kind, submission_id, user, now,
+                                                     path.name)
+            conn.execute(sa.text(f"DELETE FROM {staging.name} WHERE import_id = :iid"),
+                         {"iid": submission_id})
+            result.rows_rejected = len({r["row"] for r in rejected_rows})
+            result.revisions_created, result.unchanged_periods = revisions, unchanged
+            result.rows_stored = stored
+            result.problems = _sorted(problems, problem_count) if problems else []
+            if revisions == 0 and result.new_enterprises == 0:
+                raise _NoChange
+            conn.execute(schema.submissions.update()
+                         .where(schema.submissions.c.id == submission_id)
+                         .values(rows_read=result.rows_read, rows_rejected=result.rows_rejected,
+                                 revisions_created=revisions))
+            result.submission_id = submission_id
+    except _NoChange:
+        logger.info("%s: nothing changed (%d periods as stored)", file,
+                    result.unchanged_periods)
+    if rejected_rows:
+        _write_rejected(rejected_path, rejected_rows)
+        result.rejected_file = str(rejected_path)
+    return result
+
+
+def _xlsx_rows(path: Path) -> int:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return int(book.worksheets[0].max_row or 0)
+    finally:
+        book.close()
+
+
+def _sorted(problems: list[Problem], total: int) -> list[Problem]:
+    out = sorted(problems, key=lambda p: (p.row or 0, p.field or ""))
+    if total > len(out):
+        out.append(Problem(f"... and {total - len(out)} more problems not listed"))
+    return out
+
+
+def _rejected(raw: pd.DataFrame, lines: np.ndarray, found: list[tuple[int, Problem]],
+              ) -> list[dict[str, Any]]:
+    by_pos: dict[int, list[str]] = {}
+    for pos, p in found:
+        by_pos.setdefault(pos, []).append(f"{p.field}: {p.message}")
+    records = raw.iloc[sorted(by_pos)].to_dict("records")
+    return [{"row": int(lines[pos]), **rec, "problems": "; ".join(by_pos[pos])}
+            for pos, rec in zip(sorted(by_pos), records, strict=True)]
+
+
+def _write_rejected(path: Path, rows: list[dict[str, Any]]) -> None:
+    frame = pd.DataFrame(rows).sort_values("row")
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+# ------------------------------------------------------------------- direct loading
+
+
+def load_frame(conn: Connection, store: Store, kind: str, frame: pd.DataFrame, *,
+               submission_id: int, user: str, now: dt.datetime, file_name: str,
+               ) -> tuple[int, int, int]:
+    """Store rows that are already valid (generated or checked) as revisions.
+
+    ``frame`` has the data-table columns of ``kind`` plus ``line``; the rows go
+    through the same staging, revision and audit steps as a file import.
+    Returns (revisions created, unchanged periods, rows stored).
+    """
+    staged = frame.assign(import_id=submission_id)
+    _staging_insert(conn, store, schema.STAGING_TABLES[kind], staged)
+    out = _finalise(conn, kind, submission_id, user, now, file_name)
+    conn.execute(sa.text(f"DELETE FROM {schema.STAGING_TABLES[kind].name} "
+                         "WHERE import_id = :iid"), {"iid": submission_id})
+    return out
