@@ -685,60 +685,68 @@ def _duplicate_lines(conn: Connection, kind: str, import_id: int) -> list[tuple[
 
 def _finalise(conn: Connection, kind: str, import_id: int, user: str, now: dt.datetime,
               file_name: str) -> tuple[int, int, int]:
-    """Turn staged rows into revisions and data rows; return (revisions, unchanged, rows)."""
+    """Turn staged rows into revisions and data rows; return (revisions, unchanged, rows).
+
+    The staged rows of each entity-period are hashed (md5 of the sorted row texts) and
+    compared with the latest stored revision; only changed or new entity-periods get
+    a revision, an audit entry and their data rows.
+    """
     staging = schema.STAGING_TABLES[kind].name
     data = schema.REPORT_TABLES[kind].name
     entity = TABLE_ENTITY[kind]
     payload = _payload_columns(kind)
-    latest = """
-        SELECT entity, period, id, content_md5 FROM (
-            SELECT entity, period, id, content_md5,
-                   ROW_NUMBER() OVER (PARTITION BY entity, period ORDER BY id DESC) AS rn
-            FROM report_revisions WHERE kind = :kind AND submission_id <> :sid) ranked
-        WHERE rn = 1"""
-    groups = f"""
-        SELECT {entity} AS entity, period,
-               MD5(STRING_AGG({_row_text(kind)}, '|' ORDER BY {_row_text(kind)})) AS h,
-               COUNT(*) AS n
-        FROM {staging} WHERE import_id = :iid GROUP BY {entity}, period"""
+    groups = f"_groups_{import_id}"
     params = {"iid": import_id, "sid": import_id, "kind": kind}
-    counts = conn.execute(sa.text(f"""
-        SELECT COUNT(*), COALESCE(SUM(CASE WHEN l.content_md5 = g.h THEN 1 ELSE 0 END), 0)
-        FROM ({groups}) g LEFT JOIN ({latest}) l
-        ON l.entity = g.entity AND l.period = g.period"""), params).one()
-    total_groups, unchanged = int(counts[0]), int(counts[1])
-    if total_groups == unchanged:
-        return 0, unchanged, 0
     conn.execute(sa.text(f"""
-        INSERT INTO report_revisions (submission_id, kind, entity, period, content_md5)
-        SELECT :sid, :kind, g.entity, g.period, g.h
-        FROM ({groups}) g LEFT JOIN ({latest}) l ON l.entity = g.entity AND l.period = g.period
-        WHERE l.content_md5 IS NULL OR l.content_md5 <> g.h"""), params)
-    cols = ", ".join(payload)
-    inserted = conn.execute(sa.text(f"""
-        INSERT INTO {data} (revision_id, line, {cols})
-        SELECT r.id, s.line, {", ".join(f"s.{c}" for c in payload)}
-        FROM {staging} s JOIN report_revisions r
-          ON r.submission_id = :sid AND r.kind = :kind AND r.entity = s.{entity}
-         AND r.period = s.period
-        WHERE s.import_id = :iid"""), params).rowcount
-    conn.execute(sa.text(f"""
-        INSERT INTO audit_log (changed_at, username, action, entity, entity_key, before_json,
-                               after_json, submission_id)
-        SELECT :now, :user, CASE WHEN l.id IS NULL THEN 'create' ELSE 'revise' END, :table,
-               r.entity || ' ' || r.period,
-               CASE WHEN l.id IS NULL THEN NULL ELSE
-                 '{{"revision_id": ' || CAST(l.id AS VARCHAR) || ', "content_md5": "'
-                 || l.content_md5 || '"}}' END,
-               '{{"revision_id": ' || CAST(r.id AS VARCHAR) || ', "content_md5": "'
-                 || r.content_md5 || '", "file": ' || :file || '}}',
-               :sid
-        FROM report_revisions r LEFT JOIN ({latest}) l
-          ON l.entity = r.entity AND l.period = r.period
-        WHERE r.submission_id = :sid AND r.kind = :kind"""),
-        params | {"now": now, "user": user, "table": data, "file": json.dumps(file_name)})
-    revisions = total_groups - unchanged
-    return revisions, unchanged, int(inserted or 0)
+        CREATE TEMPORARY TABLE {groups} AS
+        SELECT g.entity, g.period, g.h, l.id AS prev_id, l.content_md5 AS prev_md5
+        FROM (SELECT {entity} AS entity, period,
+                     MD5(STRING_AGG({_row_text(kind)}, '|' ORDER BY {_row_text(kind)})) AS h
+              FROM {staging} WHERE import_id = :iid GROUP BY {entity}, period) g
+        LEFT JOIN (
+            SELECT entity, period, id, content_md5 FROM (
+                SELECT entity, period, id, content_md5,
+                       ROW_NUMBER() OVER (PARTITION BY entity, period ORDER BY id DESC) AS rn
+                FROM report_revisions WHERE kind = :kind) ranked
+            WHERE rn = 1) l
+        ON l.entity = g.entity AND l.period = g.period"""), params)
+    try:
+        counts = conn.execute(sa.text(
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN prev_md5 = h THEN 1 ELSE 0 END), 0) "
+            f"FROM {groups}")).one()
+        total_groups, unchanged = int(counts[0]), int(counts[1])
+        if total_groups == unchanged:
+            return 0, unchanged, 0
+        conn.execute(sa.text(f"""
+            INSERT INTO report_revisions (submission_id, kind, entity, period, content_md5)
+            SELECT :sid, :kind, entity, period, h FROM {groups}
+            WHERE prev_md5 IS NULL OR prev_md5 <> h ORDER BY entity, period"""), params)
+        inserted = conn.execute(sa.text(f"""
+            INSERT INTO {data} (revision_id, line, {", ".join(payload)})
+            SELECT r.id, s.line, {", ".join(f"s.{c}" for c in payload)}
+            FROM {staging} s JOIN report_revisions r
+              ON r.submission_id = :sid AND r.kind = :kind AND r.entity = s.{entity}
+             AND r.period = s.period
+            WHERE s.import_id = :iid"""), params).rowcount
+        conn.execute(sa.text(f"""
+            INSERT INTO audit_log (changed_at, username, action, entity, entity_key,
+                                   before_json, after_json, submission_id)
+            SELECT :now, :user, CASE WHEN g.prev_id IS NULL THEN 'create' ELSE 'revise' END,
+                   :table, r.entity || ' ' || r.period,
+                   CASE WHEN g.prev_id IS NULL THEN NULL ELSE
+                     '{{"revision_id": ' || CAST(g.prev_id AS VARCHAR) || ', "content_md5": "'
+                     || g.prev_md5 || '"}}' END,
+                   '{{"revision_id": ' || CAST(r.id AS VARCHAR) || ', "content_md5": "'
+                     || r.content_md5 || '", "file": ' || :file || '}}',
+                   :sid
+            FROM report_revisions r JOIN {groups} g
+              ON g.entity = r.entity AND g.period = r.period
+            WHERE r.submission_id = :sid AND r.kind = :kind"""),
+            params | {"now": now, "user": user, "table": data,
+                      "file": json.dumps(file_name)})
+    finally:
+        conn.execute(sa.text(f"DROP TABLE {groups}"))
+    return total_groups - unchanged, unchanged, int(inserted or 0)
 
 
 def _register_enterprises(conn: Connection, new: dict[str, tuple[str, str]], user: str,

@@ -29,6 +29,8 @@ TABLES: dict[str, str] = {
     "heat-factors": "heat_factors.csv",
     "regions": "regions.csv",
     "plan-periods": "plan_periods.csv",
+    "demo-calibration": "demo_calibration.csv",
+    "demo-industries": "demo_industries.csv",
 }
 
 #: Columns each table must have besides its own.

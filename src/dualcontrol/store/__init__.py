@@ -133,6 +133,11 @@ def _duckdb_engine(url: sa.URL, lock_timeout_s: float) -> Engine:
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.5)
 
+    @sa.event.listens_for(engine, "connect")
+    def _quiet(dbapi_connection: Any, connection_record: Any) -> None:
+        # DuckDB draws progress bars on the terminal for long queries
+        dbapi_connection.execute("SET enable_progress_bar = false")
+
     return engine
 
 

@@ -42,9 +42,9 @@ def upgrade() -> None:
     sa.Column('region_code', sa.String(length=6), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False, comment='YYYY'),
     sa.Column('sector', sa.String(length=64), nullable=False, comment="'total' or an industry"),
-    sa.Column('gdp_current_10k_yuan', sa.Float(), nullable=True, comment='GDP or value added, current prices'),
-    sa.Column('gdp_index_prev_year_100', sa.Float(), nullable=True, comment='volume index, previous year = 100'),
-    sa.Column('industrial_va_current_10k_yuan', sa.Float(), nullable=True),
+    sa.Column('gdp_current_10k_yuan', sa.Double(), nullable=True, comment='GDP or value added, current prices'),
+    sa.Column('gdp_index_prev_year_100', sa.Double(), nullable=True, comment='volume index, previous year = 100'),
+    sa.Column('industrial_va_current_10k_yuan', sa.Double(), nullable=True),
     sa.PrimaryKeyConstraint('revision_id', 'line')
     )
     op.create_table('energy_reports',
@@ -53,7 +53,7 @@ def upgrade() -> None:
     sa.Column('enterprise_uscc', sa.String(length=18), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False, comment='YYYY-MM'),
     sa.Column('carrier', sa.String(length=32), nullable=False, comment='carrier code'),
-    sa.Column('quantity', sa.Float(), nullable=False, comment='in `unit`'),
+    sa.Column('quantity', sa.Double(), nullable=False, comment='in `unit`'),
     sa.Column('unit', sa.String(length=16), nullable=False, comment='canonical unit code'),
     sa.Column('use', sa.String(length=24), nullable=False),
     sa.Column('origin', sa.String(length=16), nullable=False),
@@ -94,7 +94,7 @@ def upgrade() -> None:
     sa.Column('indicator', sa.String(length=64), nullable=False),
     sa.Column('base_year', sa.Integer(), nullable=True),
     sa.Column('target_year', sa.Integer(), nullable=True),
-    sa.Column('value', sa.Float(), nullable=True),
+    sa.Column('value', sa.Double(), nullable=True),
     sa.Column('unit', sa.String(length=32), nullable=True),
     sa.Column('source', sa.Text(), nullable=False),
     sa.Column('edition', sa.Text(), nullable=True),
@@ -107,7 +107,7 @@ def upgrade() -> None:
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('unit_code', sa.String(length=32), nullable=False),
     sa.Column('product', sa.String(length=64), nullable=False),
-    sa.Column('output', sa.Float(), nullable=False),
+    sa.Column('output', sa.Double(), nullable=False),
     sa.Column('output_unit', sa.String(length=16), nullable=False),
     sa.PrimaryKeyConstraint('revision_id', 'line')
     )
@@ -117,7 +117,7 @@ def upgrade() -> None:
     sa.Column('unit_code', sa.String(length=32), nullable=False),
     sa.Column('industry', sa.String(length=64), nullable=False),
     sa.Column('product', sa.String(length=64), nullable=False),
-    sa.Column('capacity', sa.Float(), nullable=False),
+    sa.Column('capacity', sa.Double(), nullable=False),
     sa.Column('capacity_unit', sa.String(length=32), nullable=False, comment='e.g. t/a, MW'),
     sa.Column('start_year', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
@@ -150,9 +150,9 @@ def upgrade() -> None:
     sa.Column('region_code', sa.String(length=6), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('sector', sa.String(length=64), nullable=False),
-    sa.Column('gdp_current_10k_yuan', sa.Float(), nullable=True),
-    sa.Column('gdp_index_prev_year_100', sa.Float(), nullable=True),
-    sa.Column('industrial_va_current_10k_yuan', sa.Float(), nullable=True)
+    sa.Column('gdp_current_10k_yuan', sa.Double(), nullable=True),
+    sa.Column('gdp_index_prev_year_100', sa.Double(), nullable=True),
+    sa.Column('industrial_va_current_10k_yuan', sa.Double(), nullable=True)
     )
     op.create_index('ix_staging_economic_data_import', 'staging_economic_data', ['import_id'], unique=False)
     op.create_table('staging_energy_reports',
@@ -161,7 +161,7 @@ def upgrade() -> None:
     sa.Column('enterprise_uscc', sa.String(length=18), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('carrier', sa.String(length=32), nullable=False),
-    sa.Column('quantity', sa.Float(), nullable=False),
+    sa.Column('quantity', sa.Double(), nullable=False),
     sa.Column('unit', sa.String(length=16), nullable=False),
     sa.Column('use', sa.String(length=24), nullable=False),
     sa.Column('origin', sa.String(length=16), nullable=False)
@@ -174,7 +174,7 @@ def upgrade() -> None:
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('unit_code', sa.String(length=32), nullable=False),
     sa.Column('product', sa.String(length=64), nullable=False),
-    sa.Column('output', sa.Float(), nullable=False),
+    sa.Column('output', sa.Double(), nullable=False),
     sa.Column('output_unit', sa.String(length=16), nullable=False)
     )
     op.create_index('ix_staging_production_output_import', 'staging_production_output', ['import_id'], unique=False)
@@ -183,8 +183,8 @@ def upgrade() -> None:
     sa.Column('line', sa.Integer(), nullable=False),
     sa.Column('enterprise_uscc', sa.String(length=18), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
-    sa.Column('withdrawal_m3', sa.Float(), nullable=False),
-    sa.Column('reused_m3', sa.Float(), nullable=True)
+    sa.Column('withdrawal_m3', sa.Double(), nullable=False),
+    sa.Column('reused_m3', sa.Double(), nullable=True)
     )
     op.create_index('ix_staging_water_use_import', 'staging_water_use', ['import_id'], unique=False)
     op.create_table('submissions',
@@ -214,8 +214,8 @@ def upgrade() -> None:
     sa.Column('line', sa.Integer(), nullable=False),
     sa.Column('enterprise_uscc', sa.String(length=18), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
-    sa.Column('withdrawal_m3', sa.Float(), nullable=False, comment='取水量 [m3]'),
-    sa.Column('reused_m3', sa.Float(), nullable=True, comment='重复利用水量 [m3]'),
+    sa.Column('withdrawal_m3', sa.Double(), nullable=False, comment='取水量 [m3]'),
+    sa.Column('reused_m3', sa.Double(), nullable=True, comment='重复利用水量 [m3]'),
     sa.PrimaryKeyConstraint('revision_id', 'line')
     )
 

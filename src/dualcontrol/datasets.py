@@ -1,0 +1,360 @@
+"""Analysis-ready tables from the store, for the assessment, benchmarking, LMDI and web.
+
+Every function takes an open :class:`~dualcontrol.store.Store` and returns a pandas
+DataFrame with units in its column names. Only the latest revision of each
+entity-period counts. The energy accounts are computed by
+:mod:`dualcontrol.accounting` (the store only sums physical quantities by carrier
+before handing them over, which is exact because the conversion is linear).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dualcontrol.accounting import accounts
+from dualcontrol.conversion import Method
+from dualcontrol.errors import InputError, Problem
+from dualcontrol.store import Store
+
+logger = logging.getLogger(__name__)
+
+LEVELS = ("region", "league", "county", "park", "enterprise")
+GRAINS = ("year", "quarter", "month")
+
+
+def latest_revisions_sql(kind: str) -> str:
+    """Return SQL selecting the ids of the latest revision of every entity-period."""
+    return f"""
+        SELECT id FROM (
+            SELECT id, ROW_NUMBER() OVER (PARTITION BY entity, period ORDER BY id DESC) AS rn
+            FROM report_revisions WHERE kind = '{kind}') ranked
+        WHERE rn = 1"""
+
+
+def read_frame(store: Store, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Return a query's result as a DataFrame (DuckDB's columnar fetch where possible)."""
+    params = params or {}
+    with store.connect() as conn:
+        if store.is_duckdb:
+            raw = conn.connection.dbapi_connection
+            text = re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"$\1", sql)
+            used = {k: v for k, v in params.items() if f"${k}" in text}
+            return raw.execute(text, used).df() if used else raw.execute(text).df()
+        result = conn.execute(sa.text(sql), params)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _year_filter(column: str, years: Sequence[int] | None) -> str:
+    if not years:
+        return ""
+    return f" AND CAST(SUBSTR({column}, 1, 4) AS INTEGER) IN ({', '.join(str(int(y)) for y in years)})"
+
+
+def energy_reports(store: Store, *, years: Sequence[int] | None = None,
+                   enterprise: str | None = None, revisions: str = "latest") -> pd.DataFrame:
+    """Return energy report rows with their enterprise, park, county and league.
+
+    Parameters
+    ----------
+    years : sequence of int, optional
+        Only these years.
+    enterprise : str, optional
+        Only this USCC.
+    revisions : str
+        ``latest`` (what counts) or ``all`` (every revision, with ``revision``
+        numbers 1, 2, ... per enterprise and month).
+
+    Returns
+    -------
+    DataFrame
+        ``enterprise_uscc``, ``enterprise_name``, ``industry``, ``park_code``,
+        ``county_code``, ``league_code``, ``period`` (YYYY-MM), ``carrier``,
+        ``quantity`` [unit], ``unit``, ``use``, ``origin``, ``revision_id``,
+        ``revision``, ``submitted_at`` (UTC), ``submitter``.
+    """
+    where = "1 = 1"
+    if revisions == "latest":
+        where = f"e.revision_id IN ({latest_revisions_sql('energy')})"
+    elif revisions != "all":
+        raise InputError(Problem("unknown revisions choice", field="revisions",
+                                 value=revisions, accepted=["latest", "all"]))
+    where += _year_filter("e.period", years)
+    params: dict[str, Any] = {}
+    if enterprise:
+        where += " AND e.enterprise_uscc = :uscc"
+        params["uscc"] = enterprise
+    sql = f"""
+        SELECT e.enterprise_uscc, n.name AS enterprise_name, n.industry, n.park_code,
+               n.county_code, g.league_code, e.period, e.carrier, e.quantity, e.unit,
+               e.use, e.origin, e.revision_id, r.revision, s.submitted_at, s.submitter
+        FROM energy_reports e
+        JOIN enterprises n ON n.uscc = e.enterprise_uscc
+        JOIN regions g ON g.code = n.county_code
+        JOIN (SELECT id, submission_id, ROW_NUMBER() OVER (
+                  PARTITION BY entity, period ORDER BY id) AS revision
+              FROM report_revisions WHERE kind = 'energy') r ON r.id = e.revision_id
+        JOIN submissions s ON s.id = r.submission_id
+        WHERE {where}
+        ORDER BY e.enterprise_uscc, e.period, e.revision_id, e.line"""
+    return read_frame(store, sql, params)
+
+
+def _level_columns(level: str) -> dict[str, str]:
+    """SQL expression of each hierarchy column down to ``level``."""
+    exprs = {"region": "'150000'", "league": "g.league_code", "county": "n.county_code",
+             "park": "COALESCE(n.park_code, n.county_code || '-none')",
+             "enterprise": "n.uscc"}
+    return {lv: exprs[lv] for lv in LEVELS[: LEVELS.index(level) + 1]}
+
+
+def energy_rows(store: Store, *, level: str = "league", grain: str = "year",
+                years: Sequence[int] | None = None) -> pd.DataFrame:
+    """Return latest energy quantities summed by ``level``, period and carrier.
+
+    The columns are those :func:`dualcontrol.accounting.accounts` reads (``row``,
+    the hierarchy columns, ``enterprise``, ``period``, ``carrier``, ``quantity``,
+    ``unit``, ``use``, ``origin``); ``enterprise`` holds the level's code when the
+    level is above the enterprise.
+    """
+    if level not in LEVELS:
+        raise InputError(Problem("unknown level", field="level", value=level, accepted=LEVELS))
+    if grain not in GRAINS:
+        raise InputError(Problem("unknown grain", field="grain", value=grain, accepted=GRAINS))
+    cols = _level_columns(level)
+    period = "SUBSTR(e.period, 1, 4)" if grain == "year" else "e.period"
+    select = ", ".join(f"{expr} AS {name}" for name, expr in cols.items())
+    groups = ", ".join(cols.values())
+    sql = f"""
+        SELECT {select}, {period} AS period, e.carrier, e.unit, e.use, e.origin,
+               SUM(e.quantity) AS quantity
+        FROM energy_reports e
+        JOIN enterprises n ON n.uscc = e.enterprise_uscc
+        JOIN regions g ON g.code = n.county_code
+        WHERE e.revision_id IN ({latest_revisions_sql('energy')}){_year_filter('e.period', years)}
+        GROUP BY {groups}, {period}, e.carrier, e.unit, e.use, e.origin"""
+    frame = read_frame(store, sql)
+    if "enterprise" not in frame:
+        frame["enterprise"] = frame[level]
+    frame = frame.sort_values([*cols, "period", "carrier", "use", "origin"]).reset_index(
+        drop=True)
+    frame.insert(0, "row", range(1, len(frame) + 1))
+    return frame
+
+
+def economic_data(store: Store, *, sector: str | None = "total") -> pd.DataFrame:
+    """Return the latest economic data: region, year, sector, GDP, index, industrial VA.
+
+    Columns ``region_code``, ``year``, ``sector``, ``gdp_current_10k_yuan`` [10^4
+    yuan, current prices], ``gdp_index_prev_year_100`` [previous year = 100],
+    ``industrial_va_current_10k_yuan`` [10^4 yuan].
+    """
+    where = f"revision_id IN ({latest_revisions_sql('economic')})"
+    if sector is not None:
+        where += " AND sector = :sector"
+    frame = read_frame(store, f"""
+        SELECT region_code, CAST(period AS INTEGER) AS year, sector, gdp_current_10k_yuan,
+               gdp_index_prev_year_100, industrial_va_current_10k_yuan
+        FROM economic_data WHERE {where} ORDER BY region_code, year, sector""",
+        {"sector": sector} if sector is not None else {})
+    return frame
+
+
+def _gdp_frame(store: Store, level: str) -> pd.DataFrame | None:
+    if level not in ("region", "league"):
+        return None
+    gdp = economic_data(store)
+    codes = read_frame(store, "SELECT code, level FROM regions")
+    wanted = set(codes.loc[codes["level"] == level, "code"])
+    gdp = gdp[gdp["region_code"].isin(wanted)].dropna(subset=["gdp_current_10k_yuan"])
+    if gdp.empty:
+        return None
+    gdp = gdp.sort_values(["region_code", "year"])
+    # the first year of a chained index needs a value; 100 is neutral there
+    gdp["gdp_index_prev_year_100"] = gdp["gdp_index_prev_year_100"].fillna(100.0)
+    return gdp.rename(columns={"region_code": "area"})[
+        ["area", "year", "gdp_current_10k_yuan", "gdp_index_prev_year_100"]]
+
+
+def region_accounts(store: Store, level: str = "league", grain: str = "year",
+                    years: Sequence[int] | None = None, *,
+                    method: Method | str = Method.calorific,
+                    base_year: int | None = None) -> pd.DataFrame:
+    """Return energy and CO2 accounts of the store by region level and period.
+
+    Parameters
+    ----------
+    store : Store
+        The open store.
+    level : str
+        ``region``, ``league``, ``county``, ``park`` or ``enterprise``.
+    grain : str
+        ``year``, ``quarter`` or ``month``.
+    years : sequence of int, optional
+        Only these years.
+    method : str
+        Electricity valuation: ``calorific`` or ``coal-equivalent``.
+    base_year : int, optional
+        Price base of comparable GDP (default: the first year in the data).
+
+    Returns
+    -------
+    DataFrame
+        ``region_code``, ``region_name``, ``level``, ``year`` (+ ``quarter`` or
+        ``month``), ``energy_tce``, ``feedstock_tce``, ``renewable_tce``,
+        ``nonfossil_tce``, ``controlled_tce``, ``co2_t``, ``gdp_current_10k_yuan``,
+        ``gdp_const_10k_yuan`` (for region and league by year), and the intensities
+        the accounting core adds.
+
+    References
+    ----------
+    See :mod:`dualcontrol.accounting` for the rules (发改环资〔2022〕803号 and the
+    2022-11-16 renewable notice).
+    """
+    rows = energy_rows(store, level=level, grain="year" if grain == "year" else "month",
+                       years=years)
+    if rows.empty:
+        return pd.DataFrame(columns=["region_code", "region_name", "level", "year",
+                                     "energy_tce", "controlled_tce", "co2_t"])
+    gdp = _gdp_frame(store, level) if grain == "year" else None
+    if gdp is not None and years:
+        keep = set(years) | {base_year or min(years)}
+        gdp = gdp[gdp["year"].isin(keep | set(range(min(keep), max(keep) + 1)))]
+    out = accounts(rows, gdp, level=level, grain=grain, method=method,
+                   base_year=base_year if base_year is not None else
+                   (min(years) if years else None))
+    out = out.rename(columns={level: "region_code"})
+    names = _names(store, level)
+    out.insert(1, "region_name", out["region_code"].map(names).fillna(out["region_code"]))
+    out.insert(2, "level", level)
+    # non-fossil here is renewable energy; nuclear is not used in the region
+    out["nonfossil_tce"] = out["renewable_tce"]
+    drop = [c for c in LEVELS if c in out.columns and c != "region_code"]
+    drop += [c for c in ("half", "rows") if c in out.columns]
+    if grain == "year":
+        drop += [c for c in ("quarter", "month") if c in out.columns]
+    elif grain == "quarter":
+        drop += [c for c in ("month",) if c in out.columns]
+    return out.drop(columns=drop).reset_index(drop=True)
+
+
+def _names(store: Store, level: str) -> dict[str, str]:
+    if level in ("region", "league", "county"):
+        frame = read_frame(store, "SELECT code, name_zh FROM regions")
+    elif level == "park":
+        frame = read_frame(store, "SELECT code, name_zh FROM parks")
+    else:
+        frame = read_frame(store, "SELECT uscc AS code, name AS name_zh FROM enterprises")
+    return dict(zip(frame["code"], frame["name_zh"], strict=True))
+
+
+def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
+    """Return production units with yearly output, energy [tce] and electricity [kWh].
+
+    Energy is the enterprise's energy (calorific method) shared among its units in
+    proportion to output when an enterprise has several units of different products;
+    ``electricity_kwh`` likewise.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id``, ``enterprise_code``, ``enterprise_name``, ``region`` (league
+        code), ``industry``, ``product``, ``year``, ``capacity``, ``capacity_unit``,
+        ``output``, ``output_unit``, ``energy_tce``, ``electricity_kwh``.
+    """
+    where = f" AND CAST(SUBSTR(o.period, 1, 4) AS INTEGER) = {int(year)}" if year else ""
+    units = read_frame(store, f"""
+        SELECT u.id AS unit_id, u.enterprise_uscc AS enterprise_code, n.name AS enterprise_name,
+               g.league_code AS region, u.industry, u.product,
+               CAST(SUBSTR(o.period, 1, 4) AS INTEGER) AS year, u.capacity, u.capacity_unit,
+               SUM(o.output) AS output, MIN(o.output_unit) AS output_unit
+        FROM production_units u
+        JOIN enterprises n ON n.uscc = u.enterprise_uscc
+        JOIN regions g ON g.code = n.county_code
+        JOIN production_output o ON o.enterprise_uscc = u.enterprise_uscc
+             AND o.unit_code = u.unit_code
+             AND o.revision_id IN ({latest_revisions_sql('output')})
+        WHERE 1 = 1{where}
+        GROUP BY u.id, u.enterprise_uscc, n.name, g.league_code, u.industry, u.product,
+                 CAST(SUBSTR(o.period, 1, 4) AS INTEGER), u.capacity, u.capacity_unit
+        ORDER BY u.id, year""")
+    energy = region_accounts(store, level="enterprise", years=[year] if year else None)
+    energy = energy.rename(columns={"region_code": "enterprise_code"})[
+        ["enterprise_code", "year", "energy_tce"]]
+    elec = read_frame(store, f"""
+        SELECT e.enterprise_uscc AS enterprise_code,
+               CAST(SUBSTR(e.period, 1, 4) AS INTEGER) AS year,
+               SUM(e.quantity * CASE e.unit WHEN 'kWh' THEN 1 WHEN '10^4 kWh' THEN 1e4
+                   WHEN '10^8 kWh' THEN 1e8 WHEN 'MWh' THEN 1e3 ELSE NULL END) AS electricity_kwh
+        FROM energy_reports e
+        WHERE e.carrier = 'electricity'
+          AND e.revision_id IN ({latest_revisions_sql('energy')}){_year_filter('e.period',
+                                                                               [year] if year else None)}
+        GROUP BY e.enterprise_uscc, CAST(SUBSTR(e.period, 1, 4) AS INTEGER)""")
+    out = units.merge(energy, on=["enterprise_code", "year"], how="left")
+    out = out.merge(elec, on=["enterprise_code", "year"], how="left")
+    share = out["output"] / out.groupby(["enterprise_code", "year"])["output"].transform("sum")
+    out["energy_tce"] = out["energy_tce"] * share
+    out["electricity_kwh"] = out["electricity_kwh"].fillna(0.0) * share
+    return out
+
+
+def sector_accounts(store: Store) -> pd.DataFrame:
+    """Return value added, energy and CO2 by industry (sector) and year, region-wide.
+
+    Columns ``sector``, ``year``, ``value_added_10k_yuan`` [10^4 yuan, current
+    prices], ``energy_tce``, ``co2_t``.
+    """
+    rows = energy_rows(store, level="enterprise")
+    industry = read_frame(store, "SELECT uscc AS enterprise, industry FROM enterprises")
+    rows = rows.merge(industry, on="enterprise", how="left")
+    rows["park"] = rows["industry"]  # roll up by industry through the park level
+    acc = accounts(rows.drop(columns=["industry"]), None, level="park", grain="year")
+    acc = acc.groupby(["park", "year"], as_index=False)[["energy_tce", "co2_t"]].sum()
+    acc = acc.rename(columns={"park": "sector"})
+    va = economic_data(store, sector=None)
+    va = va[(va["sector"] != "total") & (va["region_code"] == "150000")]
+    va = va.rename(columns={"gdp_current_10k_yuan": "value_added_10k_yuan"})[
+        ["sector", "year", "value_added_10k_yuan"]]
+    return va.merge(acc, on=["sector", "year"], how="outer").sort_values(
+        ["sector", "year"]).reset_index(drop=True)[
+        ["sector", "year", "value_added_10k_yuan", "energy_tce", "co2_t"]]
+
+
+def water_use(store: Store) -> pd.DataFrame:
+    """Return yearly water withdrawal [m3] by league with industrial value added.
+
+    Columns ``region_code``, ``region_name``, ``year``, ``withdrawal_m3``,
+    ``reused_m3``, ``industrial_va_current_10k_yuan`` (region-wide row only) and
+    ``water_intensity_m3_per_10k_yuan`` where value added is known.
+    """
+    frame = read_frame(store, f"""
+        SELECT g.league_code AS region_code, CAST(SUBSTR(w.period, 1, 4) AS INTEGER) AS year,
+               SUM(w.withdrawal_m3) AS withdrawal_m3, SUM(w.reused_m3) AS reused_m3
+        FROM water_use w JOIN enterprises n ON n.uscc = w.enterprise_uscc
+        JOIN regions g ON g.code = n.county_code
+        WHERE w.revision_id IN ({latest_revisions_sql('water')})
+        GROUP BY g.league_code, CAST(SUBSTR(w.period, 1, 4) AS INTEGER)""")
+    total = frame.groupby("year", as_index=False)[["withdrawal_m3", "reused_m3"]].sum()
+    total["region_code"] = "150000"
+    frame = pd.concat([frame, total], ignore_index=True)
+    va = economic_data(store)[["region_code", "year", "industrial_va_current_10k_yuan"]]
+    frame = frame.merge(va, on=["region_code", "year"], how="left")
+    frame["water_intensity_m3_per_10k_yuan"] = (frame["withdrawal_m3"]
+                                                / frame["industrial_va_current_10k_yuan"])
+    frame.insert(1, "region_name", frame["region_code"].map(_names(store, "league")))
+    return frame.sort_values(["region_code", "year"]).reset_index(drop=True)
+
+
+def green_registry(store: Store) -> pd.DataFrame:
+    """Return the green-manufacturing registry with each entry's league."""
+    return read_frame(store, """
+        SELECT r.id, r.category, r.name, r.enterprise_uscc, r.region_code, g.league_code,
+               r.level, r.batch_year, r.source
+        FROM green_registry r LEFT JOIN regions g ON g.code = r.region_code
+        ORDER BY r.category, r.batch_year, r.id""")
