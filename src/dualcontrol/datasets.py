@@ -129,7 +129,7 @@ def energy_rows(store: Store, *, level: str = "league", grain: str = "year",
     cols = _level_columns(level)
     period = "SUBSTR(e.period, 1, 4)" if grain == "year" else "e.period"
     select = ", ".join(f"{expr} AS {name}" for name, expr in cols.items())
-    groups = ", ".join(cols.values())
+    groups = ", ".join(v for v in cols.values() if not v.startswith("'"))
     sql = f"""
         SELECT {select}, {period} AS period, e.carrier, e.unit, e.use, e.origin,
                SUM(e.quantity) AS quantity

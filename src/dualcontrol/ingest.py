@@ -697,6 +697,10 @@ def _finalise(conn: Connection, kind: str, import_id: int, user: str, now: dt.da
     payload = _payload_columns(kind)
     groups = f"_groups_{import_id}"
     params = {"iid": import_id, "sid": import_id, "kind": kind}
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        # fresh rows have no statistics; without them the planner picks nested loops
+        conn.execute(sa.text(f"ANALYZE {staging}"))
     conn.execute(sa.text(f"""
         CREATE TEMPORARY TABLE {groups} AS
         SELECT g.entity, g.period, g.h, l.id AS prev_id, l.content_md5 AS prev_md5
@@ -721,6 +725,9 @@ def _finalise(conn: Connection, kind: str, import_id: int, user: str, now: dt.da
             INSERT INTO report_revisions (submission_id, kind, entity, period, content_md5)
             SELECT :sid, :kind, entity, period, h FROM {groups}
             WHERE prev_md5 IS NULL OR prev_md5 <> h ORDER BY entity, period"""), params)
+        if postgres:
+            conn.execute(sa.text(f"ANALYZE {groups}"))
+            conn.execute(sa.text("ANALYZE report_revisions"))
         inserted = conn.execute(sa.text(f"""
             INSERT INTO {data} (revision_id, line, {", ".join(payload)})
             SELECT r.id, s.line, {", ".join(f"s.{c}" for c in payload)}

@@ -100,6 +100,7 @@ report_revisions = sa.Table(
     sa.Column("content_md5", sa.String(32), nullable=False,
               comment="md5 of the entity-period's sorted rows (change detection)"),
     sa.Index("ix_report_revisions_key", "kind", "entity", "period"),
+    sa.Index("ix_report_revisions_submission", "submission_id"),
 )
 
 energy_reports = sa.Table(

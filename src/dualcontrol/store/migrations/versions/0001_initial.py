@@ -144,6 +144,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_report_revisions_key', 'report_revisions', ['kind', 'entity', 'period'], unique=False)
+    op.create_index('ix_report_revisions_submission', 'report_revisions', ['submission_id'], unique=False)
     op.create_table('staging_economic_data',
     sa.Column('import_id', sa.BigInteger(), nullable=False),
     sa.Column('line', sa.Integer(), nullable=False),

@@ -1,0 +1,78 @@
+"""Fixtures: a ``store`` on the embedded DuckDB file and on PostgreSQL.
+
+The PostgreSQL parameter uses ``DUALCONTROL_TEST_PG`` (written to var/test-env.sh by
+scripts/test-services.sh); each test gets its own schema, dropped afterwards. Without
+the variable the parameter is skipped, except in CI (``CI=true``), where a missing
+server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dualcontrol.store import Store, open_store
+
+
+def pg_base_url() -> str | None:
+    """Return the PostgreSQL test URL, or None (failing in CI)."""
+    url = os.environ.get("DUALCONTROL_TEST_PG", "").strip()
+    if url:
+        return url
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("DUALCONTROL_TEST_PG is not set in CI: run scripts/test-services.sh")
+    return None
+
+
+def make_pg_url(base: str) -> tuple[str, str]:
+    """Create a fresh schema on the test server; return (URL using it, schema name)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(base)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {name}"))
+    finally:
+        engine.dispose()
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{name}", name
+
+
+def drop_pg_schema(base: str, name: str) -> None:
+    """Drop a schema made by :func:`make_pg_url`."""
+    engine = sa.create_engine(base)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Yield the URL of an empty store of each backend."""
+    if request.param == "duckdb":
+        yield f"duckdb:///{tmp_path / 'store.duckdb'}"
+        return
+    base = pg_base_url()
+    if base is None:
+        pytest.skip("DUALCONTROL_TEST_PG not set (run scripts/test-services.sh)")
+    url, name = make_pg_url(base)
+    try:
+        yield url
+    finally:
+        drop_pg_schema(base, name)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """Yield an open, migrated store of each backend."""
+    opened = open_store(store_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
