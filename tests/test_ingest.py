@@ -214,7 +214,7 @@ def test_unsupported_encoding_stores_nothing(store, tmp_path: Path) -> None:
 def test_empty_file_stores_nothing(store, tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(content)
-    with pytest.raises(InputError, match="empty|no data rows"):
+    with pytest.raises(InputError, match=r"empty|no data rows"):
         ingest_file(store, path, today=TODAY)
     assert nothing_stored(store)
 

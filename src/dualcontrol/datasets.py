@@ -53,7 +53,8 @@ def read_frame(store: Store, sql: str, params: dict[str, Any] | None = None) -> 
 def _year_filter(column: str, years: Sequence[int] | None) -> str:
     if not years:
         return ""
-    return f" AND CAST(SUBSTR({column}, 1, 4) AS INTEGER) IN ({', '.join(str(int(y)) for y in years)})"
+    listed = ", ".join(str(int(y)) for y in years)
+    return f" AND CAST(SUBSTR({column}, 1, 4) AS INTEGER) IN ({listed})"
 
 
 def energy_reports(store: Store, *, years: Sequence[int] | None = None,
@@ -286,6 +287,7 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
     energy = region_accounts(store, level="enterprise", years=[year] if year else None)
     energy = energy.rename(columns={"region_code": "enterprise_code"})[
         ["enterprise_code", "year", "energy_tce"]]
+    only_year = _year_filter("e.period", [year] if year else None)
     elec = read_frame(store, f"""
         SELECT e.enterprise_uscc AS enterprise_code,
                CAST(SUBSTR(e.period, 1, 4) AS INTEGER) AS year,
@@ -293,8 +295,7 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
                    WHEN '10^8 kWh' THEN 1e8 WHEN 'MWh' THEN 1e3 ELSE NULL END) AS electricity_kwh
         FROM energy_reports e
         WHERE e.carrier = 'electricity'
-          AND e.revision_id IN ({latest_revisions_sql('energy')}){_year_filter('e.period',
-                                                                               [year] if year else None)}
+          AND e.revision_id IN ({latest_revisions_sql('energy')}){only_year}
         GROUP BY e.enterprise_uscc, CAST(SUBSTR(e.period, 1, 4) AS INTEGER)""")
     out = units.merge(energy, on=["enterprise_code", "year"], how="left")
     out = out.merge(elec, on=["enterprise_code", "year"], how="left")

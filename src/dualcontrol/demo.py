@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from dualcontrol.datasets import green_registry, region_accounts, water_use
 from dualcontrol.ingest import bulk_insert, load_frame
 from dualcontrol.reference import carriers, load_table, units
-from dualcontrol.regions import counties, leagues, make_uscc
+from dualcontrol.regions import counties, make_uscc
 from dualcontrol.store import Store, open_store, schema
 
 logger = logging.getLogger(__name__)

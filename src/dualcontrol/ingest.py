@@ -112,7 +112,8 @@ KINDS: dict[str, tuple[Column, ...]] = {
         Column("region_code", "行政区划代码", "Region code", aliases=("地区代码",)),
         Column("period", "年份", "Year", aliases=("统计年度", "year")),
         Column("sector", "行业", "Sector", required=False, aliases=("国民经济行业",)),
-        Column("gdp_current_10k_yuan", "地区生产总值(万元,当年价)", "GDP (10k yuan, current prices)",
+        Column("gdp_current_10k_yuan", "地区生产总值(万元,当年价)",
+               "GDP (10k yuan, current prices)",
                required=False, aliases=("地区生产总值", "增加值(万元)", "gdp")),
         Column("gdp_index_prev_year_100", "地区生产总值指数(上年=100)",
                "GDP index (previous year = 100)", required=False,
@@ -480,7 +481,7 @@ def _enterprise_problems(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
                          problems: list[tuple[int, Problem]]) -> None:
     county_codes = set(counties()["code"])
     checked: dict[tuple[str, str, str], str | None] = {}
-    names = frame["enterprise_name"] if "enterprise_name" in frame else None
+    names = frame.get("enterprise_name")
     for i, (code, county) in enumerate(zip(frame["uscc"], frame["region_code"], strict=True)):
         name = "" if names is None else str(names.iloc[i]).strip()
         key = (code, county, "named" if name else "")
@@ -782,7 +783,7 @@ def _known_enterprises(store: Store) -> dict[str, str]:
                                            schema.enterprises.c.county_code)).all())
 
 
-class _NoChange(Exception):
+class _NoChangeError(Exception):
     """Raised inside the transaction to roll back an import that changes nothing."""
 
 
@@ -918,13 +919,13 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
             result.rows_stored = stored
             result.problems = _sorted(problems, problem_count) if problems else []
             if revisions == 0 and result.new_enterprises == 0:
-                raise _NoChange
+                raise _NoChangeError
             conn.execute(schema.submissions.update()
                          .where(schema.submissions.c.id == submission_id)
                          .values(rows_read=result.rows_read, rows_rejected=result.rows_rejected,
                                  revisions_created=revisions))
             result.submission_id = submission_id
-    except _NoChange:
+    except _NoChangeError:
         logger.info("%s: nothing changed (%d periods as stored)", file,
                     result.unchanged_periods)
     if rejected_rows:

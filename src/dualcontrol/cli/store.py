@@ -12,7 +12,6 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, console, emit, err_console, print_json, user_errors
-from dualcontrol.errors import InputError
 
 db_app = typer.Typer(help="Manage the store (schema migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -111,10 +110,7 @@ def db_upgrade_cmd() -> None:
     from dualcontrol.store.migrate import current_revision
 
     with user_errors():
-        try:
-            store = open_store()
-        except InputError:
-            raise
+        store = open_store()
         try:
             console.print(f"{default_url()}: schema at {current_revision(store)}")
         finally:

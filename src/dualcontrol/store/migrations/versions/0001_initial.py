@@ -1,7 +1,8 @@
+# ruff: noqa: E501  (generated column definitions)
 """Initial schema: regions, enterprises, revisioned reports, registry, users, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 11:26:56.452839
 """
 
