@@ -27,6 +27,10 @@ TABLES: dict[str, str] = {
     "supply-coal-consumption": "supply_coal_consumption.csv",
     "grid-factors": "grid_factors.csv",
     "heat-factors": "heat_factors.csv",
+    "targets": "targets.csv",
+    "demo-league-targets": "demo_league_targets.csv",
+    "barometer-rules": "barometer_rules.csv",
+    "exclusion-rules": "exclusion_rules.csv",
 }
 
 #: Columns each table must have besides its own.
