@@ -466,10 +466,9 @@ class _Rows:
     base: pd.Series | None
 
 
-def _lookup(frame: pd.DataFrame, code: str, year: int, months: int) -> pd.Series | None:
-    hit = frame[(frame["region_code"] == code) & (frame["year"] == year)
-                & (frame["months"] == months)]
-    return None if hit.empty else hit.iloc[0]
+def _index(frame: pd.DataFrame) -> dict[tuple[str, int, int], pd.Series]:
+    return {(str(r["region_code"]), int(r["year"]), int(r["months"])): r
+            for _, r in frame.iterrows()}
 
 
 def _ok(row: pd.Series | None, *columns: str) -> bool:
@@ -524,17 +523,22 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
     data = apply_exclusions(data, year)
     codes = data.loc[data["level"] == level, "region_code"] if level else data["region_code"]
     wanted = list(dict.fromkeys(codes if regions is None else regions))
+    index = _index(data)
+    first = data.drop_duplicates("region_code").set_index("region_code")
+    table = table[table["region_code"].isin(wanted)]
     records = []
     for code in wanted:
-        meta = data[data["region_code"] == code].iloc[0]
+        meta = first.loc[code]
+        meta = meta.copy()
+        meta["region_code"] = code
         for indicator in INDICATORS:
             target = plan_target(table, code, indicator, year, plan)
-            record = _assess_one(data, meta, indicator, target, year, months, rules)
+            record = _assess_one(index, meta, indicator, target, year, months, rules)
             records.append(record)
     return pd.DataFrame.from_records(records)
 
 
-def _assess_one(data: pd.DataFrame, meta: pd.Series, indicator: str, target: pd.Series | None,
+def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series | None,
                 year: int, months: int, rules: pd.DataFrame) -> dict:
     group = INDICATORS[indicator][0]
     code = str(meta["region_code"])
@@ -550,7 +554,7 @@ def _assess_one(data: pd.DataFrame, meta: pd.Series, indicator: str, target: pd.
         "feedstock_deducted_tce": np.nan, "renewable_increment_deducted_tce": np.nan,
         "nonfossil_deducted_tce": np.nan, "exclusions": "", "target_source": None, "note": "",
     }
-    current = _lookup(data, code, year, months)
+    current = index.get((code, year, months))
     if current is not None:
         for column in ("feedstock_deducted_tce", "renewable_increment_deducted_tce",
                        "nonfossil_deducted_tce"):
@@ -566,9 +570,9 @@ def _assess_one(data: pd.DataFrame, meta: pd.Series, indicator: str, target: pd.
                   target_value=float(target["target_value"]), kind=target["kind"],
                   target_source=target["source"])
     rows = _Rows(current=current,
-                 same_period_last_year=_lookup(data, code, year - 1, months),
-                 last_year=_lookup(data, code, year - 1, 12),
-                 base=_lookup(data, code, base_year, 12))
+                 same_period_last_year=index.get((code, year - 1, months)),
+                 last_year=index.get((code, year - 1, 12)),
+                 base=index.get((code, base_year, 12)))
     quarterly = months != 12
     numerator = {"energy_intensity": "energy_for_intensity_tce", "co2_intensity": "co2_t",
                  "energy_total": "energy_for_total_tce"}[indicator]
