@@ -816,7 +816,11 @@ def check_targets(outlook: Outlook) -> pd.DataFrame:
             drawn = _value(indicator, target, outlook.draws, history, years)
             row["probability_met"] = float(np.mean(_met(indicator, drawn, goal)))
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    for key in ("base_year", "target_year"):
+        if key in out:
+            out[key] = pd.array(out[key], dtype="Int64")
+    return out
 
 
 def _met(indicator: str, value: Any, goal: float) -> Any:

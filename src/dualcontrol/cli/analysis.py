@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from dualcontrol import charts
+from dualcontrol import charts, outlook
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
 from dualcontrol.decomposition import (
@@ -148,3 +148,61 @@ def _decomposition_chart(result: Decomposition, path: Path) -> None:
                            values=result.effects["effect"].tolist(), reference=1.0,
                            title=f"LMDI-I multiplicative {result.base}-{result.target}",
                            unit="index (T/0)")
+
+
+@app.command("outlook")
+def outlook_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (examples/scenarios).")],
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws (0: central only).")] = (
+        10000),
+    seed: Annotated[int, typer.Option(help="Seed of the random generator.")] = 0,
+    years: Annotated[str, typer.Option(
+        help="Comma-separated years to print in the path table.")] = (
+        "2025,2030,2035,2040,2045,2050,2055,2060"),
+    as_json: JsonOpt = False,
+    chart: ChartOpt = None,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Project GDP, energy and CO2 to 2060; peak years with their Monte Carlo spread."""
+    with user_errors():
+        spec = outlook.load_scenario(scenario)
+        if draws < 0:
+            raise InputError("draws must be >= 0", field="--draws", value=draws)
+        result = outlook.run(spec, draws=draws, seed=seed)
+        peaks = outlook.peak_summary(result)
+        checks = outlook.check_targets(result)
+        shown = [int(y) for y in years.split(",") if y.strip()]
+    if chart is not None:
+        outlook.chart_paths(result, chart)
+    distribution = (outlook.peak_year_distribution(result) if result.draws
+                    else pd.DataFrame())
+    if as_json:
+        print_json({
+            "scenario": spec.name, "file": str(scenario), "draws": result.n_draws,
+            "seed": seed if result.draws else None,
+            "paths": frame_records(result.central),
+            "peaks": frame_records(peaks),
+            "co2_peak_year_distribution": frame_records(distribution),
+            "targets": frame_records(checks),
+        })
+        return
+    rows = result.central[result.central["year"].isin([spec.base_year, *shown])]
+    table = pd.DataFrame({  # readable units for the terminal; --json keeps base units
+        "region": rows["region"], "year": rows["year"],
+        "gdp_100m_yuan": rows["gdp_const_10k_yuan"] / 1e4,
+        "energy_10k_tce": rows["energy_tce"] / 1e4,
+        "controlled_10k_tce": rows["controlled_tce"] / 1e4,
+        "co2_mt": rows["co2_t"] / 1e6,
+        "intensity_tce_per_10k_yuan": rows["intensity_tce_per_10k_yuan"],
+        "nonfossil_share": rows["nonfossil_share"],
+    })
+    emit(table, title=f"{spec.name}: central path (GDP at constant prices)", lang=lang)
+    emit(peaks, title="Peak year and level (central; Monte Carlo percentiles)", lang=lang)
+    if len(distribution):
+        emit(distribution[distribution["share"] >= 0.005],
+             title=f"CO2 peak-year distribution ({result.n_draws} draws, seed {seed}; "
+                   "years with >= 0.5 %)", lang=lang)
+    if len(checks):
+        emit(checks.drop(columns=["source"]), title="Targets (controlled energy: "
+             "non-fossil and feedstock excluded)", lang=lang)
+        emit(checks[["indicator", "source"]], title="Sources of the targets", lang=lang)
