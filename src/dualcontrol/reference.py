@@ -31,6 +31,7 @@ TABLES: dict[str, str] = {
     "efficiency-deadlines": "efficiency_deadlines.csv",
     "energy-quota-limits": "energy_quota_limits.csv",
     "product-carriers": "product_carriers.csv",
+    "review-rules": "review_rules.csv",
 }
 
 #: Columns each table must have besides its own.
