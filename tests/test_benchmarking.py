@@ -41,6 +41,7 @@ def run(*rows: dict[str, object]) -> pd.DataFrame:
 @pytest.mark.parametrize(("u", "expected"), [
     (1769.9, "benchmark"),
     (1770.0, "benchmark"),       # exactly on the benchmark counts as at the benchmark
+    (1770.0 * (1 + 1e-13), "benchmark"),  # float round-off within RELATIVE_TOLERANCE
     (1770.1, "between"),
     (1899.9, "between"),
     (1900.0, "between"),         # exactly on the baseline is not below it

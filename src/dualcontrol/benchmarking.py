@@ -71,6 +71,10 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 #: Classes from best to worst.
 CLASSES: tuple[str, ...] = ("benchmark", "between", "below_baseline", "below_limit")
 
+#: Relative tolerance of the level comparisons: a unit consumption within this fraction
+#: of a level counts as on it, so float round-off (805.0000000000001) cannot change a class.
+RELATIVE_TOLERANCE = 1e-9
+
 #: Grid whose electricity CO2 factor values electricity savings (aluminium).
 DEFAULT_GRID = "inner_mongolia"
 
@@ -259,12 +263,25 @@ def classify_array(unit_consumption: np.ndarray, benchmark: np.ndarray | float,
         raise ValueError("benchmark must be at or below baseline (lower is better)")
     lim = np.full(u.shape, np.nan) if limit is None else np.broadcast_to(
         np.asarray(limit, dtype=float), u.shape)
-    beyond_limit = ~np.isnan(lim) & (u > np.where(np.isnan(lim), np.inf, lim))
+    beyond_limit = ~np.isnan(lim) & ~at_or_better(u, np.where(np.isnan(lim), np.inf, lim))
     return np.select(
-        [beyond_limit, u <= bench, u <= base],
+        [beyond_limit, at_or_better(u, bench), at_or_better(u, base)],
         ["below_limit", "benchmark", "between"],
         default="below_baseline",
     ).astype(object)
+
+
+def at_or_better(unit_consumption: np.ndarray | float, level: np.ndarray | float,
+                 ) -> np.ndarray:
+    """Return True where the unit consumption is at or better than (below) the level.
+
+    Lower is better; a value within :data:`RELATIVE_TOLERANCE` of the level counts as on
+    it (scaled by ``max(1, |level|)`` so that levels near zero keep an absolute margin).
+    """
+    level_arr = np.asarray(level, dtype=float)
+    margin = RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(np.where(np.isinf(level_arr), 1.0,
+                                                                    level_arr)))
+    return np.asarray(unit_consumption, dtype=float) <= level_arr + margin
 
 
 def output_factor(unit: str, level: Level, *, file: str | None = None,
@@ -311,6 +328,12 @@ def co2_per_tce() -> tuple[float, str]:
         f"raw coal: {coal.co2_source} / {coal.source}")
 
 
+def _finite(value: object) -> float | None:
+    """Return ``value`` as a finite float, or None if it is not a number."""
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return float(number) if pd.notna(number) and math.isfinite(float(number)) else None
+
+
 def _validate(frame: pd.DataFrame, file: str | None) -> list[Problem]:
     problems = [Problem("column is missing", file=file, field=c, accepted=list(REQUIRED_COLUMNS))
                 for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -353,29 +376,29 @@ def benchmark_units(frame: pd.DataFrame, *, level_set: str | None = None,
         raise InputError(problems)
     coal_co2, _ = co2_per_tce()
     records = []
-    for i, rec in enumerate(frame.to_dict("records")):
-        row = i + 2
+    for index, rec in zip(frame.index, frame.to_dict("records"), strict=True):
+        row = int(index) + 2 if isinstance(index, (int, np.integer)) else None
         try:
             level = level_for(str(rec["product"]), int(rec["year"]), level_set=level_set,
                               file=file, row=row)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        output = pd.to_numeric(rec["output"], errors="coerce")
-        if not (isinstance(output, (int, float)) and math.isfinite(output) and output > 0):
+        output = _finite(rec["output"])
+        if output is None or output <= 0:
             problems.append(Problem("output must be a number > 0", file=file, row=row,
                                     field="output", value=rec["output"]))
             continue
         try:
-            output = float(output) * output_factor(str(rec["output_unit"]), level, file=file,
+            output = output * output_factor(str(rec["output_unit"]), level, file=file,
                                                    row=row)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
         column = level.numerator
         raw = rec.get(column)
-        numerator = pd.to_numeric(raw, errors="coerce") if raw is not None else math.nan
-        if not (isinstance(numerator, (int, float)) and math.isfinite(numerator)):
+        numerator = _finite(raw)
+        if numerator is None:
             problems.append(Problem(f"{column} is required for {level.product} "
                                     f"(its level is in {level.unit})", file=file, row=row,
                                     field=column, value=raw))
@@ -385,7 +408,7 @@ def benchmark_units(frame: pd.DataFrame, *, level_set: str | None = None,
             **rec,
             "output_in_level_unit": output,
             "level_set": level.level_set, "level_unit": level.unit,
-            "unit_consumption": float(numerator) * level.numerator_scale / output,
+            "unit_consumption": numerator * level.numerator_scale / output,
             "benchmark": level.benchmark, "baseline": level.baseline,
             "quota_standard": quota.standard if quota else None,
             "quota_limit": quota.limit if quota else math.nan,

@@ -49,6 +49,7 @@ import yaml
 from dualcontrol.benchmarking import (
     DEFAULT_GRID,
     Level,
+    at_or_better,
     level_for,
     output_factor,
     quota_for,
@@ -430,7 +431,7 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
     quota = quota_for(level.product, project.start_year)
     rules = _rules()
     reasons: list[Reason] = []
-    if u <= level.benchmark:
+    if bool(at_or_better(u, level.benchmark)):
         reasons.append(_reason("benchmark_required", "pass",
                                f"design unit consumption {u:,.1f} {level.unit} is at or better "
                                f"than the benchmark {level.benchmark:g} {level.unit} "
@@ -442,7 +443,7 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
                                f"({level.level_set}; baseline {level.baseline:g}): new projects "
                                "must reach the benchmark"))
     if quota is not None:
-        ok = u <= quota.access
+        ok = bool(at_or_better(u, quota.access))
         reasons.append(_reason("quota_access", "pass" if ok else "reject",
                                f"{'meets' if ok else 'fails'} the access value {quota.access:g} "
                                f"{quota.unit} of {quota.standard}"))

@@ -46,7 +46,7 @@ def benchmark_cmd(
             raise InputError(Problem("no production units match the filters", file=name,
                                      field="--year/--industry",
                                      value=f"{year}/{industry}"))
-        units = benchmarking.benchmark_units(frame.reset_index(drop=True), file=name)
+        units = benchmarking.benchmark_units(frame, file=name)
     shares = benchmarking.class_shares(units)
     by_region = benchmarking.class_shares(units, by=("region",))
     front = benchmarking.front_runners(units)
