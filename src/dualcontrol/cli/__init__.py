@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import os
 
-from dualcontrol.cli import accounts  # noqa: F401  (registers commands)
-from dualcontrol.cli import efficiency  # noqa: F401  (registers commands)
+from dualcontrol.cli import (
+    accounts,  # noqa: F401  (registers commands)
+    efficiency,  # noqa: F401  (registers commands)
+)
 from dualcontrol.cli.app import app
 
 
