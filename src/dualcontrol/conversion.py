@@ -12,7 +12,7 @@ Every other carrier has one coefficient, its net calorific value over 29.3076 GJ
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from dualcontrol.errors import InputError, Problem
@@ -28,7 +28,7 @@ from dualcontrol.reference import (
 )
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     """How electricity is valued in standard coal."""
 
     calorific = "calorific"

@@ -12,6 +12,7 @@ import os
 from dualcontrol.cli import (
     accounts,  # noqa: F401  (registers commands)
     analysis,  # noqa: F401  (registers commands)
+    efficiency,  # noqa: F401  (registers commands)
 )
 from dualcontrol.cli.app import app
 

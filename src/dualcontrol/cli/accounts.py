@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
+from dualcontrol.accounting import GRAINS, LEVELS, accounts
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, emit, print_json, user_errors
 from dualcontrol.conversion import Method, convert
+from dualcontrol.fileio import read_table
 from dualcontrol.reference import TABLES, load_table
 
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of table headers.")]
@@ -61,3 +64,41 @@ def reference_cmd(
         frame = load_table(table)
     emit(frame, as_json=as_json, as_csv=as_csv, title=f"Reference: {table}", lang=lang)
 
+
+
+@app.command("account")
+def account_cmd(
+    file: Annotated[Path, typer.Argument(help="Energy-use rows (CSV or XLSX).")],
+    by: Annotated[str, typer.Option("--by", help=f"Level: {', '.join(LEVELS)}.")] = "league",
+    grain: Annotated[str, typer.Option(help=f"Period grain: {', '.join(GRAINS)}.")] = "year",
+    year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    gdp: Annotated[Path | None, typer.Option(help="GDP by area and year (CSV/XLSX).")] = None,
+    base_year: Annotated[int | None, typer.Option(help="Price base year of GDP.")] = None,
+    method: Annotated[Method, typer.Option(help="Electricity valuation method.")] = (
+        Method.calorific
+    ),
+    grid: Annotated[str, typer.Option(help="Grid of the electricity CO2 factor.")] = "national",
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Account energy use: total, controlled total, exclusions, CO2 and intensity."""
+    with user_errors():
+        energy = read_table(file)
+        gdp_frame = read_table(gdp) if gdp is not None else None
+        table = accounts(energy, gdp_frame, level=by, grain=grain, method=method, grid=grid,
+                         base_year=base_year, file=str(file))
+    if year is not None:
+        table = table[table["year"] == year]
+    shown = [c for c in table.columns if c not in ("gdp_base_year",)]
+    if not (as_json or as_csv):
+        keep = [*[lv for lv in LEVELS if lv in table.columns and lv != "region"][-1:],
+                *[g for g in GRAINS if g in table.columns], "energy_tce", "controlled_tce",
+                "feedstock_tce", "renewable_tce", "co2_t", "gdp_const_10k_yuan",
+                "intensity_tce_per_10k_yuan", "controlled_intensity_tce_per_10k_yuan",
+                "co2_intensity_t_per_10k_yuan"]
+        shown = [c for c in keep if c in table.columns]
+    title = f"Energy and CO2 accounts by {by} and {grain}"
+    if "gdp_base_year" in table.columns and len(table):
+        title += f" (GDP at {int(table['gdp_base_year'].dropna().iloc[0])} prices)"
+    emit(table[shown], as_json=as_json, as_csv=as_csv, title=title, lang=lang)

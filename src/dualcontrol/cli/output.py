@@ -7,7 +7,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -18,11 +18,11 @@ from rich.text import Text
 
 from dualcontrol.errors import DualControlError, InputError
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(width=None if Console().is_terminal else 220)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     """Language of headers in terminal tables."""
 
     en = "en"
@@ -98,7 +98,8 @@ def print_frame(frame: pd.DataFrame, *, title: str | None = None, lang: Lang = L
     for column in frame.columns:
         header = ZH_HEADERS.get(column, column) if lang == Lang.zh else column
         numeric = pd.api.types.is_numeric_dtype(frame[column])
-        table.add_column(header, justify="right" if numeric else "left")
+        table.add_column(header.replace("_", " "), justify="right" if numeric else "left",
+                         no_wrap=numeric, overflow="fold")
     formatters = dict(fmt or {})
     for row in frame.itertuples(index=False):
         table.add_row(*(formatters.get(c, _fmt)(v) for c, v in zip(frame.columns, row,
