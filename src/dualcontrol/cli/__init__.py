@@ -9,7 +9,12 @@ from __future__ import annotations
 import logging
 import os
 
-from dualcontrol.cli import accounts  # noqa: F401  (registers commands)
+from dualcontrol.cli import (
+    accounts,  # noqa: F401  (registers commands)
+    analysis,  # noqa: F401  (registers commands)
+    assess,  # noqa: F401  (registers commands)
+    efficiency,  # noqa: F401  (registers commands)
+)
 from dualcontrol.cli.app import app
 
 
