@@ -394,3 +394,50 @@ def test_rating_is_never_nan() -> None:
     result = progress(pd.DataFrame(rows), year=2019, target_table=ONE_YEAR)
     assert all(isinstance(r, str) for r in result["rating"])
     assert not any(isinstance(v, float) and math.isnan(v) for v in result["rating"])
+
+
+# ----------------------------------------------------------------------- command line
+
+
+def test_assess_command_json_and_table(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from dualcontrol.cli import app
+
+    # Two leagues with the shipped demo targets (14th plan); Alxa lacks 1-9 2024.
+    rows = []
+    for code in ("150600", "152900"):
+        for year, energy in ((2020, 1000.0), (2023, 900.0), (2024, 880.0)):
+            rows.append(account(code, year, energy, 1000.0))
+        rows.append(account(code, 2023, 700.0, 750.0, period="2023-Q3"))
+    rows.append(account("150600", 2024, 690.0, 780.0, period="2024-Q3"))
+    path = tmp_path / "accounts.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["assess", "--data", str(path), "--period", "2024-Q3",
+                                 "--level", "league", "--gdp-growth", "0.05", "--json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert len(records) == 6  # two leagues x three indicators
+    for record in records:
+        assert {"region", "indicator", "value", "requirement", "rating"} <= set(record)
+        assert record["rating"] in {"red", "yellow", "green", "no_data"}
+    alxa = [r for r in records if r["region_code"] == "152900"]
+    assert {r["rating"] for r in alxa} == {"no_data"}
+    # Ordos 1-9 2024: the chained estimate of the quarter test, reduction 0.1469780;
+    # demo target -16% (illustrative): 1 - 0.84 ** 0.8 = 1 - exp(0.8 x -0.1743534)
+    # = 1 - exp(-0.1394827) = 1 - 0.8698080 = 0.1301920 required: green.
+    ordos = next(r for r in records
+                 if r["region_code"] == "150600" and r["indicator"] == "energy_intensity")
+    assert ordos["value"] == pytest.approx(0.1469780, abs=1e-7)
+    assert ordos["requirement"] == pytest.approx(0.1301920, abs=1e-6)
+    assert ordos["rating"] == "green"
+    assert "budget_this_year_tce" in ordos and ordos["binding_this_year"] in {"intensity",
+                                                                             "total"}
+    table = runner.invoke(app, ["assess", "--data", str(path), "--year", "2024"])
+    assert table.exit_code == 0, table.output
+    assert "Barometer 2024" in table.stdout and "budget" in table.stdout
+    bad = runner.invoke(app, ["assess", "--data", str(tmp_path / "missing.csv")])
+    assert bad.exit_code == 2
