@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 
 from dualcontrol.assessment import parse_assessment_period, prepare_accounts, progress
-from dualcontrol.budget import energy_budget
+from dualcontrol.budget import energy_budget, intensity_effect
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
 from dualcontrol.errors import InputError, Problem
@@ -59,6 +59,10 @@ def assess_cmd(
         "--gdp-growth", help="Real GDP growth forecast, 0.05 = 5% (default: last observed).")]
     = None,
     plan: Annotated[str | None, typer.Option(help="Plan of the targets, e.g. 14th.")] = None,
+    add_tce: Annotated[float | None, typer.Option(
+        "--add-tce", help="Show the effect of adding this much energy [tce] in --in.")] = None,
+    in_region: Annotated[str | None, typer.Option(
+        "--in", help="Region code where --add-tce is added (e.g. 150600 Ordos).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of table headers.")] = Lang.en,
 ) -> None:
@@ -78,11 +82,21 @@ def assess_cmd(
         barometer = progress(accounts, year=year, months=months, level=level, plan=plan)
         budget = energy_budget(accounts, year=year, gdp_growth=gdp_growth, level=level,
                                plan=plan)
+        effect = None
+        if add_tce is not None:
+            if in_region is None:
+                raise InputError(Problem("--add-tce needs --in REGION_CODE", field="--in"))
+            effect = intensity_effect(accounts, year=year, months=months, plan=plan,
+                                      region_code=in_region, added_tce=add_tce)
     for frame in (barometer, budget):
         frame.insert(0, "region", frame["region_name"].astype(str))
     if as_json:
-        print_json(_with_budget(barometer, budget))
+        records = _with_budget(barometer, budget)
+        print_json(records if effect is None else
+                   {"barometer": records, "effect": frame_records(effect)})
         return
     emit(barometer[BAROMETER_COLUMNS], title=f"Barometer {barometer['period'].iloc[0]}"
          if len(barometer) else "Barometer", lang=lang)
     emit(budget[BUDGET_COLUMNS], title="Remaining energy budget [tce]", lang=lang)
+    if effect is not None:
+        emit(effect, title=f"Effect of {add_tce:g} tce in {in_region}", lang=lang)
