@@ -441,3 +441,17 @@ def test_assess_command_json_and_table(tmp_path) -> None:
     assert "Barometer 2024" in table.stdout and "budget" in table.stdout
     bad = runner.invoke(app, ["assess", "--data", str(tmp_path / "missing.csv")])
     assert bad.exit_code == 2
+
+
+def test_renewable_increment_of_a_quarter_without_base_quarter_is_pro_rated() -> None:
+    # 2020 has only its annual renewable figure (100 tce); 1-9 2022 uses 90 tce. The
+    # base for 9 months is 100 x 9 / 12 = 75, so 15 tce are deducted from the total.
+    # With a 1-9 2020 row of 80 tce, the deduction is 90 - 80 = 10.
+    rows = [account("150100", 2020, 1000.0, 1000.0, renewable=100.0),
+            account("150100", 2022, 800.0, 800.0, period="2022-Q3", renewable=90.0)]
+    ruled = apply_exclusions(prepare_accounts(pd.DataFrame(rows)), 2022)
+    assert ruled["renewable_increment_deducted_tce"].tolist() == pytest.approx([0.0, 15.0])
+    rows.append(account("150100", 2020, 700.0, 700.0, period="2020-Q3", renewable=80.0))
+    ruled = apply_exclusions(prepare_accounts(pd.DataFrame(rows)), 2022)
+    assert ruled["renewable_increment_deducted_tce"].iloc[1] == pytest.approx(10.0)
+    assert ruled["energy_for_total_tce"].iloc[1] == pytest.approx(800.0 - 10.0)

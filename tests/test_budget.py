@@ -114,7 +114,7 @@ def test_added_energy_in_a_league_moves_the_region() -> None:
     assert total.loc["150600", "change"] == pytest.approx(100.0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     base_energy=st.floats(1_000, 100_000),
     feedstock_share=st.floats(0, 0.3),
