@@ -95,6 +95,14 @@ class FrameData:
         """Return the provider over an energy-use file and an optional GDP file."""
         return cls(energy=read_table(energy), gdp=read_table(gdp) if gdp else None)
 
+    def fork(self) -> FrameData:
+        """Return an independent copy that shares nothing mutable but reuses the cache."""
+        with self._lock:
+            return FrameData(energy=self.energy.copy(),
+                             gdp=None if self.gdp is None else self.gdp.copy(),
+                             revisions=list(self.revisions), _cache=dict(self._cache),
+                             _rows=self._rows)
+
     def _prepared(self) -> pd.DataFrame:
         if self._rows is None:
             self._rows = accounting.prepare_energy_rows(self.energy)
