@@ -9,7 +9,11 @@ from __future__ import annotations
 import logging
 import os
 
-from dualcontrol.cli import accounts  # noqa: F401  (registers commands)
+from dualcontrol.cli import (
+    accounts,  # noqa: F401  (registers commands)
+    analysis,  # noqa: F401  (registers commands)
+    efficiency,  # noqa: F401  (registers commands)
+)
 from dualcontrol.cli.app import app
 
 
