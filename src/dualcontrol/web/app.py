@@ -18,7 +18,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dualcontrol.web.access import ANONYMOUS
 from dualcontrol.web.data import WebData
 from dualcontrol.web.deps import WebContext, current_principal, render
-from dualcontrol.web.routes import accounts, audit, auth, pages, reports
+from dualcontrol.web.routes import (
+    accounts,
+    analysis,
+    audit,
+    auth,
+    benchmarks,
+    pages,
+    reports,
+    reviews,
+)
 from dualcontrol.web.routes import users as users_routes
 from dualcontrol.web.security import LoginLimiter, SessionSigner
 from dualcontrol.web.settings import WebSettings
@@ -95,6 +104,7 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
 
     app.mount("/static", StaticFiles(directory=str(web_dir.joinpath("static"))),
               name="static")
-    for module in (auth, accounts, reports, users_routes, audit, pages):
+    for module in (auth, accounts, reports, reviews, benchmarks, analysis, users_routes,
+                   audit, pages):
         app.include_router(module.router)
     return app

@@ -57,6 +57,30 @@ class WebData(Protocol):
                      ) -> dict[str, Any]:
         """Store validated rows as new revisions and return a summary."""
 
+    def production_units(self) -> pd.DataFrame | None:
+        """Return production units with output and energy (benchmarking input) or None."""
+
+    def scenarios(self) -> dict[str, Path]:
+        """Return the outlook scenario files by name."""
+
+    def decomposition_input(self) -> DecompositionInput | None:
+        """Return the table the decomposition page explains, or None."""
+
+    def review_context(self) -> dict[str, Any] | None:
+        """Return league and region baseline figures for project reviews, or None."""
+
+
+@dataclass(frozen=True)
+class DecompositionInput:
+    """A factor table for :func:`dualcontrol.decomposition.lmdi` and its years."""
+
+    frame: pd.DataFrame
+    by: str
+    factors: tuple[str, ...]
+    base: int
+    target: int
+    label: str
+
 
 def read_upload(content: bytes, file_name: str) -> pd.DataFrame:
     """Return the table in uploaded bytes (CSV in UTF-8/GB18030, or XLSX)."""
@@ -85,6 +109,10 @@ class FrameData:
 
     energy: pd.DataFrame
     gdp: pd.DataFrame | None = None
+    units: pd.DataFrame | None = None
+    scenario_files: dict[str, Path] = field(default_factory=dict)
+    decomposition: DecompositionInput | None = None
+    context: dict[str, Any] | None = None
     revisions: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cache: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, repr=False)
@@ -100,6 +128,8 @@ class FrameData:
         with self._lock:
             return FrameData(energy=self.energy.copy(),
                              gdp=None if self.gdp is None else self.gdp.copy(),
+                             units=self.units, scenario_files=dict(self.scenario_files),
+                             decomposition=self.decomposition, context=self.context,
                              revisions=list(self.revisions), _cache=dict(self._cache),
                              _rows=self._rows)
 
@@ -167,3 +197,46 @@ class FrameData:
         return {"file": file_name, "rows_stored": len(rows), "rows_replaced": len(replaced),
                 "periods": sorted({p for _, p in keys}),
                 "enterprises": sorted({e for e, _ in keys})}
+
+    def production_units(self) -> pd.DataFrame | None:
+        """Return the production units (benchmarking input) or None."""
+        return None if self.units is None else self.units.copy()
+
+    def scenarios(self) -> dict[str, Path]:
+        """Return the outlook scenario files by name."""
+        return dict(self.scenario_files)
+
+    def decomposition_input(self) -> DecompositionInput | None:
+        """Return the factor table of the decomposition page, or None."""
+        return self.decomposition
+
+    def review_context(self) -> dict[str, Any] | None:
+        """Return the baseline figures for project reviews, or None."""
+        return self.context
+
+
+def examples_data(examples: Path) -> FrameData:
+    """Return the provider over the example files shipped under ``examples/``."""
+    def optional(path: Path) -> Path | None:
+        return path if path.exists() else None
+
+    data = FrameData.from_files(examples / "energy_use.csv", optional(examples / "gdp.csv"))
+    units = optional(examples / "production_units.csv")
+    data.units = read_table(units) if units else None
+    scenarios = examples / "scenarios"
+    if scenarios.is_dir():
+        data.scenario_files = {p.stem.removeprefix("inner_mongolia_"): p
+                               for p in sorted(scenarios.glob("*.yaml"))}
+    factors = optional(examples / "decomposition" / "energy_by_sector_factors.csv")
+    if factors:
+        frame = read_table(factors)
+        names = tuple(c for c in frame.columns if c not in ("sector", "year"))
+        frame = frame.astype({"year": "int64", **{c: "float64" for c in names}})
+        data.decomposition = DecompositionInput(frame, "sector", names, 2015, 2020,
+                                                factors.name)
+    context = optional(examples / "projects" / "context_2024.yaml")
+    if context:
+        from dualcontrol.review import read_mapping
+
+        data.context = read_mapping(context)
+    return data
