@@ -24,6 +24,7 @@ from dualcontrol.web.routes import (
     audit,
     auth,
     benchmarks,
+    bulletin,
     pages,
     reports,
     reviews,
@@ -104,7 +105,7 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
 
     app.mount("/static", StaticFiles(directory=str(web_dir.joinpath("static"))),
               name="static")
-    for module in (auth, accounts, reports, reviews, benchmarks, analysis, users_routes,
-                   audit, pages):
+    for module in (auth, accounts, reports, reviews, benchmarks, analysis, bulletin,
+                   users_routes, audit, pages):
         app.include_router(module.router)
     return app
