@@ -77,7 +77,7 @@ def test_upload_with_bad_row_shows_the_error(page, server, tmp_path) -> None:
     cells = page.eval_on_selector_all("#problems-table tbody tr",
                                       "rows => rows.map(r => [...r.cells].map(c => c.innerText))")
     # second data row = spreadsheet row 3
-    assert ["3", "quantity", "twelve", "quantity is not a number"] == cells[0][:4]
+    assert cells[0][:4] == ["3", "quantity", "twelve", "quantity is not a number"]
     screenshot(page, "upload_errors")
 
 

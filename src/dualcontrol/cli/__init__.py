@@ -13,6 +13,7 @@ from dualcontrol.cli import (
     accounts,  # noqa: F401  (registers commands)
     analysis,  # noqa: F401  (registers commands)
     efficiency,  # noqa: F401  (registers commands)
+    web,  # noqa: F401  (registers commands)
 )
 from dualcontrol.cli.app import app
 
