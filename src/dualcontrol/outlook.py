@@ -739,8 +739,9 @@ def _history_accounts(scenario: Scenario) -> pd.DataFrame:
 
 
 def scenario_targets(scenario: Scenario) -> list[dict[str, Any]]:
-    """Return the targets to check: the shared targets table if it has rows for the
-    scenario's region, else the scenario file's ``targets`` block."""
+    """Return the targets to check: the shared targets table's rows for the scenario's
+    region (plans ending before the scenario starts left out), and the scenario file's
+    ``targets`` block for the indicators the table lacks."""
     try:
         from dualcontrol.reference import TABLES, load_table
     except ImportError:  # pragma: no cover - reference is part of the package
@@ -756,8 +757,12 @@ def scenario_targets(scenario: Scenario) -> list[dict[str, Any]]:
                 for key in ("base_year", "target_year"):
                     rec[key] = int(rec[key]) if str(rec.get(key, "")).strip() else None
                 rec["target_value"] = float(rec["target_value"])
-                out.append(rec)
-            return out
+                # a plan already over before the scenario starts is not checked here
+                if rec["target_year"] is None or rec["target_year"] >= scenario.base_year:
+                    out.append(rec)
+            # the scenario file supplies the indicators the shared table lacks
+            shared = {rec["indicator"] for rec in out}
+            return out + [t for t in scenario.targets if t.get("indicator") not in shared]
     return scenario.targets
 
 

@@ -32,6 +32,10 @@ TABLES: dict[str, str] = {
     "energy-quota-limits": "energy_quota_limits.csv",
     "product-carriers": "product_carriers.csv",
     "review-rules": "review_rules.csv",
+    "targets": "targets.csv",
+    "demo-league-targets": "demo_league_targets.csv",
+    "barometer-rules": "barometer_rules.csv",
+    "exclusion-rules": "exclusion_rules.csv",
 }
 
 #: Columns each table must have besides its own.

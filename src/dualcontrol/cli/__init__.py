@@ -12,6 +12,7 @@ import os
 from dualcontrol.cli import (
     accounts,  # noqa: F401  (registers commands)
     analysis,  # noqa: F401  (registers commands)
+    assess,  # noqa: F401  (registers commands)
     efficiency,  # noqa: F401  (registers commands)
     web,  # noqa: F401  (registers commands)
 )
