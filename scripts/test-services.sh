@@ -2,9 +2,9 @@
 # Installs and starts what the tests need beyond Python packages, then writes
 # var/test-env.sh with the environment the tests read. Safe to run again.
 #
-# PostgreSQL: installed with apt-get if missing, then a throwaway cluster under
-# var/pg (owned by the `postgres` user when run as root, since the server refuses to
-# run as root) listening on 127.0.0.1:$DUALCONTROL_PG_PORT (default 55432), with a
+# PostgreSQL (section at the end): installed with apt-get if missing, then a throwaway
+# cluster under var/pg (owned by the `postgres` user when run as root, since the server
+# refuses to run as root) on 127.0.0.1:$DUALCONTROL_PG_PORT (default 55432) with a
 # database `dualcontrol_test`. Stop it with `scripts/test-services.sh stop`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,12 +62,27 @@ stop_postgres() {
     fi
 }
 
+
 if [ "${1:-}" = "stop" ]; then
     choose_cluster_dir
     stop_postgres
     exit 0
 fi
 
+: > var/test-env.sh
+
+# --- Chromium for the browser tests (tests/browser, marked `browser`) -------------------
+# Debian's package; Playwright drives it by its path and never downloads a browser.
+# A CJK font so Chinese pages and PDFs render (no web fonts are ever loaded).
+if [ ! -x /usr/bin/chromium ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null
+fi
+echo "export DUALCONTROL_CHROMIUM=/usr/bin/chromium" >> var/test-env.sh
+
+# --- PostgreSQL for the store tests (DUALCONTROL_TEST_PG) ---------------------------------
 install_postgres
 BIN="$(pg_bindir)"
 choose_cluster_dir  # after the install, which creates the postgres user
@@ -94,7 +109,7 @@ if ! as_owner "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -tAc \
     as_owner "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres "$DB"
 fi
 
-cat > var/test-env.sh <<EOF
+cat >> var/test-env.sh <<EOF
 export DUALCONTROL_TEST_PG=postgresql+psycopg://postgres@127.0.0.1:$PORT/$DB
 EOF
 echo "test-services: PostgreSQL on 127.0.0.1:$PORT, database $DB (var/test-env.sh)" >&2

@@ -15,8 +15,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from dualcontrol.store import Store, open_store
+
+# Timing deadlines make property tests flaky on a loaded 2-core machine: none here;
+# speed is measured in benchmarks/, not in tests.
+settings.register_profile("dualcontrol", deadline=None, derandomize=False)
+settings.load_profile("dualcontrol")
 
 
 def pg_base_url() -> str | None:

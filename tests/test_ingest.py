@@ -23,8 +23,8 @@ from dualcontrol.datasets import energy_reports, region_accounts
 from dualcontrol.errors import InputError
 from dualcontrol.ingest import ingest_file
 from dualcontrol.regions import make_uscc
+from dualcontrol.report_templates import template_headers, write_template
 from dualcontrol.store import open_store
-from dualcontrol.templates import template_headers, write_template
 
 A = make_uscc("150602", 1)   # registered in Dongsheng district, Ordos
 B = make_uscc("150621", 2)   # registered in Dalad banner, Ordos

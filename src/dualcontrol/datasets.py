@@ -1,18 +1,20 @@
 """Analysis-ready tables from the store, for the assessment, benchmarking, LMDI and web.
 
-Every function takes an open :class:`~dualcontrol.store.Store` and returns a pandas
-DataFrame with units in its column names. Only the latest revision of each
-entity-period counts. The energy accounts are computed by
-:mod:`dualcontrol.accounting` (the store only sums physical quantities by carrier
-before handing them over, which is exact because the conversion is linear).
+Every function takes an open :class:`~dualcontrol.store.Store` (or None: the
+default store, opened and closed by the call) and returns a pandas DataFrame with
+units in its column names. Only the latest revision of each entity-period counts.
+The energy accounts are computed by :mod:`dualcontrol.accounting` (the store only
+sums physical quantities by carrier before handing them over, which is exact
+because the conversion is linear).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -20,9 +22,27 @@ import sqlalchemy as sa
 from dualcontrol.accounting import accounts
 from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.store import Store
+from dualcontrol.store import Store, open_store
 
 logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def uses_store(func: F) -> F:
+    """Let ``func(store=None, ...)`` open the default store (and close it) itself."""
+
+    @functools.wraps(func)
+    def wrapper(store: Store | None = None, *args: Any, **kwargs: Any) -> Any:
+        if store is not None:
+            return func(store, *args, **kwargs)
+        opened = open_store()
+        try:
+            return func(opened, *args, **kwargs)
+        finally:
+            opened.close()
+
+    return wrapper  # type: ignore[return-value]
 
 LEVELS = ("region", "league", "county", "park", "enterprise")
 GRAINS = ("year", "quarter", "month")
@@ -57,6 +77,7 @@ def _year_filter(column: str, years: Sequence[int] | None) -> str:
     return f" AND CAST(SUBSTR({column}, 1, 4) AS INTEGER) IN ({listed})"
 
 
+@uses_store
 def energy_reports(store: Store, *, years: Sequence[int] | None = None,
                    enterprise: str | None = None, revisions: str = "latest") -> pd.DataFrame:
     """Return energy report rows with their enterprise, park, county and league.
@@ -114,6 +135,7 @@ def _level_columns(level: str) -> dict[str, str]:
     return {lv: exprs[lv] for lv in LEVELS[: LEVELS.index(level) + 1]}
 
 
+@uses_store
 def energy_rows(store: Store, *, level: str = "league", grain: str = "year",
                 years: Sequence[int] | None = None) -> pd.DataFrame:
     """Return latest energy quantities summed by ``level``, period and carrier.
@@ -148,6 +170,7 @@ def energy_rows(store: Store, *, level: str = "league", grain: str = "year",
     return frame
 
 
+@uses_store
 def economic_data(store: Store, *, sector: str | None = "total") -> pd.DataFrame:
     """Return the latest economic data: region, year, sector, GDP, index, industrial VA.
 
@@ -182,6 +205,7 @@ def _gdp_frame(store: Store, level: str) -> pd.DataFrame | None:
         ["area", "year", "gdp_current_10k_yuan", "gdp_index_prev_year_100"]]
 
 
+@uses_store
 def region_accounts(store: Store, level: str = "league", grain: str = "year",
                     years: Sequence[int] | None = None, *,
                     method: Method | str = Method.calorific,
@@ -254,6 +278,7 @@ def _names(store: Store, level: str) -> dict[str, str]:
     return dict(zip(frame["code"], frame["name_zh"], strict=True))
 
 
+@uses_store
 def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
     """Return production units with yearly output, energy [tce] and electricity [kWh].
 
@@ -305,6 +330,7 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
     return out
 
 
+@uses_store
 def sector_accounts(store: Store) -> pd.DataFrame:
     """Return value added, energy and CO2 by industry (sector) and year, region-wide.
 
@@ -327,6 +353,7 @@ def sector_accounts(store: Store) -> pd.DataFrame:
         ["sector", "year", "value_added_10k_yuan", "energy_tce", "co2_t"]]
 
 
+@uses_store
 def water_use(store: Store) -> pd.DataFrame:
     """Return yearly water withdrawal [m3] by league with industrial value added.
 
@@ -352,6 +379,7 @@ def water_use(store: Store) -> pd.DataFrame:
     return frame.sort_values(["region_code", "year"]).reset_index(drop=True)
 
 
+@uses_store
 def green_registry(store: Store) -> pd.DataFrame:
     """Return the green-manufacturing registry with each entry's league."""
     return read_frame(store, """

@@ -11,7 +11,11 @@ import os
 
 from dualcontrol.cli import (
     accounts,  # noqa: F401  (registers commands)
+    analysis,  # noqa: F401  (registers commands)
+    assess,  # noqa: F401  (registers commands)
+    efficiency,  # noqa: F401  (registers commands)
     store,  # noqa: F401  (registers commands)
+    web,  # noqa: F401  (registers commands)
 )
 from dualcontrol.cli.app import app
 

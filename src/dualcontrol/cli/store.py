@@ -29,7 +29,7 @@ def template_cmd(
     fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
 ) -> None:
     """Write a blank report template with Chinese or English headers."""
-    from dualcontrol.templates import write_template
+    from dualcontrol.report_templates import write_template
 
     with user_errors():
         path = write_template(kind, output or Path(f"{kind}-template.{fmt}"),
