@@ -391,6 +391,11 @@ def test_accounts_of_ingested_rows_by_hand(store, tmp_path: Path) -> None:
     assert ordos["energy_tce"] == pytest.approx(714.3 + 61.45 + 15960, rel=1e-9)
     assert ordos["feedstock_tce"] == pytest.approx(15960, rel=1e-9)
     assert ordos["controlled_tce"] == pytest.approx(714.3 + 61.45, rel=1e-9)
+    region = region_accounts(store, level="region", years=[2023]).iloc[0]
+    assert region["energy_tce"] == pytest.approx(ordos["energy_tce"], rel=1e-12)
+    county = region_accounts(store, level="county", grain="month", years=[2023])
+    assert county["energy_tce"].sum() == pytest.approx(ordos["energy_tce"], rel=1e-12)
+    assert set(county["month"]) == {1, 2}
 
 
 def test_cli_ingest_names_row_and_column_and_exits_nonzero(tmp_path: Path,

@@ -152,7 +152,7 @@ def energy_rows(store: Store, *, level: str = "league", grain: str = "year",
     cols = _level_columns(level)
     period = "SUBSTR(e.period, 1, 4)" if grain == "year" else "e.period"
     select = ", ".join(f"{expr} AS {name}" for name, expr in cols.items())
-    groups = ", ".join(v for v in cols.values() if not v.startswith("'"))
+    groups = "".join(f"{v}, " for v in cols.values() if not v.startswith("'"))
     sql = f"""
         SELECT {select}, {period} AS period, e.carrier, e.unit, e.use, e.origin,
                SUM(e.quantity) AS quantity
@@ -160,7 +160,7 @@ def energy_rows(store: Store, *, level: str = "league", grain: str = "year",
         JOIN enterprises n ON n.uscc = e.enterprise_uscc
         JOIN regions g ON g.code = n.county_code
         WHERE e.revision_id IN ({latest_revisions_sql('energy')}){_year_filter('e.period', years)}
-        GROUP BY {groups}, {period}, e.carrier, e.unit, e.use, e.origin"""
+        GROUP BY {groups}{period}, e.carrier, e.unit, e.use, e.origin"""
     frame = read_frame(store, sql)
     if "enterprise" not in frame:
         frame["enterprise"] = frame[level]
