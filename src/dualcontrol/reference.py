@@ -27,6 +27,7 @@ TABLES: dict[str, str] = {
     "supply-coal-consumption": "supply_coal_consumption.csv",
     "grid-factors": "grid_factors.csv",
     "heat-factors": "heat_factors.csv",
+    "monitoring-rules": "monitoring_rules.csv",
 }
 
 #: Columns each table must have besides its own.
