@@ -75,10 +75,9 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     ----------
     readings : ibis Table
         ``unit_id``, ``meter_id``, ``ts``, ``reading`` [uom], ``seq`` (may be null),
-        ``day`` [date] and ``context`` (true for carried-over readings of the previous
-        chunk, which give the first reading its predecessor and are labelled nothing).
+        ``day`` [date].
     meters : ibis Table
-        ``meter_id``, ``kind``, ``register_max`` [uom].
+        The registry of :func:`~dualcontrol.monitoring.schema.prepare_meters`.
     as_of : datetime
         Time of the run, in the readings' time zone; later timestamps are ``future``.
 
@@ -91,7 +90,8 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     """
     r = rule or rules()
     step_s = r.interval_minutes * 60
-    m = meters.select("meter_id", "kind", "register_max")
+    m = meters.select("meter_id", "kind", "register_max", "carrier", "use", "origin",
+                      "to_carrier_unit")
     t = readings.join(m, "meter_id")
     epoch = t.ts.epoch_seconds()
     offset = epoch % step_s
@@ -126,7 +126,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     negative = (drop & ~rollover & ~reset) | (~is_register & (t.reading < 0))
     n_intervals = (step / step_s).round().cast("int64")
     duplicate = step == 0
-    live = ~t.future & ~t.context
+    live = ~t.future
     t = t.mutate(
         duplicate=_false(duplicate) & live,
         n_intervals=n_intervals,
@@ -140,7 +140,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     )
     t = t.mutate(gap=t.missing_before > 0)
     increment = ibis.cases(
-        (t.duplicate | t.negative | t.future | t.context, ibis.null("float64")),
+        (t.duplicate | t.negative | t.future, ibis.null("float64")),
         (~is_register, t.reading),
         (t.rollover, t.reading + t.register_max - t.prev_reading),
         (t.reset, t.reading),
@@ -163,10 +163,9 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
                                         t.prev2_epoch),
                  next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
     t = _spikes(t, r)
-    keep = [c for c in readings.columns] + [
-        "kind", "n_intervals", "missing_before", "filled_quantity", "rate",
-        "interval_quantity", *FAULT_CLASSES,
-    ]
+    keep = [*readings.columns, "kind", "carrier", "use", "origin", "to_carrier_unit",
+            "n_intervals", "missing_before", "filled_quantity", "rate", "interval_quantity",
+            *FAULT_CLASSES]
     return t.mutate(
         interval_quantity=ibis.ifelse(t.spike, ibis.null("float64"),
                                       t.raw_quantity + t.filled_quantity),
@@ -184,7 +183,7 @@ def _spikes(t: ir.Table, r: Rules) -> ir.Table:
     shift pattern (a rise at 08:00 that stays) from being spikes. Rates that are not
     positive, or lack a neighbour, are not tested.
     """
-    positive = (t.rate > 0) & (t.prev_rate > 0) & (t.next_rate > 0) & ~t.context & ~t.future
+    positive = (t.rate > 0) & (t.prev_rate > 0) & (t.next_rate > 0) & ~t.future
     t = t.mutate(up_prev=ibis.ifelse(positive, (t.rate / t.prev_rate).ln(), ibis.null()),
                  up_next=ibis.ifelse(positive, (t.rate / t.next_rate).ln(), ibis.null()))
     base = t.filter(t.up_prev.notnull())
