@@ -10,6 +10,7 @@ import logging
 import os
 
 from dualcontrol.cli import accounts  # noqa: F401  (registers commands)
+from dualcontrol.cli import monitor  # noqa: F401  (registers commands)
 from dualcontrol.cli.app import app
 
 

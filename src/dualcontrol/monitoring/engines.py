@@ -88,6 +88,22 @@ def connect(engine: Engine | str = Engine.duckdb, *, master: str = "local[2]",
     return con
 
 
+def register(con: ibis.BaseBackend, name: str, frame: pd.DataFrame) -> ir.Table:
+    """Return ``frame`` as a temporary table ``name`` on ``con`` (replacing any before).
+
+    Small tables (registries, coefficients, per-day results) are registered by name
+    rather than as Ibis memtables, which a cached Spark plan cannot resolve.
+    """
+    if con.name == "pyspark":
+        import pyarrow as pa
+
+        session = con._session
+        session.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False)) \
+            .createOrReplaceTempView(name)
+        return con.table(name)
+    return con.create_table(name, frame, temp=True, overwrite=True)
+
+
 @dataclass
 class MeterData:
     """A data set opened on a backend: the readings as an Ibis table, registries as frames."""

@@ -29,7 +29,7 @@ import pandas as pd
 
 from dualcontrol.accounting import LEVELS, coefficient_table, prepare_energy_rows
 from dualcontrol.conversion import Method
-from dualcontrol.monitoring.engines import MeterData, month_days
+from dualcontrol.monitoring.engines import MeterData, month_days, register
 from dualcontrol.monitoring.quality import label_readings
 from dualcontrol.monitoring.reconcile import reconcile
 from dualcontrol.monitoring.rollup import (
@@ -117,7 +117,7 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     """
     first, last = month_days(month)
     readings = data.readings.filter(data.readings.day.between(first, last))
-    meters = ibis.memtable(data.meters)
+    meters = register(con, "dc_meters", data.meters)
     qualities, dailies = [], []
     rows = 0
     for number, (lo, hi) in enumerate(unit_groups(data.units["unit_id"].to_numpy(),
@@ -137,9 +137,10 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     quality = pd.concat(qualities, ignore_index=True)
     daily_amounts = pd.concat(dailies, ignore_index=True)
     years = sorted({first.year})
-    coefficients = ibis.memtable(coefficient_table(years, method=method, grid=grid))
-    units = ibis.memtable(data.units)
-    daily_table = ibis.memtable(daily_amounts)
+    coefficients = register(con, "dc_coefficients",
+                            coefficient_table(years, method=method, grid=grid))
+    units = register(con, "dc_units", data.units)
+    daily_table = register(con, "dc_daily_amounts", daily_amounts)
     daily = con.execute(energy_accounts(daily_table, units, coefficients)
                         .order_by(["unit_id", "carrier", "period"]))
     monthly_amounts = daily_table.mutate(period=daily_table.period.truncate("M")).group_by(
@@ -152,11 +153,11 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
                            monthly, levels)
     if reports is not None:
         result.reconciliation = con.execute(reconcile_reports(
-            monthly_accounted, reports, month, coefficients, tolerance=tolerance))
+            con, monthly_accounted, reports, month, coefficients, tolerance=tolerance))
     return result
 
 
-def reconcile_reports(metered, reports: pd.DataFrame, month: str, coefficients, *,
+def reconcile_reports(con: ibis.BaseBackend, metered, reports: pd.DataFrame, month: str, coefficients, *,
                       tolerance: float | None = None, file: str | None = None):
     """Return the reconciliation table of metered months against report rows."""
     from dualcontrol.accounting import account_rows
@@ -165,5 +166,5 @@ def reconcile_reports(metered, reports: pd.DataFrame, month: str, coefficients, 
     first, _ = month_days(month)
     rows = rows[(rows["year"] == first.year) & (rows["month"] == first.month)]
     keep = [c for c in rows.columns if c not in LEVELS or c == "enterprise"]
-    reported = account_rows(ibis.memtable(rows[keep]), coefficients)
+    reported = account_rows(register(con, "dc_reported", rows[keep]), coefficients)
     return reconcile(metered, reported, tolerance=tolerance)

@@ -101,7 +101,8 @@ def make_fleet(n_units: int, n_meters: int, *, seed: int = 0) -> Fleet:
         "use": "combustion",
         "origin": "purchased",
     })
-    pool = np.flatnonzero(is_register & (rng.random(len(base)) < 0.1))
+    registers = rng.permutation(np.flatnonzero(is_register))
+    pool = np.sort(registers[: max(1, round(0.1 * len(registers)))])
     return Fleet(units, meters, base, np.where(is_register, register, 0.0),
                  np.zeros(len(base), dtype=np.int64), pool)
 
