@@ -53,7 +53,8 @@ def spark_session(master: str = "local[2]", *, conf: dict[str, str] | None = Non
         builder = (SparkSession.builder.master(master).appName("dualcontrol-monitor")
                    .config("spark.sql.session.timeZone", "UTC")
                    .config("spark.ui.enabled", "false")
-                   .config("spark.sql.shuffle.partitions", "4")
+                   .config("spark.sql.shuffle.partitions",
+                           os.environ.get("DUALCONTROL_SPARK_PARTITIONS", "4"))
                    .config("spark.driver.memory", os.environ.get("DUALCONTROL_SPARK_MEMORY",
                                                                  "2g")))
         for key, value in (conf or {}).items():
