@@ -134,7 +134,8 @@ _USE_NAMES = _lookup(USES)
 _ORIGIN_NAMES = _lookup(ORIGINS)
 
 
-def _resolve_column(values: pd.Series, resolve, problems: list[Problem]) -> pd.Series:
+def _resolve_column(values: pd.Series, resolve, problems: list[Problem],
+                    file: str | None) -> pd.Series:
     """Map each distinct value of a column once; collect a problem for every bad row."""
     mapping: dict[str, object] = {}
     for value in values.dropna().unique():
@@ -145,7 +146,7 @@ def _resolve_column(values: pd.Series, resolve, problems: list[Problem]) -> pd.S
     out = values.map(mapping)
     for index, result in out.items():
         if isinstance(result, Problem):
-            problems.append(Problem(result.message, file=result.file, row=int(index),
+            problems.append(Problem(result.message, file=file, row=int(index),
                                     field=result.field, value=result.value,
                                     accepted=result.accepted))
     return out.where(~out.map(lambda r: isinstance(r, Problem)), None)
@@ -197,11 +198,11 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
             problems.append(Problem("value is empty", file=file, row=int(index), field=column))
 
     carrier = _resolve_column(data["carrier"].where(~blank("carrier")),
-                              lambda v: resolve_carrier(str(v)), problems)
+                              lambda v: resolve_carrier(str(v)), problems, file)
     unit = _resolve_column(data["unit"].where(~blank("unit")),
-                           lambda v: resolve_unit(str(v)), problems)
+                           lambda v: resolve_unit(str(v)), problems, file)
     period = _resolve_column(data["period"].where(~blank("period")).astype("object"),
-                             lambda v: parse_period(str(v)), problems)
+                             lambda v: parse_period(str(v)), problems, file)
     quantity = pd.to_numeric(data["quantity"], errors="coerce")
     for index in data.index[quantity.isna() & ~blank("quantity")]:
         problems.append(Problem("quantity is not a number", file=file, row=int(index),

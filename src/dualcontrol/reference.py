@@ -27,6 +27,15 @@ TABLES: dict[str, str] = {
     "supply-coal-consumption": "supply_coal_consumption.csv",
     "grid-factors": "grid_factors.csv",
     "heat-factors": "heat_factors.csv",
+    "efficiency-levels": "efficiency_levels.csv",
+    "efficiency-deadlines": "efficiency_deadlines.csv",
+    "energy-quota-limits": "energy_quota_limits.csv",
+    "product-carriers": "product_carriers.csv",
+    "review-rules": "review_rules.csv",
+    "targets": "targets.csv",
+    "demo-league-targets": "demo_league_targets.csv",
+    "barometer-rules": "barometer_rules.csv",
+    "exclusion-rules": "exclusion_rules.csv",
     "monitoring-rules": "monitoring_rules.csv",
 }
 

@@ -9,8 +9,14 @@ from __future__ import annotations
 import logging
 import os
 
-from dualcontrol.cli import accounts  # noqa: F401  (registers commands)
-from dualcontrol.cli import monitor  # noqa: F401  (registers commands)
+from dualcontrol.cli import (
+    accounts,  # noqa: F401  (registers commands)
+    analysis,  # noqa: F401  (registers commands)
+    assess,  # noqa: F401  (registers commands)
+    efficiency,  # noqa: F401  (registers commands)
+    monitor,  # noqa: F401  (registers commands)
+    web,  # noqa: F401  (registers commands)
+)
 from dualcontrol.cli.app import app
 
 

@@ -19,7 +19,7 @@ from rich.text import Text
 from dualcontrol.errors import DualControlError, InputError
 
 console = Console(width=None if Console().is_terminal else 220)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class Lang(StrEnum):
@@ -91,6 +91,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _fmt_year(value: Any) -> str:
+    if isinstance(value, float) and not math.isnan(value) and value.is_integer():
+        return str(int(value))
+    return _fmt(value)
+
+
 def print_frame(frame: pd.DataFrame, *, title: str | None = None, lang: Lang = Lang.en,
                 fmt: Mapping[str, Callable[[Any], str]] | None = None) -> None:
     """Print ``frame`` as a rich table with headers in ``lang``."""
@@ -101,6 +107,9 @@ def print_frame(frame: pd.DataFrame, *, title: str | None = None, lang: Lang = L
         table.add_column(header.replace("_", " "), justify="right" if numeric else "left",
                          no_wrap=numeric, overflow="fold")
     formatters = dict(fmt or {})
+    for column in frame.columns:
+        if "year" in str(column) and column not in formatters:
+            formatters[column] = _fmt_year
     for row in frame.itertuples(index=False):
         table.add_row(*(formatters.get(c, _fmt)(v) for c, v in zip(frame.columns, row,
                                                                      strict=True)))

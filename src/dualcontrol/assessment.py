@@ -1,0 +1,770 @@
+"""Assessment of plan targets: dual-control progress, the barometer, other plan indicators.
+
+Input: region accounts
+----------------------
+A DataFrame with one row per region and period (``dualcontrol.datasets.region_accounts``
+builds it from the store; any CSV with these columns works):
+
+- ``region_code`` (GB/T 2260, e.g. 150600 for Ordos), ``region_name`` (optional),
+  ``level`` (optional: ``region``, ``league``, ``county``; derived from the code when
+  absent), ``parent_code`` (optional; derived from the code when absent);
+- ``year`` and optionally ``quarter`` (1-4) or ``period`` (``2024``, ``2024-Q3``,
+  ``2024-H1``, ``2024-07``). Every period is *cumulative from January* (1-9月 for Q3),
+  as the statistics report them; a year is the 12-month period;
+- ``energy_tce`` [tce], ``feedstock_tce`` [tce] (原料用能), ``renewable_tce`` [tce]
+  (renewable electricity), ``nonfossil_tce`` [tce] (all non-fossil energy; taken as
+  ``renewable_tce`` when absent), ``co2_t`` [t CO2] (optional), ``gdp_const_10k_yuan``
+  [10^4 yuan at comparable prices of one base year], ``gdp_current_10k_yuan`` (optional,
+  not used). ``controlled_tce`` from the accounts is ignored: the deductions are
+  recomputed here by the rules of the assessment year and shown.
+
+Rules
+-----
+- **Progress requirement** (进度要求): a plan reduces intensity by ``R`` over ``n``
+  years from base year ``b``. After ``k = y - b`` years the required cumulative
+  reduction is ``1 - (1 - R) ** (k / n)``: the five-year target pro-rated at a constant
+  annual rate, so the path ends exactly on the target. A total target (a cap, or an
+  increment ``dE`` over the base) is pro-rated the same way at a constant growth rate:
+  ``allowed(k) = E_b * (E_cap / E_b) ** (k / n)``.
+- **Cumulative-to-quarter periods** are compared with the same period of the previous
+  year (which removes the season) and chained onto the previous full year:
+  ``I_est(y) = I(y-1) * I(p, y) / I(p, y-1)``; the requirement is that of year ``y``,
+  since the year-to-date pace is the estimate of the year's outcome. A total's allowed
+  path is scaled to the period by last year's share of the period in the year.
+- **Barometer** (晴雨表), as data in ``barometer_rules.csv``: green when the achieved
+  reduction meets the requirement (the total stays on its path); yellow when missed by
+  at most 10% of the target (the required reduction, or the allowed increment of the
+  total); red when missed by more; red for intensity also when intensity rose against
+  the same period of the previous year; ``no_data`` when a needed row is missing. A
+  region without a numeric target for an indicator is ``no_target``.
+- **Exclusions**, as data in ``exclusion_rules.csv`` by assessment year: feedstock
+  (发改环资〔2022〕803号) from total and intensity, from base and assessed year, GDP
+  not adjusted; renewable electricity above its 2020 level from the total only
+  (notice of 2022-11-16); all non-fossil energy from total and intensity (notice of
+  2024-02-02). The rules of the assessment year are applied to every row the
+  assessment uses, so base and assessed year are treated alike.
+
+References
+----------
+NDRC, 各地区能耗双控目标完成情况晴雨表, 2021 Q1 (reported by Caixin, 2021-06-04).
+NDRC and NBS, 发改环资〔2022〕803号, 2022-10-27.
+NDRC, NBS and NEA, notices of 2022-11-16 and 2024-02-02.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dualcontrol.errors import InputError, Problem
+from dualcontrol.reference import load_table
+
+logger = logging.getLogger(__name__)
+
+#: Relative tolerance of rating comparisons: float rounding of ratios, not a policy margin.
+NUMERIC_TOLERANCE = 1e-9
+
+#: Assessed indicators: group of barometer rules, target indicators, numerator column.
+INDICATORS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "energy_intensity": ("intensity", ("energy_intensity_reduction",)),
+    "energy_total": ("total", ("energy_total_increment_tce", "energy_total_cap_tce")),
+    "co2_intensity": ("intensity", ("co2_intensity_reduction",)),
+}
+
+#: Ratings, worst first.
+RATINGS: tuple[str, ...] = ("red", "yellow", "green", "no_data", "no_target")
+
+ACCOUNT_COLUMNS: tuple[str, ...] = ("region_code", "year", "energy_tce", "gdp_const_10k_yuan")
+OPTIONAL_TCE: tuple[str, ...] = ("feedstock_tce", "renewable_tce", "nonfossil_tce")
+
+_KIND_ORDER = {"binding": 0, "expected": 1, "incentive": 2}
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def required_reduction(target_reduction: float, years_elapsed: float, plan_years: float) -> float:
+    """Return the cumulative intensity reduction required after ``years_elapsed`` [1].
+
+    Parameters
+    ----------
+    target_reduction : float
+        Reduction the plan requires by its target year, as a fraction of the
+        base-year intensity [1] (0.135 for -13.5%).
+    years_elapsed : float
+        Years since the base year [a].
+    plan_years : float
+        Years from the base to the target year [a].
+
+    Notes
+    -----
+    ``1 - (1 - R) ** (k / n)``: the target pro-rated at a constant annual rate of
+    reduction, the reading of the NDRC barometer's "progress requirement" (进度要求)
+    used by this project.
+
+    References
+    ----------
+    NDRC, 各地区节能目标完成情况晴雨表 (2011-07-29; 2014), "对照'十二五'节能工作进度要求".
+    """
+    return 1.0 - (1.0 - target_reduction) ** (years_elapsed / plan_years)
+
+
+def allowed_total_tce(base_tce: float, cap_tce: float, years_elapsed: float,
+                      plan_years: float) -> float:
+    """Return the total energy allowed after ``years_elapsed`` on the path to the cap [tce].
+
+    Parameters
+    ----------
+    base_tce : float
+        Controlled total of the base year [tce].
+    cap_tce : float
+        Controlled total allowed in the target year [tce].
+    years_elapsed, plan_years : float
+        Years since the base year and length of the plan [a].
+
+    Notes
+    -----
+    Constant growth rate: ``E_b * (E_cap / E_b) ** (k / n)``.
+    """
+    return base_tce * (cap_tce / base_tce) ** (years_elapsed / plan_years)
+
+
+def barometer_rules() -> pd.DataFrame:
+    """Return the barometer rules (``barometer_rules.csv``) with typed columns."""
+    rules = load_table("barometer-rules").copy()
+    rules["precedence"] = rules["precedence"].astype(int)
+    rules["threshold_fraction_of_target"] = pd.to_numeric(
+        rules["threshold_fraction_of_target"].replace("", np.nan))
+    return rules.sort_values(["indicator_group", "precedence"]).reset_index(drop=True)
+
+
+def rate(group: str, shortfall: float, target: float, *, rising: bool = False,
+         has_data: bool = True, rules: pd.DataFrame | None = None) -> tuple[str, str]:
+    """Return the barometer rating and the id of the rule that gave it.
+
+    Parameters
+    ----------
+    group : str
+        ``intensity`` or ``total``.
+    shortfall : float
+        How far the region is behind its progress requirement, in the units of
+        ``target`` (required minus achieved reduction [1]; total minus allowed [tce]);
+        zero or negative when on track.
+    target : float
+        The progress target the shortfall is measured against (required reduction [1],
+        or the allowed increment [tce]); 10% of it separates yellow from red.
+    rising : bool
+        Intensity rose against the same period of the previous year.
+    has_data : bool
+        False when a needed figure is missing: the rating is ``no_data``.
+
+    References
+    ----------
+    NDRC 晴雨表 2021 Q1, reported by Caixin 2021-06-04 (``barometer_rules.csv``).
+    """
+    table = barometer_rules() if rules is None else rules
+    table = table[table["indicator_group"] == group]
+    behind = shortfall > NUMERIC_TOLERANCE * max(abs(target), 1e-12)
+    for rule in table.itertuples(index=False):
+        threshold = rule.threshold_fraction_of_target
+        if rule.condition == "no_data":
+            hit = not has_data
+        elif not has_data:
+            continue
+        elif rule.condition == "rising":
+            hit = rising
+        elif rule.condition == "shortfall_above":
+            hit = behind and (target <= 0 or shortfall / target
+                              > threshold * (1 + NUMERIC_TOLERANCE))
+        elif rule.condition == "shortfall_up_to":
+            hit = behind
+        elif rule.condition == "on_track":
+            hit = not behind
+        else:
+            raise ValueError(f"unknown barometer condition {rule.condition!r}")
+        if hit:
+            return rule.rating, rule.rule_id
+    raise ValueError(f"no barometer rule matched group {group!r}")
+
+
+def exclusion_rules(assessment_year: int) -> pd.DataFrame:
+    """Return the exclusion rules (``exclusion_rules.csv``) in force for a year.
+
+    References
+    ----------
+    发改环资〔2022〕803号; NDRC/NBS/NEA notices of 2022-11-16 and 2024-02-02.
+    """
+    rules = load_table("exclusion-rules")
+    first = pd.to_numeric(rules["first_assessment_year"].replace("", np.nan))
+    last = pd.to_numeric(rules["last_assessment_year"].replace("", np.nan))
+    active = (first.isna() | (first <= assessment_year)) & (last.isna() | (last >= assessment_year))
+    out = rules[active].copy()
+    for column in ("applies_to_total", "applies_to_intensity"):
+        out[column] = out[column].str.lower() == "true"
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def targets(*, include_demo: bool = False) -> pd.DataFrame:
+    """Return the plan targets, typed; with ``include_demo`` also the demo league targets."""
+    frames = [load_table("targets")]
+    if include_demo:
+        frames.append(load_table("demo-league-targets"))
+    out = pd.concat(frames, ignore_index=True)
+    out["region_code"] = out["region_code"].astype(str)
+    out["base_year"] = out["base_year"].astype(int)
+    out["target_year"] = out["target_year"].astype(int)
+    out["target_value"] = out["target_value"].astype(float)
+    return out
+
+
+def plan_target(table: pd.DataFrame, region_code: str, indicator: str, year: int,
+                plan: str | None = None) -> pd.Series | None:
+    """Return the target row assessing ``indicator`` of a region in ``year``, or None.
+
+    Among the plans whose span contains ``year`` (base year < year <= target year):
+    binding before expected before incentive, then the longest plan, then an increment
+    before a cap (for the total).
+    """
+    wanted = INDICATORS[indicator][1]
+    rows = table[(table["region_code"] == str(region_code)) & table["indicator"].isin(wanted)
+                 & (table["base_year"] < year) & (table["target_year"] >= year)]
+    if plan is not None:
+        rows = rows[rows["plan"] == plan]
+    if rows.empty:
+        return None
+    order = rows.assign(
+        _kind=rows["kind"].map(_KIND_ORDER).fillna(9),
+        _span=-(rows["target_year"] - rows["base_year"]),
+        _ind=rows["indicator"].map({w: i for i, w in enumerate(wanted)}),
+    ).sort_values(["_kind", "_span", "_ind"])
+    return order.iloc[0]
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def _months(year_period: str | None, quarter: object) -> int | None:
+    from dualcontrol.accounting import parse_period
+
+    if year_period:
+        p = parse_period(year_period)
+        if p.month is not None:
+            return p.month
+        if p.quarter is not None:
+            return 3 * p.quarter
+        if p.half is not None:
+            return 6 * p.half
+        return 12
+    if quarter is None or (isinstance(quarter, float) and math.isnan(quarter)) or quarter == "":
+        return 12
+    return 3 * int(float(quarter))
+
+
+def period_label(year: int, months: int) -> str:
+    """Return the label of a cumulative period: ``2024``, ``2024-Q3``, ``2024-H1``, ``2024-07``."""
+    if months == 12:
+        return str(year)
+    if months == 6:
+        return f"{year}-H1"
+    if months % 3 == 0:
+        return f"{year}-Q{months // 3}"
+    return f"{year}-{months:02d}"
+
+
+def parse_assessment_period(text: str) -> tuple[int, int]:
+    """Return (year, months from January) of a period written ``2024``, ``2024-Q3``, ``2024-H1``."""
+    from dualcontrol.accounting import parse_period
+
+    p = parse_period(text, field="period")
+    return p.year, _months(text, None) or 12
+
+
+def level_of(code: str) -> str:
+    """Return the hierarchy level of a GB/T 2260 code: region, league or county."""
+    if code.endswith("0000"):
+        return "region"
+    if code.endswith("00"):
+        return "league"
+    return "county"
+
+
+def parent_of(code: str) -> str | None:
+    """Return the GB/T 2260 code of the unit above ``code`` (None for a province)."""
+    if code.endswith("0000"):
+        return None
+    if code.endswith("00"):
+        return code[:2] + "0000"
+    return code[:4] + "00"
+
+
+def prepare_accounts(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
+    """Return validated region accounts with ``months``, ``period``, ``level``, ``parent_code``.
+
+    Raises
+    ------
+    InputError
+        For a missing column, a non-numeric or negative quantity, a period not
+        understood, or a region and period given twice; every problem at once.
+    """
+    missing = [c for c in ACCOUNT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError([Problem("required column is missing", file=file, field=c,
+                                  accepted=list(ACCOUNT_COLUMNS)) for c in missing])
+    data = frame.reset_index(drop=True).copy()
+    data.index = pd.RangeIndex(2, 2 + len(data))
+    problems: list[Problem] = []
+    data["region_code"] = data["region_code"].astype(str).str.strip().str.replace(
+        r"\.0$", "", regex=True)
+    data["year"] = pd.to_numeric(data["year"], errors="coerce")
+    for index in data.index[data["year"].isna()]:
+        problems.append(Problem("year must be a whole number", file=file, row=int(index),
+                                field="year", value=frame.iloc[index - 2]["year"]))
+    for column in ("energy_tce", "gdp_const_10k_yuan", *OPTIONAL_TCE, "co2_t"):
+        if column not in data.columns:
+            continue
+        raw = data[column]
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = (values < 0) | (values.isna() & raw.notna() & (raw.astype(str).str.strip() != ""))
+        for index in data.index[bad]:
+            problems.append(Problem("must be a number >= 0 (or empty for no data)", file=file,
+                                    row=int(index), field=column, value=raw[index]))
+        data[column] = values.astype(float)
+    for column in ("feedstock_tce", "renewable_tce"):
+        if column not in data.columns:
+            data[column] = 0.0
+    if "nonfossil_tce" not in data.columns:
+        data["nonfossil_tce"] = data["renewable_tce"]
+    if "co2_t" not in data.columns:
+        data["co2_t"] = np.nan
+    months = []
+    for index in data.index:
+        period = data.at[index, "period"] if "period" in data.columns else None
+        quarter = data.at[index, "quarter"] if "quarter" in data.columns else None
+        try:
+            m = _months(str(period) if period is not None and str(period).strip() not in
+                        ("", "nan") else None, quarter)
+        except (InputError, ValueError):
+            problems.append(Problem("period not understood", file=file, row=int(index),
+                                    field="period" if period is not None else "quarter",
+                                    value=period if period is not None else quarter,
+                                    accepted=["YYYY", "YYYY-Qn", "YYYY-H1", "quarter 1-4"]))
+            m = 12
+        months.append(m)
+    data["months"] = months
+    if problems:
+        raise InputError(problems)
+    data["year"] = data["year"].astype(int)
+    duplicated = data.duplicated(["region_code", "year", "months"], keep="first")
+    for index in data.index[duplicated]:
+        problems.append(Problem("region and period given twice", file=file, row=int(index),
+                                field="region_code", value=data.at[index, "region_code"]))
+    if problems:
+        raise InputError(problems)
+    data["period"] = [period_label(y, m) for y, m in zip(data["year"], data["months"],
+                                                           strict=True)]
+    if "level" not in data.columns:
+        data["level"] = data["region_code"].map(level_of)
+    if "parent_code" not in data.columns:
+        data["parent_code"] = data["region_code"].map(parent_of)
+    if "region_name" not in data.columns:
+        data["region_name"] = data["region_code"]
+    return data.reset_index(drop=True)
+
+
+def apply_exclusions(accounts: pd.DataFrame, assessment_year: int) -> pd.DataFrame:
+    """Return the accounts with the deductions of ``assessment_year``'s rules as columns.
+
+    Adds ``feedstock_deducted_tce``, ``renewable_increment_deducted_tce``,
+    ``nonfossil_deducted_tce`` [tce], ``energy_for_total_tce`` and
+    ``energy_for_intensity_tce`` [tce], and ``exclusions_total`` /
+    ``exclusions_intensity`` (ids of the rules applied).
+
+    Notes
+    -----
+    The renewable increment of a period is its renewable electricity minus that of the
+    same period of the rule's increment base year (2020), not below zero; where the
+    base year has no such period, its annual figure pro-rated by months is used. When
+    all non-fossil energy is deducted, the renewable increment is part of it and is
+    not deducted twice.
+
+    References
+    ----------
+    ``exclusion_rules.csv``: 发改环资〔2022〕803号; notices of 2022-11-16 and 2024-02-02.
+    """
+    rules = exclusion_rules(assessment_year)
+    out = accounts.copy()
+    zero = pd.Series(0.0, index=out.index)
+    total_ids: list[str] = []
+    intensity_ids: list[str] = []
+    amounts: dict[str, pd.Series] = {}
+    for rule in rules.itertuples(index=False):
+        if rule.deduction == "feedstock":
+            amount = out["feedstock_tce"].fillna(0.0)
+        elif rule.deduction == "nonfossil":
+            amount = out["nonfossil_tce"].fillna(0.0)
+        elif rule.deduction == "renewable_increment":
+            amount = _renewable_increment(out, int(rule.increment_base_year))
+        else:
+            raise ValueError(f"unknown deduction {rule.deduction!r} in exclusion_rules.csv")
+        amounts[rule.deduction] = amount
+        if rule.applies_to_total:
+            total_ids.append(rule.rule_id)
+        if rule.applies_to_intensity:
+            intensity_ids.append(rule.rule_id)
+    by_id = dict(zip(rules["rule_id"], rules["deduction"], strict=True))
+    if any(by_id[i] == "nonfossil" for i in total_ids):
+        total_ids = [i for i in total_ids if by_id[i] != "renewable_increment"]
+    out["feedstock_deducted_tce"] = amounts.get("feedstock", zero)
+    out["renewable_increment_deducted_tce"] = (
+        amounts.get("renewable_increment", zero)
+        if any(by_id[i] == "renewable_increment" for i in total_ids) else zero)
+    out["nonfossil_deducted_tce"] = amounts.get("nonfossil", zero)
+    out["energy_for_total_tce"] = out["energy_tce"] - sum(
+        (amounts[by_id[i]] for i in total_ids), zero)
+    out["energy_for_intensity_tce"] = out["energy_tce"] - sum(
+        (amounts[by_id[i]] for i in intensity_ids), zero)
+    out["exclusions_total"] = ",".join(total_ids)
+    out["exclusions_intensity"] = ",".join(intensity_ids)
+    return out
+
+
+def _renewable_increment(accounts: pd.DataFrame, base_year: int) -> pd.Series:
+    base = accounts[accounts["year"] == base_year]
+    same = base.set_index(["region_code", "months"])["renewable_tce"]
+    annual = base[base["months"] == 12].set_index("region_code")["renewable_tce"]
+    keys = list(zip(accounts["region_code"], accounts["months"], strict=True))
+    base_values = []
+    for (code, months) in keys:
+        if (code, months) in same.index:
+            base_values.append(float(same[(code, months)]))
+        elif code in annual.index:
+            base_values.append(float(annual[code]) * months / 12)
+        else:
+            base_values.append(np.nan)
+    increment = accounts["renewable_tce"].to_numpy(float) - np.asarray(base_values, float)
+    # No base-year figure: nothing can be shown to be new, so nothing is deducted.
+    return pd.Series(np.clip(np.nan_to_num(increment, nan=0.0), 0.0, None),
+                     index=accounts.index)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True)
+class _Rows:
+    current: pd.Series | None
+    same_period_last_year: pd.Series | None
+    last_year: pd.Series | None
+    base: pd.Series | None
+
+
+def _index(frame: pd.DataFrame) -> dict[tuple[str, int, int], pd.Series]:
+    return {(str(r["region_code"]), int(r["year"]), int(r["months"])): r
+            for _, r in frame.iterrows()}
+
+
+def _ok(row: pd.Series | None, *columns: str) -> bool:
+    return row is not None and all(pd.notna(row[c]) and (c != "gdp_const_10k_yuan" or row[c] > 0)
+                                   for c in columns)
+
+
+def _missing(rows: _Rows, needed: dict[str, tuple[str, ...]], labels: dict[str, str]) -> str:
+    gaps = [labels[name] for name, cols in needed.items()
+            if not _ok(getattr(rows, name), *cols)]
+    return "no data for " + ", ".join(gaps) if gaps else ""
+
+
+def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str | None = None,
+             plan: str | None = None, target_table: pd.DataFrame | None = None,
+             regions: Iterable[str] | None = None) -> pd.DataFrame:
+    """Return the barometer: one row per region and indicator for a cumulative period.
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        Region accounts (see the module docstring); validated here.
+    year : int
+        Assessment year.
+    months : int
+        Months from January the period covers: 3 (Q1), 6 (H1), 9 (Q3), 12 (year).
+    level : str, optional
+        Only regions of this level (``region``, ``league``, ``county``).
+    plan : str, optional
+        Plan whose targets to use (``14th``); by default the binding plan covering ``year``.
+    target_table : DataFrame, optional
+        Targets (as :func:`targets`); by default the shipped targets and the demo's.
+
+    Returns
+    -------
+    DataFrame
+        ``region_code, region_name, level, period, indicator, plan, base_year,
+        target_year, target_value, kind, value, unit, requirement, gap,
+        shortfall_fraction, change_vs_base, change_vs_same_period_last_year, rating,
+        rule_id``, the deductions applied [tce] and the rule ids, ``target_source`` and
+        ``note``. For intensity ``value`` and ``requirement`` are cumulative reductions
+        against the base year [1]; for the total they are the controlled total and the
+        allowed total of the period [tce]. ``gap`` is positive when behind.
+
+    References
+    ----------
+    See the module docstring (progress rule, barometer, exclusions).
+    """
+    data = prepare_accounts(accounts) if "months" not in accounts.columns else accounts
+    table = targets(include_demo=True) if target_table is None else target_table
+    rules = barometer_rules()
+    data = apply_exclusions(data, year)
+    codes = data.loc[data["level"] == level, "region_code"] if level else data["region_code"]
+    wanted = list(dict.fromkeys(codes if regions is None else regions))
+    index = _index(data)
+    first = data.drop_duplicates("region_code").set_index("region_code")
+    table = table[table["region_code"].isin(wanted)]
+    records = []
+    for code in wanted:
+        meta = first.loc[code]
+        meta = meta.copy()
+        meta["region_code"] = code
+        for indicator in INDICATORS:
+            target = plan_target(table, code, indicator, year, plan)
+            record = _assess_one(index, meta, indicator, target, year, months, rules)
+            records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series | None,
+                year: int, months: int, rules: pd.DataFrame) -> dict:
+    group = INDICATORS[indicator][0]
+    code = str(meta["region_code"])
+    record: dict = {
+        "region_code": code, "region_name": meta["region_name"], "level": meta["level"],
+        "period": period_label(year, months), "indicator": indicator,
+        "plan": None, "base_year": None, "target_year": None, "target_value": None,
+        "kind": None, "value": np.nan,
+        "unit": "tce" if group == "total" else "1 (reduction vs base year)",
+        "requirement": np.nan, "gap": np.nan, "shortfall_fraction": np.nan,
+        "change_vs_base": np.nan, "change_vs_same_period_last_year": np.nan,
+        "rating": "no_target", "rule_id": None,
+        "feedstock_deducted_tce": np.nan, "renewable_increment_deducted_tce": np.nan,
+        "nonfossil_deducted_tce": np.nan, "exclusions": "", "target_source": None, "note": "",
+    }
+    current = index.get((code, year, months))
+    if current is not None:
+        for column in ("feedstock_deducted_tce", "renewable_increment_deducted_tce",
+                       "nonfossil_deducted_tce"):
+            record[column] = float(current[column])
+        if indicator == "co2_intensity":
+            record.update(feedstock_deducted_tce=0.0, renewable_increment_deducted_tce=0.0,
+                          nonfossil_deducted_tce=0.0)
+    if target is None:
+        record["note"] = f"no {indicator} target covering {year}"
+        return record
+    base_year, target_year = int(target["base_year"]), int(target["target_year"])
+    record.update(plan=target["plan"], base_year=base_year, target_year=target_year,
+                  target_value=float(target["target_value"]), kind=target["kind"],
+                  target_source=target["source"])
+    rows = _Rows(current=current,
+                 same_period_last_year=index.get((code, year - 1, months)),
+                 last_year=index.get((code, year - 1, 12)),
+                 base=index.get((code, base_year, 12)))
+    quarterly = months != 12
+    numerator = {"energy_intensity": "energy_for_intensity_tce", "co2_intensity": "co2_t",
+                 "energy_total": "energy_for_total_tce"}[indicator]
+    needs = (numerator,) if group == "total" else (numerator, "gdp_const_10k_yuan")
+    needed = {"current": needs, "base": needs}
+    if quarterly:
+        needed.update(same_period_last_year=needs, last_year=needs)
+    labels = {"current": record["period"], "base": f"base year {base_year}",
+              "same_period_last_year": period_label(year - 1, months),
+              "last_year": str(year - 1)}
+    missing = _missing(rows, needed, labels)
+    if missing:
+        record["rating"], record["rule_id"] = rate(group, np.nan, np.nan, has_data=False,
+                                                   rules=rules)
+        record["note"] = missing
+        return record
+    k, n = year - base_year, target_year - base_year
+    record["exclusions"] = ("" if indicator == "co2_intensity" else
+                            current["exclusions_total" if group == "total"
+                                    else "exclusions_intensity"])
+    if group == "intensity":
+        _intensity(record, rows, numerator, quarterly, k, n, float(target["target_value"]),
+                   rules)
+    else:
+        _total(record, rows, numerator, quarterly, k, n, target, rules)
+    return record
+
+
+def _ratio(row: pd.Series, numerator: str) -> float:
+    return float(row[numerator]) / float(row["gdp_const_10k_yuan"])
+
+
+def _intensity(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: int, n: int,
+               target_reduction: float, rules: pd.DataFrame) -> None:
+    base = _ratio(rows.base, numerator)
+    current = _ratio(rows.current, numerator)
+    if quarterly:
+        same = _ratio(rows.same_period_last_year, numerator)
+        estimate = _ratio(rows.last_year, numerator) * current / same
+        yoy = current / same - 1.0
+    else:
+        estimate = current
+        yoy = (current / _ratio(rows.last_year, numerator) - 1.0
+               if _ok(rows.last_year, numerator, "gdp_const_10k_yuan") else np.nan)
+    reduction = 1.0 - estimate / base
+    requirement = required_reduction(target_reduction, k, n)
+    gap = requirement - reduction
+    rising = bool(yoy > NUMERIC_TOLERANCE) if not math.isnan(yoy) else False
+    rating, rule_id = rate("intensity", gap, requirement, rising=rising, rules=rules)
+    record.update(value=reduction, requirement=requirement, gap=gap,
+                  shortfall_fraction=gap / requirement if requirement else np.nan,
+                  change_vs_base=estimate / base - 1.0,
+                  change_vs_same_period_last_year=yoy, rating=rating, rule_id=rule_id)
+    if math.isnan(yoy):
+        record["note"] = f"no data for {int(rows.current['year']) - 1}: rise not checked"
+
+
+def _total(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: int, n: int,
+           target: pd.Series, rules: pd.DataFrame) -> None:
+    base = float(rows.base[numerator])
+    if target["indicator"] == "energy_total_cap_tce":
+        increment = float(target["target_value"]) - float(rows.base["energy_tce"])
+    else:
+        increment = float(target["target_value"])
+    allowed = allowed_total_tce(base, base + increment, k, n)
+    share = 1.0
+    value = float(rows.current[numerator])
+    if quarterly:
+        share = float(rows.same_period_last_year[numerator]) / float(rows.last_year[numerator])
+        yoy = value / float(rows.same_period_last_year[numerator]) - 1.0
+    else:
+        yoy = (value / float(rows.last_year[numerator]) - 1.0
+               if _ok(rows.last_year, numerator) else np.nan)
+    requirement = allowed * share
+    allowed_increment = (allowed - base) * share
+    gap = value - requirement
+    rating, rule_id = rate("total", gap, allowed_increment, rules=rules)
+    record.update(value=value, requirement=requirement, gap=gap,
+                  shortfall_fraction=(gap / allowed_increment if allowed_increment > 0
+                                      else np.nan),
+                  change_vs_base=value / (base * share) - 1.0,
+                  change_vs_same_period_last_year=yoy, rating=rating, rule_id=rule_id)
+
+
+# --------------------------------------------------------------------------- other indicators
+
+
+def water_intensity(water_use: pd.DataFrame, *, base_year: int = 2015) -> pd.DataFrame:
+    """Return water use per 10^4 yuan of industrial value added and its change since a base year.
+
+    Parameters
+    ----------
+    water_use : DataFrame
+        ``region``, ``year``, ``water_m3`` [m3] (industrial water use) and
+        ``industrial_value_added_10k_yuan`` [10^4 yuan, comparable prices].
+    base_year : int
+        Year the change is measured against (2015 for the 13th plan).
+
+    Returns
+    -------
+    DataFrame
+        The input columns plus ``water_m3_per_10k_yuan`` [m3 / 10^4 yuan] and
+        ``change_vs_base`` [1] (negative = fell; NaN where the region lacks the base year).
+
+    References
+    ----------
+    《"十四五"节水型社会建设规划》 indicator 万元工业增加值用水量 (m3 per 10^4 yuan).
+    """
+    needed = ("region", "year", "water_m3", "industrial_value_added_10k_yuan")
+    missing = [c for c in needed if c not in water_use.columns]
+    if missing:
+        raise InputError([Problem("required column is missing", field=c, accepted=list(needed))
+                          for c in missing])
+    out = water_use.copy()
+    added = pd.to_numeric(out["industrial_value_added_10k_yuan"], errors="coerce")
+    bad = ~(added > 0)
+    if bad.any():
+        raise InputError([Problem("must be a number > 0", row=int(i) + 2,
+                                  field="industrial_value_added_10k_yuan",
+                                  value=out.at[i, "industrial_value_added_10k_yuan"])
+                          for i in out.index[bad]])
+    out["water_m3_per_10k_yuan"] = pd.to_numeric(out["water_m3"]) / added
+    base = out[out["year"] == base_year].set_index("region")["water_m3_per_10k_yuan"]
+    out["change_vs_base"] = out["water_m3_per_10k_yuan"] / out["region"].map(base) - 1.0
+    return out
+
+
+#: Categories of the green-manufacturing registry (绿色制造体系).
+GREEN_CATEGORIES: tuple[str, ...] = ("green_factory", "green_product", "green_supply_chain",
+                                     "green_park", "standard")
+
+
+def _check_registry(registry: pd.DataFrame) -> None:
+    needed = ("category", "name", "region", "year_listed")
+    missing = [c for c in needed if c not in registry.columns]
+    if missing:
+        raise InputError([Problem("required column is missing", field=c, accepted=list(needed))
+                          for c in missing])
+    bad = ~registry["category"].isin(GREEN_CATEGORIES)
+    if bad.any():
+        raise InputError([Problem("unknown category", row=int(i) + 2, field="category",
+                                  value=registry.at[i, "category"], accepted=GREEN_CATEGORIES)
+                          for i in registry.index[bad]])
+
+
+def green_registry_counts(registry: pd.DataFrame, *, year: int | None = None) -> pd.DataFrame:
+    """Return the number of listed green-manufacturing entries by category, as of ``year``.
+
+    Parameters
+    ----------
+    registry : DataFrame
+        ``category`` (one of :data:`GREEN_CATEGORIES`), ``name``, ``region``,
+        ``year_listed``, optional ``level`` (``national`` for entries or standards
+        at national level).
+    year : int, optional
+        Count entries listed up to this year (all by default).
+
+    Returns
+    -------
+    DataFrame
+        ``category``, ``count``, ``national`` (of them at national level).
+
+    References
+    ----------
+    MIIT 绿色制造体系建设 (green factories, products, supply chains, parks).
+    """
+    _check_registry(registry)
+    rows = registry if year is None else registry[registry["year_listed"] <= year]
+    national = (rows["level"] == "national") if "level" in rows.columns else False
+    rows = rows.assign(_national=national)
+    grouped = rows.groupby("category").agg(count=("name", "size"),
+                                           national=("_national", "sum"))
+    return (grouped.reindex(list(GREEN_CATEGORIES), fill_value=0).reset_index()
+            .astype({"count": int, "national": int}))
+
+
+def green_registry_trend(registry: pd.DataFrame) -> pd.DataFrame:
+    """Return new and cumulative listings by category and year (the trend of the registry).
+
+    Returns
+    -------
+    DataFrame
+        ``category``, ``year``, ``new``, ``cumulative``, for every year from the first
+        listing to the last (zero-filled).
+    """
+    _check_registry(registry)
+    years = range(int(registry["year_listed"].min()), int(registry["year_listed"].max()) + 1)
+    new = (registry.groupby(["category", "year_listed"]).size()
+           .unstack(fill_value=0).reindex(index=list(GREEN_CATEGORIES), columns=list(years),
+                                          fill_value=0))
+    cumulative = new.cumsum(axis=1)
+    out = (new.stack().rename("new").to_frame()
+           .join(cumulative.stack().rename("cumulative")).reset_index())
+    out.columns = ["category", "year", "new", "cumulative"]
+    return out

@@ -1,0 +1,235 @@
+"""The quarterly dual-control bulletin: barometer, accounts, charts and commentary.
+
+:func:`bulletin` gathers the numbers of a quarter (cumulative from January, as the
+dual-control progress is assessed) and writes the commentary from them;
+:func:`render_html`, :func:`write_xlsx` and :func:`write_pdf` format it. The PDF is
+Chromium's print of the HTML (``chromium --headless --print-to-pdf``), so it needs the
+``chromium`` package but no network.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from dualcontrol.accounting import parse_period
+from dualcontrol.errors import DualControlError, InputError, Problem
+
+logger = logging.getLogger(__name__)
+
+#: Measures summed in the bulletin [tce, t CO2].
+BULLETIN_MEASURES: tuple[str, ...] = ("energy_tce", "controlled_tce", "feedstock_tce",
+                                      "renewable_tce", "co2_t")
+CHROMIUM_CANDIDATES: tuple[str, ...] = ("/usr/bin/chromium", "chromium", "chromium-browser")
+
+
+@dataclass
+class Bulletin:
+    """The numbers and words of one quarter's bulletin."""
+
+    year: int
+    quarter: int
+    leagues: pd.DataFrame
+    region: pd.DataFrame
+    barometer: pd.DataFrame
+    commentary: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """Return the period as written: ``2024-Q4``."""
+        return f"{self.year}-Q{self.quarter}"
+
+
+def parse_quarter(text: str) -> tuple[int, int]:
+    """Return (year, quarter) of a period written ``2024-Q4``."""
+    period = parse_period(text, field="--period")
+    if period.grain != "quarter":
+        raise InputError(Problem("the bulletin is quarterly", field="--period", value=text,
+                                 accepted=["YYYY-Q1", "YYYY-Q2", "YYYY-Q3", "YYYY-Q4"]))
+    assert period.quarter is not None
+    return period.year, period.quarter
+
+
+def year_to_date(quarterly: pd.DataFrame, *, level: str, year: int,
+                 quarter: int) -> pd.DataFrame:
+    """Return sums from January to the end of ``quarter`` of ``year`` and a year before.
+
+    Parameters
+    ----------
+    quarterly : DataFrame
+        Accounts by ``level`` and quarter (:func:`dualcontrol.accounting.accounts`).
+
+    Returns
+    -------
+    DataFrame
+        One row per ``level`` value: the measures of this year to date, the same of
+        last year (``*_prev``) and the change ``*_change_pct`` [%].
+    """
+    keep = [m for m in BULLETIN_MEASURES if m in quarterly.columns]
+    cumulative = quarterly[quarterly["quarter"] <= quarter]
+    now = cumulative[cumulative["year"] == year].groupby(level)[keep].sum()
+    before = cumulative[cumulative["year"] == year - 1].groupby(level)[keep].sum()
+    if now.empty:
+        raise InputError(Problem("no data for the period", field="--period",
+                                 value=f"{year}-Q{quarter}",
+                                 accepted=sorted({f"{y}-Qn" for y in quarterly["year"]})))
+    out = now.join(before.add_suffix("_prev"), how="left")
+    for measure in keep:
+        out[f"{measure}_change_pct"] = (out[measure] / out[f"{measure}_prev"] - 1.0) * 100.0
+    return out.reset_index()
+
+
+def commentary(region: pd.DataFrame, leagues: pd.DataFrame, barometer: pd.DataFrame,
+               label: str) -> list[str]:
+    """Return sentences stating what the numbers of the bulletin show."""
+    lines = []
+    row = region.iloc[0]
+    change = row.get("energy_tce_change_pct")
+    text = (f"From January to the end of {label}, the region used "
+            f"{row['energy_tce'] / 1e4:,.1f} 万tce of energy "
+            f"({row['controlled_tce'] / 1e4:,.1f} 万tce counted against the cap after the "
+            f"feedstock and renewable deductions) and emitted {row['co2_t'] / 1e4:,.1f} 万t CO2")
+    if pd.notna(change):
+        co2 = row.get("co2_t_change_pct")
+        text += (f"; energy use {'rose' if change >= 0 else 'fell'} {abs(change):.1f} % and "
+                 f"CO2 {'rose' if co2 >= 0 else 'fell'} {abs(co2):.1f} % on the same period "
+                 "of last year")
+    lines.append(text + ".")
+    ranked = leagues.sort_values("energy_tce", ascending=False)
+    top = ranked.iloc[0]
+    share = top["energy_tce"] / leagues["energy_tce"].sum() * 100.0
+    lines.append(f"{top.iloc[0]} used the most energy, {share:.1f} % of the total of the "
+                 "leagues and cities reported.")
+    if "energy_tce_change_pct" in leagues and leagues["energy_tce_change_pct"].notna().any():
+        fastest = leagues.loc[leagues["energy_tce_change_pct"].idxmax()]
+        lines.append(f"Energy use grew fastest in {fastest.iloc[0]} "
+                     f"({fastest['energy_tce_change_pct']:+.1f} %).")
+    if barometer.empty:
+        lines.append("No barometer rating is available for this period (no assessment "
+                     "targets in the data).")
+    else:
+        for rating, words in (("red", "first-level warning (red)"),
+                              ("yellow", "second-level warning (yellow)")):
+            rated = barometer[barometer["rating"] == rating]
+            if len(rated):
+                names = ", ".join(sorted(f"{r} ({i})" for r, i in
+                                         zip(rated["region"], rated["indicator"],
+                                             strict=True)))
+                lines.append(f"{len(rated)} ratings at {words}: {names}.")
+        green = int((barometer["rating"] == "green").sum())
+        lines.append(f"{green} of {len(barometer)} ratings are on track (green).")
+    return lines
+
+
+def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
+             barometer: pd.DataFrame, period: str) -> Bulletin:
+    """Return the bulletin of ``period`` (``YYYY-Qn``) from quarterly accounts.
+
+    Parameters
+    ----------
+    quarterly_leagues, quarterly_region : DataFrame
+        Accounts by league and by region, grain quarter.
+    barometer : DataFrame
+        The assessment's ratings (``region``, ``indicator``, ``value``,
+        ``requirement``, ``gap``, ``rating``); may be empty.
+    """
+    year, quarter = parse_quarter(period)
+    leagues = year_to_date(quarterly_leagues, level="league", year=year, quarter=quarter)
+    region = year_to_date(quarterly_region, level="region", year=year, quarter=quarter)
+    result = Bulletin(year, quarter, leagues, region, barometer.reset_index(drop=True))
+    result.commentary = commentary(region, leagues, result.barometer, result.label)
+    return result
+
+
+def _charts(b: Bulletin, *, inline_js: bool) -> list[str]:
+    import plotly.graph_objects as go
+
+    figs = []
+    fig = go.Figure([go.Bar(name=f"{b.year - 1}", x=b.leagues["league"],
+                            y=b.leagues.get("energy_tce_prev")),
+                     go.Bar(name=f"{b.year}", x=b.leagues["league"], y=b.leagues["energy_tce"])])
+    fig.update_layout(title=f"Energy use January to Q{b.quarter} [tce]", barmode="group")
+    figs.append(fig)
+    fig = go.Figure(go.Bar(x=b.leagues["league"], y=b.leagues["co2_t"]))
+    fig.update_layout(title=f"CO2 January to Q{b.quarter} [t]")
+    figs.append(fig)
+    html = []
+    for i, fig in enumerate(figs):
+        fig.update_layout(height=330, margin={"l": 50, "r": 20, "t": 50, "b": 40},
+                          template="plotly_white")
+        html.append(fig.to_html(full_html=False, include_plotlyjs=(inline_js and i == 0),
+                                div_id=f"bulletin-chart-{i}", config={"displaylogo": False,
+                                                                      "staticPlot": True}))
+    return html
+
+
+def render_html(b: Bulletin, *, inline_js: bool = True) -> str:
+    """Return the bulletin as an HTML page (self-contained when ``inline_js``)."""
+    env = Environment(loader=FileSystemLoader(str(resources.files("dualcontrol.web")
+                                                  .joinpath("templates"))),
+                      autoescape=select_autoescape(["html"]))
+    return env.get_template("bulletin_document.html").render(
+        b=b, charts=_charts(b, inline_js=inline_js),
+        leagues=b.leagues.to_dict("records"), region=b.region.to_dict("records"),
+        barometer=b.barometer.to_dict("records"), inline_js=inline_js)
+
+
+def write_xlsx(b: Bulletin, path: str | Path) -> Path:
+    """Write the bulletin's tables and commentary to an XLSX workbook."""
+    path = Path(path)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame({"commentary": b.commentary}).to_excel(writer, sheet_name="commentary",
+                                                           index=False)
+        b.barometer.to_excel(writer, sheet_name="barometer", index=False)
+        b.region.to_excel(writer, sheet_name="region", index=False)
+        b.leagues.to_excel(writer, sheet_name="leagues", index=False)
+    return path
+
+
+def find_chromium() -> str:
+    """Return the path of a Chromium executable, or raise if there is none."""
+    for candidate in CHROMIUM_CANDIDATES:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    raise DualControlError("PDF output needs Chromium (Debian: apt-get install chromium)")
+
+
+def write_pdf(b: Bulletin, path: str | Path, *, timeout_s: float = 120.0) -> Path:
+    """Write the bulletin as PDF: Chromium prints the self-contained HTML, offline."""
+    path = Path(path).resolve()
+    chromium = find_chromium()
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "bulletin.html"
+        page.write_text(render_html(b, inline_js=True), encoding="utf-8")
+        command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                   "--no-first-run", "--disable-background-networking",
+                   "--disable-component-update", "--disable-sync", "--no-pdf-header-footer",
+                   f"--user-data-dir={tmp}/profile", "--virtual-time-budget=10000",
+                   f"--print-to-pdf={path}", page.as_uri()]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                              check=False)
+    if done.returncode != 0 or not path.exists() or path.stat().st_size == 0:
+        raise DualControlError(f"Chromium could not print the PDF: {done.stderr[-500:]}")
+    return path
+
+
+def as_dict(b: Bulletin) -> dict[str, Any]:
+    """Return the bulletin as JSON-ready data."""
+    from dualcontrol.cli.output import frame_records
+
+    return {"period": b.label, "commentary": b.commentary,
+            "barometer": frame_records(b.barometer), "region": frame_records(b.region),
+            "leagues": frame_records(b.leagues)}
+
+
+__all__ = ["Bulletin", "bulletin", "render_html", "write_pdf", "write_xlsx"]

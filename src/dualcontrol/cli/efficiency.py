@@ -1,0 +1,111 @@
+"""Commands of energy-efficiency benchmarking and project review: ``benchmark``, ``review``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from dualcontrol import benchmarking, review
+from dualcontrol.cli.app import app
+from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
+from dualcontrol.errors import InputError, Problem
+from dualcontrol.fileio import read_table
+
+LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of table headers.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def _production_units(data: Path | None) -> tuple[pd.DataFrame, str]:
+    if data is None:
+        raise InputError(Problem("no production-units data: give --data FILE (CSV or XLSX "
+                                 "with the columns of dualcontrol.benchmarking)",
+                                 field="--data",
+                                 accepted=list(benchmarking.REQUIRED_COLUMNS)))
+    return read_table(data), str(data)
+
+
+@app.command("benchmark")
+def benchmark_cmd(
+    year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    industry: Annotated[str | None, typer.Option(help="Only this industry.")] = None,
+    data: Annotated[Path | None, typer.Option(help="Production-units CSV/XLSX.")] = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Benchmark production units against the national benchmark/baseline levels."""
+    with user_errors():
+        frame, name = _production_units(data)
+        if year is not None:
+            frame = frame[pd.to_numeric(frame["year"], errors="coerce") == year]
+        if industry is not None:
+            frame = frame[frame["industry"] == industry]
+        if frame.empty:
+            raise InputError(Problem("no production units match the filters", file=name,
+                                     field="--year/--industry",
+                                     value=f"{year}/{industry}"))
+        units = benchmarking.benchmark_units(frame, file=name)
+    shares = benchmarking.class_shares(units)
+    by_region = benchmarking.class_shares(units, by=("region",))
+    front = benchmarking.front_runners(units)
+    savings = benchmarking.savings_potential(units)
+    factor, source = benchmarking.co2_per_tce()
+    if as_json:
+        print_json({
+            "units": frame_records(units), "class_shares": frame_records(shares),
+            "class_shares_by_region": frame_records(by_region),
+            "front_runners": frame_records(front), "savings": frame_records(savings),
+            "co2_t_per_tce": factor, "co2_source": source,
+        })
+        return
+    cols = ["unit_id", "enterprise_name", "region", "product", "year", "unit_consumption",
+            "level_unit", "benchmark", "baseline", "quota_limit", "class", "upgrade_deadline"]
+    emit(units[cols], title="Production units against the levels", lang=lang)
+    emit(shares, title="Class shares by industry and product", lang=lang)
+    emit(by_region, title="Class shares by region", lang=lang)
+    emit(front, title="Front runners (at or better than the benchmark)", lang=lang)
+    emit(savings, title=f"Savings potential per year (CO2 at {factor:.4f} t/tce for coal; "
+                        "grid factor for electricity)", lang=lang)
+
+
+@app.command("review")
+def review_cmd(
+    file: Annotated[Path, typer.Argument(help="Project file (YAML or JSON).")],
+    context: Annotated[Path | None, typer.Option(
+        help="YAML/JSON with league and region baseline figures.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Review a proposed project's energy use and give a verdict with reasons."""
+    with user_errors():
+        project = review.load_project(file)
+        ctx = review.read_mapping(context) if context is not None else None
+        result = review.review_project(project, ctx)
+    if report is not None:
+        report.write_text(review.render_html(result), encoding="utf-8")
+    if as_json:
+        print_json(result.as_dict())
+        return
+    summary = pd.DataFrame([
+        {"item": "verdict", "value": result.verdict},
+        {"item": "unit consumption", "value": f"{result.unit_consumption:,.1f} {result.unit}"},
+        {"item": f"benchmark / baseline ({result.level_set})",
+         "value": f"{result.benchmark:g} / {result.baseline:g} {result.unit}"},
+        {"item": "energy_tce", "value": f"{result.energy_tce:,.0f}"},
+        {"item": "controlled_tce", "value": f"{result.controlled_tce:,.0f}"},
+        {"item": "co2_t", "value": f"{result.co2_t:,.0f}"},
+    ])
+    emit(summary, title=f"Review: {result.project['name']}", lang=lang)
+    reasons = pd.DataFrame([{"rule": r.rule, "outcome": r.outcome, "finding": r.message}
+                            for r in result.reasons])
+    emit(reasons, title="Reasons", lang=lang)
+    if result.effects:
+        cols = ["level", "name", "year", "project_controlled_tce", "total_increase_pct",
+                "intensity_before", "intensity_after", "intensity_change_pct", "budget_share"]
+        emit(pd.DataFrame(result.effects)[cols], title="Effect on league and region "
+             "(intensity in tce/10k yuan)", lang=lang)
+    if report is not None:
+        typer.echo(f"report written to {report}")

@@ -1,0 +1,137 @@
+"""Commands of the web layer: ``serve``, ``user add`` and ``report`` (the bulletin)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dualcontrol import bulletin as bulletin_mod
+from dualcontrol.cli.app import app
+from dualcontrol.cli.output import console, print_json, user_errors
+from dualcontrol.errors import DualControlError
+from dualcontrol.web.demo_users import Credential
+
+ExamplesOpt = Annotated[Path, typer.Option(
+    "--examples", help="Directory of the example data served (energy_use.csv, gdp.csv, "
+                       "production_units.csv, scenarios/, projects/).")]
+DEFAULT_EXAMPLES = Path("examples")
+
+user_app = typer.Typer(help="Manage the users of the web server.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+class BulletinFormat(StrEnum):
+    """Output formats of the bulletin."""
+
+    html = "html"
+    pdf = "pdf"
+    xlsx = "xlsx"
+
+
+def print_credentials(address: str, credentials: list[Credential]) -> None:
+    """Print the dashboard's address and the demo users' credentials."""
+    table = Table(title=f"Dashboard: {address}", header_style="bold")
+    for column in ("user", "password", "role", "scope"):
+        table.add_column(column)
+    for c in credentials:
+        table.add_row(c.username, c.password, c.role.value, str(c.scope or "-"))
+    console.print(table)
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    examples: ExamplesOpt = DEFAULT_EXAMPLES,
+) -> None:
+    """Serve the dashboard and the REST API (OpenAPI reference at /docs)."""
+    from dualcontrol.web.server import examples_app, run
+    from dualcontrol.web.settings import WebSettings
+
+    with user_errors():
+        try:
+            settings = WebSettings(host=host, port=port)
+        except ValueError as exc:
+            raise DualControlError(str(exc)) from None
+        served = examples_app(examples, settings=settings)
+    print_credentials(served.address, served.credentials)
+    run(served)
+
+
+@user_app.command("add")
+def user_add_cmd(
+    username: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option(help="administrator, analyst, reporter, reviewer or "
+                                           "public.")],
+    scope: Annotated[str | None, typer.Option(help="LEVEL:KEY, e.g. league:Ordos (analyst) "
+                                                   "or enterprise:NAME (reporter).")] = None,
+    password: Annotated[str | None, typer.Option(
+        prompt=True, hide_input=True, confirmation_prompt=True,
+        help="Password (asked for when not given).")] = None,
+) -> None:
+    """Create a user in the store (password stored as an Argon2 hash)."""
+    from dualcontrol.web.users import make_user
+
+    with user_errors():
+        try:
+            user = make_user(username, password, role, scope=scope)
+        except ValueError as exc:
+            raise DualControlError(str(exc)) from None
+        users = _store_users()
+        try:
+            users.add_user(user=user)
+        except ValueError as exc:
+            raise DualControlError(str(exc)) from None
+        users.audit(username="cli", action="user_added", entity="user",
+                    entity_key=user.username,
+                    after={"role": user.role, "scope": str(user.scope) if user.scope else None})
+    typer.echo(f"user {user.username} added ({user.role}"
+               f"{', ' + str(user.scope) if user.scope else ''})")
+
+
+def _store_users():
+    try:
+        from dualcontrol.web.store_users import open_store_users
+    except ImportError:
+        raise DualControlError("user storage needs the persistent store "
+                               "(dualcontrol.store), which this installation lacks") from None
+    return open_store_users()
+
+
+@app.command("report")
+def report_cmd(
+    period: Annotated[str, typer.Option(help="Quarter, e.g. 2024-Q4.")],
+    format: Annotated[BulletinFormat, typer.Option("--format", help="html, pdf or xlsx.")] = (
+        BulletinFormat.html),
+    out: Annotated[Path | None, typer.Option(help="Output file (default "
+                                                  "bulletin_PERIOD.FORMAT).")] = None,
+    examples: ExamplesOpt = DEFAULT_EXAMPLES,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the bulletin's numbers "
+                                                         "as JSON too.")] = False,
+) -> None:
+    """Write the quarterly dual-control bulletin (barometer, accounts, charts, commentary)."""
+    from dualcontrol.web.data import examples_data
+
+    with user_errors():
+        data = examples_data(examples)
+        year, _ = bulletin_mod.parse_quarter(period)
+        result = bulletin_mod.bulletin(data.accounts(level="league", grain="quarter"),
+                                       data.accounts(level="region", grain="quarter"),
+                                       data.barometer(year=year), period)
+        target = out or Path(f"bulletin_{result.label}.{format.value}")
+        if format == BulletinFormat.html:
+            target.write_text(bulletin_mod.render_html(result), encoding="utf-8")
+        elif format == BulletinFormat.pdf:
+            bulletin_mod.write_pdf(result, target)
+        else:
+            bulletin_mod.write_xlsx(result, target)
+    if as_json:
+        print_json(bulletin_mod.as_dict(result))
+    else:
+        for line in result.commentary:
+            typer.echo(line)
+    typer.echo(f"bulletin written to {target}", err=as_json)

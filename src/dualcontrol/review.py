@@ -1,0 +1,536 @@
+"""Energy-saving review (节能审查) of a proposed fixed-asset project.
+
+A project file (YAML or JSON) gives the product, capacity, location, start year, design
+output and output value, and design energy use by carrier. The review computes the
+project's unit energy consumption against the benchmark (new projects must meet it)
+and the quota standard's access value, its annual energy (total and controlled) and
+CO2, its effect on the league's and region's total and intensity (and on the league's
+remaining budget where known), and gives a verdict with every reason stated.
+
+Project file fields::
+
+    name: Ulanqab 2 x 33 MVA ferrosilicon upgrade
+    industry: ferroalloy
+    product: ferrosilicon              # a code of efficiency_levels.csv
+    capacity: 60000
+    capacity_unit: t/a
+    location: {region: Inner Mongolia, league: Ulanqab}
+    start_year: 2026
+    design_output: {quantity: 60000, unit: t}
+    design_output_value_10k_yuan: 42000
+    design_value_added_10k_yuan: 9000  # optional; GDP contribution
+    energy:                            # annual design energy use by carrier
+      - {carrier: electricity, quantity: 4.9e8, unit: kWh}
+      - {carrier: electricity, quantity: 1.0e8, unit: kWh, origin: renewable}
+      - {carrier: coke, quantity: 26000, unit: t, use: feedstock}
+
+Accounting rules (the same as :mod:`dualcontrol.accounting`): ``use: feedstock``
+(原料用能) is excluded from the controlled total (发改环资〔2022〕803号); electricity
+with ``origin: renewable`` is excluded from the controlled total (NDRC/NBS/NEA notice
+of 2022-11-16; under the 2024 notice non-fossil energy is excluded from both total and
+intensity, which is the rule applied here for the intensity effect). Comprehensive
+energy for the unit consumption counts every carrier, electricity at its calorific
+value (GB/T 2589-2020), as the quota standards do. Feedstock carbon is taken as stored
+in products and renewable electricity emits nothing, so ``co2_t`` excludes both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from dualcontrol.benchmarking import (
+    DEFAULT_GRID,
+    Level,
+    at_or_better,
+    level_for,
+    output_factor,
+    quota_for,
+)
+from dualcontrol.conversion import co2_coefficient, tce_coefficient
+from dualcontrol.errors import InputError, Problem
+from dualcontrol.reference import (
+    load_table,
+    normalise_name,
+    quantity_in_carrier_unit,
+    resolve_carrier,
+    resolve_unit,
+)
+
+logger = logging.getLogger(__name__)
+
+VERDICTS: tuple[str, ...] = ("approve", "approve_with_conditions", "reject")
+USES: tuple[str, ...] = ("combustion", "feedstock")
+ORIGINS: tuple[str, ...] = ("purchased", "renewable")
+PROJECT_FIELDS: tuple[str, ...] = (
+    "industry", "product", "capacity", "location", "start_year", "design_output",
+    "design_output_value_10k_yuan", "energy",
+)
+
+
+@dataclass(frozen=True)
+class EnergyUse:
+    """One carrier of the project's design energy use (per year)."""
+
+    carrier: str
+    quantity: float
+    unit: str
+    use: str = "combustion"
+    origin: str = "purchased"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A proposed project as read from its file."""
+
+    name: str
+    industry: str
+    product: str
+    capacity: float
+    capacity_unit: str
+    region: str
+    league: str
+    start_year: int
+    output: float
+    output_unit: str
+    output_value_10k_yuan: float
+    value_added_10k_yuan: float | None
+    energy: tuple[EnergyUse, ...]
+    file: str | None = None
+
+
+@dataclass
+class Reason:
+    """One finding of the review: its rule, outcome and the document behind it."""
+
+    rule: str
+    outcome: str  # reject | condition | pass | note
+    message: str
+    source: str
+
+
+@dataclass
+class Review:
+    """The review of one project."""
+
+    project: dict[str, Any]
+    verdict: str
+    unit_consumption: float
+    unit: str
+    benchmark: float
+    baseline: float
+    level_set: str
+    level_source: str
+    level_verified: bool
+    quota: dict[str, Any] | None
+    energy_tce: float
+    controlled_tce: float
+    feedstock_tce: float
+    renewable_tce: float
+    co2_t: float
+    carriers: list[dict[str, Any]]
+    effects: list[dict[str, Any]]
+    reasons: list[Reason] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the review as a JSON-ready mapping."""
+        out = asdict(self)
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                for k, v in out.items()}
+
+
+# --- reading ------------------------------------------------------------------------
+
+def read_mapping(path: str | Path) -> dict[str, Any]:
+    """Return the mapping in a YAML or JSON file.
+
+    Raises
+    ------
+    InputError
+        For a missing file, bad syntax, or content that is not a mapping.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(Problem("file not found", file=str(path)))
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(Problem(f"cannot parse file: {exc}", file=str(path))) from None
+    if not isinstance(data, dict):
+        raise InputError(Problem("file must hold a mapping of fields", file=str(path),
+                                 accepted=list(PROJECT_FIELDS)))
+    return data
+
+
+def _number(data: dict[str, Any], key: str, problems: list[Problem], file: str | None,
+            *, positive: bool = False, label: str | None = None) -> float:
+    value = data.get(key)
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        need = "a number > 0" if positive else "a number >= 0"
+        problems.append(Problem(f"must be {need}", file=file, field=label or key, value=value))
+        return math.nan
+    return number
+
+
+def parse_project(data: dict[str, Any], *, file: str | None = None) -> Project:
+    """Return the project described by ``data`` (the file's mapping), validated.
+
+    Raises
+    ------
+    InputError
+        Listing every missing or bad field: output not > 0, unknown carrier or unit, a
+        ``use`` or ``origin`` not accepted.
+    """
+    problems = [Problem("field is missing", file=file, field=k, accepted=list(PROJECT_FIELDS))
+                for k in PROJECT_FIELDS if k not in data]
+    if problems:
+        raise InputError(problems)
+    location = data["location"] if isinstance(data["location"], dict) else {}
+    if not location.get("league"):
+        problems.append(Problem("location needs a league", file=file, field="location.league"))
+    output = data["design_output"] if isinstance(data["design_output"], dict) else {}
+    out_qty = _number(output, "quantity", problems, file, positive=True,
+                      label="design_output.quantity")
+    if not output.get("unit"):
+        problems.append(Problem("field is missing", file=file, field="design_output.unit"))
+    value_added = data.get("design_value_added_10k_yuan")
+    energy: list[EnergyUse] = []
+    items = data["energy"] if isinstance(data["energy"], list) else []
+    if not items:
+        problems.append(Problem("energy must list at least one carrier", file=file,
+                                field="energy"))
+    for i, item in enumerate(items):
+        where = f"energy[{i}]"
+        if not isinstance(item, dict):
+            problems.append(Problem("must be a mapping", file=file, field=where))
+            continue
+        qty = _number(item, "quantity", problems, file, label=f"{where}.quantity")
+        use = normalise_name(item.get("use", "combustion"))
+        origin = normalise_name(item.get("origin", "purchased"))
+        if use not in USES:
+            problems.append(Problem("unknown use", file=file, field=f"{where}.use",
+                                    value=item.get("use"), accepted=list(USES)))
+        if origin not in ORIGINS:
+            problems.append(Problem("unknown origin", file=file, field=f"{where}.origin",
+                                    value=item.get("origin"), accepted=list(ORIGINS)))
+        try:
+            carrier = resolve_carrier(str(item.get("carrier", "")), file=file,
+                                      field=f"{where}.carrier")
+            quantity_in_carrier_unit(1.0, resolve_unit(str(item.get("unit", "")), file=file,
+                                                       field=f"{where}.unit"),
+                                     carrier, file=file, field=f"{where}.unit")
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        if origin == "renewable" and carrier.code != "electricity":
+            problems.append(Problem("only electricity can have origin 'renewable'", file=file,
+                                    field=f"{where}.origin", value=item.get("origin"),
+                                    accepted=["purchased"]))
+        energy.append(EnergyUse(carrier.code, qty, str(item["unit"]), use, origin))
+    start_year = data.get("start_year")
+    if not isinstance(start_year, int):
+        problems.append(Problem("must be a year", file=file, field="start_year",
+                                value=start_year))
+    project = Project(
+        name=str(data.get("name", Path(file).stem if file else "project")),
+        industry=str(data["industry"]), product=str(data["product"]),
+        capacity=_number(data, "capacity", problems, file, positive=True),
+        capacity_unit=str(data.get("capacity_unit", "")),
+        region=str(location.get("region", "Inner Mongolia")),
+        league=str(location.get("league", "")),
+        start_year=start_year if isinstance(start_year, int) else 0,
+        output=out_qty, output_unit=str(output.get("unit", "")),
+        output_value_10k_yuan=_number(data, "design_output_value_10k_yuan", problems, file,
+                                      positive=True),
+        value_added_10k_yuan=None if value_added is None else _number(
+            data, "design_value_added_10k_yuan", problems, file, positive=True),
+        energy=tuple(energy), file=file,
+    )
+    if problems:
+        raise InputError(problems)
+    return project
+
+
+def load_project(path: str | Path) -> Project:
+    """Return the validated project of a YAML or JSON file."""
+    return parse_project(read_mapping(path), file=str(path))
+
+
+# --- energy and CO2 -----------------------------------------------------------------
+
+def required_carrier_groups(product: str) -> list[set[str]]:
+    """Return the carrier groups a product's design energy must cover (one of each)."""
+    table = load_table("product-carriers")
+    rows = table[table["product"] == product]
+    if rows.empty:
+        return []
+    return [set(g.split("|")) for g in rows.iloc[0]["required"].split(";") if g]
+
+
+def check_required_carriers(project: Project) -> None:
+    """Raise InputError if the design energy lacks a carrier the product needs."""
+    present = {e.carrier for e in project.energy if e.quantity > 0}
+    problems = [
+        Problem(f"design energy of {project.product} must include one of these carriers",
+                file=project.file, field="energy", value=", ".join(sorted(present)),
+                accepted=sorted(group))
+        for group in required_carrier_groups(normalise_name(project.product))
+        if not group & present
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def energy_by_carrier(project: Project, *, grid: str = DEFAULT_GRID) -> pd.DataFrame:
+    """Return the project's annual energy and CO2 by carrier.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``carrier``, ``quantity``, ``unit``, ``use``, ``origin``, ``energy_tce``,
+        ``feedstock_tce``, ``renewable_tce``, ``controlled_tce`` [tce / a],
+        ``electricity_kwh`` [kWh / a], ``co2_t`` [t CO2 / a].
+
+    References
+    ----------
+    GB/T 2589-2020 Appendix A (calorific value of electricity); 发改环资〔2022〕803号
+    (feedstock); NDRC/NBS/NEA notice of 2022-11-16 (renewable electricity).
+    """
+    rows = []
+    for e in project.energy:
+        carrier = resolve_carrier(e.carrier)
+        own = quantity_in_carrier_unit(e.quantity, resolve_unit(e.unit), carrier)
+        tce_per, _ = tce_coefficient(carrier)
+        co2_per, _, _ = co2_coefficient(carrier, project.start_year, grid)
+        tce = own * tce_per
+        feedstock = tce if e.use == "feedstock" else 0.0
+        renewable = tce if e.origin == "renewable" else 0.0
+        emits = e.use != "feedstock" and e.origin != "renewable"
+        rows.append({
+            "carrier": carrier.code, "quantity": e.quantity, "unit": e.unit, "use": e.use,
+            "origin": e.origin, "energy_tce": tce, "feedstock_tce": feedstock,
+            "renewable_tce": renewable, "controlled_tce": tce - feedstock - renewable,
+            "electricity_kwh": own if carrier.code == "electricity" else 0.0,
+            "co2_t": own * co2_per if emits else 0.0,
+        })
+    return pd.DataFrame(rows)
+
+
+def project_unit_consumption(project: Project, by_carrier: pd.DataFrame, level: Level,
+                             ) -> float:
+    """Return the project's design unit consumption in the level's unit.
+
+    Raises
+    ------
+    InputError
+        If the design output's unit does not fit the level's output unit.
+    """
+    output = project.output * output_factor(project.output_unit, level, file=project.file,
+                                            field="design_output.unit")
+    numerator = float(by_carrier[level.numerator].sum())
+    if level.product == "coal_power":
+        # supply coal consumption counts the coal (and other fuel) burnt, not power bought
+        numerator = float(by_carrier.loc[by_carrier["carrier"] != "electricity",
+                                         "energy_tce"].sum())
+    return numerator * level.numerator_scale / output
+
+
+# --- effect on the league and region ------------------------------------------------
+
+def area_effects(context: dict[str, Any], controlled_tce: float, energy_tce: float,
+                 value_added_10k_yuan: float) -> list[dict[str, Any]]:
+    """Return the project's effect on each area of ``context`` (league, region).
+
+    Each area of the context may give ``energy_tce``, ``controlled_tce``,
+    ``gdp_const_10k_yuan`` and ``remaining_budget_tce`` [tce, 10k yuan]. Intensity is
+    controlled energy over GDP [tce / 10k yuan], before and after adding the project's
+    controlled energy and value added.
+    """
+    effects = []
+    for level in ("league", "region"):
+        area = context.get(level)
+        if not isinstance(area, dict):
+            continue
+        controlled = float(area.get("controlled_tce", area.get("energy_tce", math.nan)))
+        gdp = float(area.get("gdp_const_10k_yuan", math.nan))
+        before = controlled / gdp
+        after = (controlled + controlled_tce) / (gdp + value_added_10k_yuan)
+        budget = area.get("remaining_budget_tce")
+        effects.append({
+            "level": level, "name": area.get("name", ""), "year": context.get("year"),
+            "controlled_tce": controlled, "project_controlled_tce": controlled_tce,
+            "total_increase_pct": 100 * controlled_tce / controlled,
+            "energy_tce": float(area.get("energy_tce", math.nan)),
+            "energy_increase_pct": 100 * energy_tce / float(area.get("energy_tce", math.nan)),
+            "intensity_before": before, "intensity_after": after,
+            "intensity_change_pct": 100 * (after / before - 1),
+            "remaining_budget_tce": None if budget is None else float(budget),
+            "budget_share": None if budget is None else controlled_tce / float(budget),
+            "source": context.get("source", ""),
+        })
+    return effects
+
+
+# --- the verdict --------------------------------------------------------------------
+
+def _rules() -> dict[str, dict[str, str]]:
+    return {r["rule"]: dict(r) for _, r in load_table("review-rules").iterrows()}
+
+
+def _reason(rule: str, outcome: str, message: str) -> Reason:
+    row = _rules()[rule]
+    return Reason(rule, outcome, message, f"{row['source']} ({row['edition']})")
+
+
+def review_project(project: Project, context: dict[str, Any] | None = None, *,
+                   grid: str = DEFAULT_GRID) -> Review:
+    """Return the review of ``project``: figures, reasons and verdict.
+
+    Parameters
+    ----------
+    project : Project
+        The validated project (:func:`load_project`).
+    context : dict, optional
+        Baseline figures of the league and region (see :func:`area_effects`).
+    grid : str
+        Grid whose emission factor values purchased electricity [kg CO2 / kWh].
+
+    Returns
+    -------
+    Review
+        ``verdict`` is ``reject`` if any rule rejects, ``approve_with_conditions`` if any
+        sets a condition, else ``approve``; ``reasons`` lists every finding.
+
+    Raises
+    ------
+    InputError
+        Unknown product (naming the supported ones), output unit not fitting the level,
+        design energy missing a carrier the product needs.
+
+    References
+    ----------
+    发改产业〔2021〕1464号 and 1609号; 发改产业〔2023〕723号 (benchmark for new projects);
+    national quota standards (access values); review_rules.csv for each rule's source.
+    """
+    level = level_for(project.product, project.start_year, file=project.file)
+    check_required_carriers(project)
+    by_carrier = energy_by_carrier(project, grid=grid)
+    u = project_unit_consumption(project, by_carrier, level)
+    quota = quota_for(level.product, project.start_year)
+    rules = _rules()
+    reasons: list[Reason] = []
+    if bool(at_or_better(u, level.benchmark)):
+        reasons.append(_reason("benchmark_required", "pass",
+                               f"design unit consumption {u:,.1f} {level.unit} is at or better "
+                               f"than the benchmark {level.benchmark:g} {level.unit} "
+                               f"({level.level_set})"))
+    else:
+        reasons.append(_reason("benchmark_required", "reject",
+                               f"design unit consumption {u:,.1f} {level.unit} is worse than "
+                               f"the benchmark {level.benchmark:g} {level.unit} "
+                               f"({level.level_set}; baseline {level.baseline:g}): new projects "
+                               "must reach the benchmark"))
+    if quota is not None:
+        ok = bool(at_or_better(u, quota.access))
+        reasons.append(_reason("quota_access", "pass" if ok else "reject",
+                               f"{'meets' if ok else 'fails'} the access value {quota.access:g} "
+                               f"{quota.unit} of {quota.standard}"))
+    if not level.verified or (quota is not None and not quota.verified):
+        reasons.append(_reason("unverified_level", "condition",
+                               f"level {level.product} {level.level_set} is not verified "
+                               f"({level.checked}); confirm against {level.source}"))
+    if level.product == "electrolytic_aluminium":
+        reasons.append(_reason("aluminium_environment", "condition",
+                               rules["aluminium_environment"]["description"]))
+    totals = by_carrier[["energy_tce", "controlled_tce", "feedstock_tce", "renewable_tce",
+                         "co2_t"]].sum()
+    value_added = project.value_added_10k_yuan
+    if value_added is None:
+        value_added = project.output_value_10k_yuan
+        reasons.append(Reason("value_added", "note",
+                              "no design value added given: the output value stands in for "
+                              "it, which overstates the GDP added and understates the "
+                              "intensity effect", "dualcontrol review"))
+    effects = area_effects(context or {}, float(totals["controlled_tce"]),
+                           float(totals["energy_tce"]), value_added)
+    project_intensity = float(totals["controlled_tce"]) / value_added
+    for eff in effects:
+        if eff["level"] == "league":
+            if project_intensity > eff["intensity_before"]:
+                reasons.append(_reason(
+                    "raises_intensity", "condition",
+                    f"project intensity {project_intensity:.3f} tce/10k yuan is above "
+                    f"{eff['name']}'s {eff['intensity_before']:.3f}: the league's intensity "
+                    f"rises {eff['intensity_change_pct']:+.2f}%"))
+            else:
+                reasons.append(_reason(
+                    "raises_intensity", "pass",
+                    f"project intensity {project_intensity:.3f} tce/10k yuan is at or below "
+                    f"{eff['name']}'s {eff['intensity_before']:.3f}"))
+            share = eff["budget_share"]
+            if share is not None:
+                limit = float(rules["budget_exceeded"]["threshold"])
+                cond = float(rules["budget_share"]["threshold"])
+                text = (f"project controlled energy {totals['controlled_tce']:,.0f} tce is "
+                        f"{share:.1%} of {eff['name']}'s remaining budget "
+                        f"{eff['remaining_budget_tce']:,.0f} tce")
+                if share > limit:
+                    reasons.append(_reason("budget_exceeded", "reject", text))
+                elif share > cond:
+                    reasons.append(_reason("budget_share", "condition",
+                                           f"{text} (> {cond:.0%}): "
+                                           + rules["budget_share"]["description"]))
+                else:
+                    reasons.append(_reason("budget_share", "pass", text))
+    outcomes = {r.outcome for r in reasons}
+    verdict = ("reject" if "reject" in outcomes else
+               "approve_with_conditions" if "condition" in outcomes else "approve")
+    logger.info("review of %s: %s", project.name, verdict)
+    return Review(
+        project={"name": project.name, "industry": project.industry,
+                 "product": level.product, "product_name": f"{level.name_en} {level.name_zh}",
+                 "capacity": project.capacity, "capacity_unit": project.capacity_unit,
+                 "region": project.region, "league": project.league,
+                 "start_year": project.start_year, "output": project.output,
+                 "output_unit": project.output_unit,
+                 "output_value_10k_yuan": project.output_value_10k_yuan,
+                 "value_added_10k_yuan": project.value_added_10k_yuan,
+                 "intensity_tce_per_10k_yuan": project_intensity, "file": project.file,
+                 "grid": grid},
+        verdict=verdict, unit_consumption=u, unit=level.unit, benchmark=level.benchmark,
+        baseline=level.baseline, level_set=level.level_set,
+        level_source=f"{level.source} ({level.edition})", level_verified=level.verified,
+        quota=None if quota is None else asdict(quota),
+        energy_tce=float(totals["energy_tce"]), controlled_tce=float(totals["controlled_tce"]),
+        feedstock_tce=float(totals["feedstock_tce"]),
+        renewable_tce=float(totals["renewable_tce"]), co2_t=float(totals["co2_t"]),
+        carriers=by_carrier.to_dict("records"), effects=effects, reasons=reasons,
+    )
+
+
+def render_html(review: Review) -> str:
+    """Return the review as a self-contained HTML report (inline SVG chart, no scripts)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("dualcontrol", "templates"),
+                      autoescape=select_autoescape(["html"]))
+    levels = [("benchmark", review.benchmark), ("baseline", review.baseline)]
+    if review.quota:
+        levels.append(("quota limit", review.quota["limit"]))
+    values = [v for _, v in levels] + [review.unit_consumption]
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.15 or abs(high) * 0.1 or 1.0
+    return env.get_template("review.html").render(
+        r=review, levels=levels, lo=low - pad, hi=high + pad)

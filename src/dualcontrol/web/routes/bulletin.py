@@ -1,0 +1,61 @@
+"""The quarterly bulletin from the dashboard (HTML page, PDF or XLSX download)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from dualcontrol import bulletin as bulletin_mod
+from dualcontrol.errors import DualControlError, InputError
+from dualcontrol.web.access import check_level
+from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, render
+from dualcontrol.web.tables import XLSX_TYPE
+
+router = APIRouter(tags=["bulletin"])
+
+
+def make_bulletin(ctx: WebContext, period: str | None) -> bulletin_mod.Bulletin:
+    """Return the bulletin of ``period`` (default: the last quarter with data)."""
+    leagues = ctx.data.accounts(level="league", grain="quarter")
+    if period is None:
+        last = leagues.sort_values(["year", "quarter"]).iloc[-1]
+        period = f"{int(last['year'])}-Q{int(last['quarter'])}"
+    year, _ = bulletin_mod.parse_quarter(period)
+    return bulletin_mod.bulletin(leagues, ctx.data.accounts(level="region", grain="quarter"),
+                                 ctx.data.barometer(year=year), period)
+
+
+@router.get("/bulletin")
+def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
+                  period: Annotated[str | None, Query(description="YYYY-Qn")] = None,
+                  format: Annotated[str, Query(pattern="^(html|pdf|xlsx|page)$")] = "page",
+                  ) -> Response:
+    """Return the quarterly dual-control bulletin as a page, HTML, PDF or XLSX."""
+    checked(ctx, request, principal, check_level, "league")
+    try:
+        result = make_bulletin(ctx, period)
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    name = f"bulletin_{result.label}"
+    if format == "page":
+        return render(request, ctx, principal, "bulletin.html", b=result,
+                      document=bulletin_mod.render_html(result, inline_js=False))
+    if format == "html":
+        return HTMLResponse(bulletin_mod.render_html(result, inline_js=False))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{name}.{format}"
+        try:
+            if format == "pdf":
+                bulletin_mod.write_pdf(result, path)
+            else:
+                bulletin_mod.write_xlsx(result, path)
+        except DualControlError as exc:
+            raise HTTPException(503, str(exc)) from None
+        body = path.read_bytes()
+    media = "application/pdf" if format == "pdf" else XLSX_TYPE
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{format}"'})

@@ -1,0 +1,146 @@
+"""Server-rendered pages: overview, league and enterprise."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from dualcontrol.web import figures
+from dualcontrol.web.access import AccessDeniedError, Principal, check_level, visible_rows
+from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, render
+from dualcontrol.web.i18n import translator
+from dualcontrol.web.routes.accounts import lineage, node_accounts
+
+router = APIRouter(include_in_schema=False)
+
+
+@cache
+def tiles() -> tuple[dict[str, str], ...]:
+    """Return the 12 leagues and cities with their tile position (west to east)."""
+    text = resources.files("dualcontrol.web").joinpath("tiles.csv").read_text("utf-8")
+    return tuple(csv.DictReader(text.splitlines()))
+
+
+def may(principal: Principal, level: str, grain: str = "year") -> bool:
+    """Return True if the principal may read ``level`` tables."""
+    try:
+        check_level(principal, level, grain)
+    except AccessDeniedError:
+        return False
+    return True
+
+
+def latest_year(table: pd.DataFrame) -> int | None:
+    """Return the last year of a table (None when empty)."""
+    return int(table["year"].max()) if len(table) else None
+
+
+def tile_map(ctx: WebContext, year: int | None, lang: str) -> list[dict[str, object]]:
+    """Return the tiles of the barometer with the rating of intensity of each league."""
+    ratings: dict[str, dict[str, object]] = {}
+    if year is not None:
+        barometer = ctx.data.barometer(year=year)
+        if len(barometer):
+            intensity = barometer[barometer["indicator"].astype(str).str.contains("intensity")
+                                  & ~barometer["indicator"].astype(str).str.contains("co2")]
+            for row in intensity.to_dict("records"):
+                ratings[str(row["region"])] = row
+    out = []
+    for tile in tiles():
+        found = ratings.get(tile["code"]) or ratings.get(tile["name_en"]) or \
+            ratings.get(tile["name_zh"]) or {}
+        rating = str(found.get("rating") or "no_data")
+        out.append({**tile, "name": tile["name_zh"] if lang == "zh" else tile["name_en"],
+                    "rating": rating, "colour": figures.RATING_COLOURS.get(rating, "#9e9e9e"),
+                    "value": found.get("value"), "requirement": found.get("requirement")})
+    return out
+
+
+@router.get("/")
+def overview(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Response:
+    """Region totals, intensity of the leagues, the barometer tile map, the budget."""
+    lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
+    t = translator(lang)
+    leagues = ctx.data.accounts(level="league")
+    year = latest_year(leagues)
+    region = ctx.data.accounts(level="region") if may(principal, "region") else None
+    charts = {}
+    if region is not None and len(region):
+        charts["region"] = figures.lines(
+            region, x="year", series={"energy_tce": t("energy_trend"),
+                                      "controlled_tce": "controlled_tce"},
+            title=t("energy_trend"), y_title="tce", div_id="chart-region")
+    visible_leagues = visible_rows(principal, leagues, "league") if may(principal, "league") \
+        else leagues.iloc[0:0]
+    if "intensity_tce_per_10k_yuan" in visible_leagues and len(visible_leagues):
+        charts["intensity"] = figures.lines(
+            visible_leagues, x="year", series={"intensity_tce_per_10k_yuan": "intensity"},
+            group="league", title=t("intensity_trend"), y_title="tce/10^4 yuan",
+            div_id="chart-intensity")
+    budget = ctx.extras.get("budget")
+    return render(request, ctx, principal, "overview.html", year=year,
+                  region=None if region is None else region.to_dict("records"),
+                  leagues=visible_leagues.to_dict("records"), charts=charts,
+                  tiles=tile_map(ctx, year, lang), budget=budget(year) if budget else None)
+
+
+@router.get("/league/{key}")
+def league_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
+                key: str) -> Response:
+    """One league: trend, intensity, energy mix, CO2 and its enterprises."""
+    return _node_page(request, ctx, principal, "league", key)
+
+
+@router.get("/enterprise/{key}")
+def enterprise_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
+                    key: str) -> Response:
+    """One enterprise: monthly trend, energy mix, CO2."""
+    return _node_page(request, ctx, principal, "enterprise", key)
+
+
+def _node_page(request: Request, ctx: WebContext, principal: Principal, level: str,
+               key: str) -> Response:
+    from dualcontrol.web.access import check_node
+
+    ancestors = lineage(ctx, level, key)
+    if ancestors is None:
+        raise HTTPException(404, f"no {level} {key!r}")
+    checked(ctx, request, principal, check_node, level, key, lineage=ancestors)
+    lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
+    t = translator(lang)
+    yearly = node_accounts(ctx, level, key, "year")
+    grain = "month" if level == "enterprise" else "year"
+    trend = node_accounts(ctx, level, key, grain)
+    if grain == "month":
+        trend["period"] = trend["year"].astype(str) + "-" + trend["month"].astype(
+            "Int64").astype(str).str.zfill(2)
+    else:
+        trend["period"] = trend["year"].astype(str)
+    year = latest_year(yearly)
+    charts = {
+        "trend": figures.lines(trend, x="period",
+                               series={"energy_tce": "energy_tce",
+                                       "controlled_tce": "controlled_tce"},
+                               title=t("energy_trend"), y_title="tce", div_id="chart-trend"),
+        "co2": figures.bars(trend["period"].tolist(), trend["co2_t"].tolist(),
+                            title=t("co2"), y_title="t CO2", div_id="chart-co2"),
+    }
+    if year is not None:
+        mix = ctx.data.energy_mix(level=level, key=key, year=year)
+        charts["mix"] = figures.pie(mix["carrier"].tolist(), mix["energy_tce"].tolist(),
+                                    title=f"{t('energy_mix')} {year}", div_id="chart-mix")
+    children = None
+    if level == "league" and may(principal, "enterprise"):
+        ent = ctx.data.accounts(level="enterprise")
+        ent = visible_rows(principal, ent[ent["league"].astype(str) == key], "enterprise")
+        children = ent[ent["year"] == year].to_dict("records") if year is not None else []
+    benchmark = ctx.extras.get("unit_benchmarks")
+    return render(request, ctx, principal, "node.html", level=level, key=key,
+                  ancestors=ancestors, yearly=yearly.to_dict("records"), charts=charts,
+                  children=children,
+                  units=benchmark(level, key, year) if benchmark and year else None)

@@ -1,0 +1,117 @@
+"""Energy reports: upload (API and page), validated row by row, stored as revisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from dualcontrol.accounting import LEVELS
+from dualcontrol.errors import InputError, Problem
+from dualcontrol.web.access import Action, Principal, check_upload, require
+from dualcontrol.web.data import read_upload
+from dualcontrol.web.deps import (
+    Ctx,
+    CurrentPrincipal,
+    WebContext,
+    checked,
+    page_session,
+    refuse,
+    render,
+)
+from dualcontrol.web.security import csrf_matches
+
+router = APIRouter(tags=["reports"])
+
+
+def upload_enterprises(ctx: WebContext, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per enterprise of an upload with every level above it.
+
+    The known hierarchy wins over what the file claims; the file's levels only fill in
+    enterprises not known yet.
+    """
+    given = (frame[[lv for lv in LEVELS if lv in frame.columns]].astype(str)
+             .drop_duplicates("enterprise").set_index("enterprise"))
+    known = (ctx.data.hierarchy().astype(str).drop_duplicates("enterprise")
+             .set_index("enterprise"))
+    known = known[known.index.isin(given.index)]
+    merged = known.combine_first(given) if len(given.columns) else known.reindex(given.index)
+    return merged.reindex(given.index).reset_index()
+
+
+def submit_report(ctx: WebContext, request: Request, principal: Principal, content: bytes,
+                  file_name: str) -> dict[str, Any]:
+    """Validate, check the scope of, store and audit an uploaded energy report.
+
+    Raises InputError for bad rows (nothing stored) and HTTPException for refusals.
+    """
+    checked(ctx, request, principal, require, Action.upload)
+    if len(content) > ctx.settings.max_upload_bytes:
+        raise InputError(Problem("file too large", file=file_name, value=len(content),
+                                 accepted=[f"<= {ctx.settings.max_upload_bytes} bytes"]))
+    try:
+        frame = read_upload(content, file_name)
+        rows = ctx.data.validate_energy(frame=frame, file_name=file_name)
+    except InputError as exc:
+        ctx.users.audit(username=principal.username, action="upload_rejected",
+                        entity="energy_report", entity_key=file_name,
+                        after={"problems": len(exc.problems)})
+        raise
+    checked(ctx, request, principal, check_upload, upload_enterprises(ctx, rows))
+    summary = ctx.data.store_energy(rows=rows, file_name=file_name,
+                                    username=principal.username)
+    ctx.users.audit(username=principal.username, action="report_uploaded",
+                    entity="energy_report", entity_key=file_name, after=summary)
+    return summary
+
+
+@router.post("/api/reports", tags=["reports"])
+async def upload_report(request: Request, ctx: Ctx, principal: CurrentPrincipal,
+                        file: Annotated[UploadFile, File(description="CSV or XLSX")],
+                        ) -> Response:
+    """Upload an energy report; answer 201 with a summary or 422 with every problem.
+
+    A file with any bad row stores nothing; the problems list gives ``row``,
+    ``field``, ``value``, ``message`` and ``accepted`` for each.
+    """
+    if principal.is_anonymous:
+        raise refuse(ctx, request, principal, "log in to upload", status=401)
+    content = await file.read()
+    try:
+        summary = submit_report(ctx, request, principal, content, file.filename or "upload")
+    except InputError as exc:
+        return JSONResponse({"stored": False,
+                             "problems": [p.as_dict() for p in exc.problems]}, status_code=422)
+    return JSONResponse({"stored": True, **summary}, status_code=201)
+
+
+@router.get("/upload", include_in_schema=False)
+def upload_page(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Response:
+    """Show the upload form."""
+    if principal.is_anonymous:
+        return Response(status_code=303, headers={"Location": "/login"})
+    checked(ctx, request, principal, require, Action.upload)
+    return render(request, ctx, principal, "upload.html", problems=None, summary=None)
+
+
+@router.post("/upload", include_in_schema=False)
+async def upload_form(request: Request, ctx: Ctx, principal: CurrentPrincipal,
+                      file: Annotated[UploadFile, File()],
+                      csrf_token: Annotated[str | None, Form()] = None) -> Response:
+    """Take the form's file and show what was stored or every row-level problem."""
+    if not csrf_matches(page_session(request, ctx), csrf_token):
+        raise refuse(ctx, request, principal, "missing or wrong CSRF token")
+    if principal.is_anonymous:
+        raise refuse(ctx, request, principal, "log in to upload", status=401)
+    content = await file.read()
+    try:
+        summary = submit_report(ctx, request, principal, content, file.filename or "upload")
+    except InputError as exc:
+        return render(request, ctx, principal, "upload.html", status_code=422,
+                      problems=exc.problems, summary=None)
+    except HTTPException as exc:
+        return render(request, ctx, principal, "error.html", status_code=exc.status_code,
+                      message=str(exc.detail))
+    return render(request, ctx, principal, "upload.html", problems=None, summary=summary)

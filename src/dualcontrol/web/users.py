@@ -1,0 +1,148 @@
+"""Users, API tokens and the audit log behind a small repository interface.
+
+:class:`MemoryUsers` keeps them in memory (tests, the example-data server);
+:class:`dualcontrol.web.store_users.StoreUsers` keeps them in the store's ``users``,
+``api_tokens`` and ``audit_log`` tables. The web layer only talks to
+:class:`UserRepository`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from dualcontrol.web.access import Principal, Role, Scope, check_role_scope
+from dualcontrol.web.security import hash_password
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class User:
+    """A user account (the password only as its Argon2 hash)."""
+
+    username: str
+    role: Role
+    scope: Scope | None = None
+    display_name: str | None = None
+    password_hash: str | None = None
+    active: bool = True
+
+    @property
+    def principal(self) -> Principal:
+        """Return who this user is for the access checks."""
+        return Principal(self.username, self.role, self.scope)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log."""
+
+    at: datetime
+    username: str
+    action: str
+    entity: str
+    entity_key: str
+    before: str | None = None
+    after: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the entry as a JSON-ready mapping."""
+        return {"at": self.at.isoformat(), "username": self.username, "action": self.action,
+                "entity": self.entity, "entity_key": self.entity_key,
+                "before": self.before, "after": self.after}
+
+
+class UserRepository(Protocol):
+    """Storage of users, tokens and the audit log."""
+
+    def get_user(self, *, username: str) -> User | None:
+        """Return the user or None."""
+
+    def add_user(self, *, user: User) -> None:
+        """Store a new user; ValueError if the name is taken."""
+
+    def list_users(self) -> list[User]:
+        """Return every user."""
+
+    def add_token(self, *, username: str, digest: str, expires_at: datetime) -> None:
+        """Store the digest of a new API token."""
+
+    def find_token(self, *, digest: str) -> tuple[str, datetime] | None:
+        """Return (username, expiry) of a token digest, or None."""
+
+    def audit(self, *, username: str, action: str, entity: str, entity_key: str,
+              before: Any = None, after: Any = None) -> None:
+        """Append an entry to the audit log."""
+
+    def audit_entries(self, *, limit: int = 200) -> list[AuditEntry]:
+        """Return the newest audit entries, newest first."""
+
+
+def to_json(value: Any) -> str | None:
+    """Return ``value`` as JSON text for the audit log (None stays None)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def make_user(username: str, password: str | None, role: Role | str, *,
+              scope: Scope | str | None = None, display_name: str | None = None) -> User:
+    """Return a validated new user with its password hashed."""
+    role = Role(role)
+    if isinstance(scope, str):
+        scope = Scope.parse(scope)
+    check_role_scope(role, scope)
+    name = username.strip()
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        raise ValueError("a user name is 1-64 characters without spaces")
+    return User(username=name, role=role, scope=scope, display_name=display_name,
+                password_hash=hash_password(password) if password else None)
+
+
+@dataclass
+class MemoryUsers:
+    """A :class:`UserRepository` in memory."""
+
+    users: dict[str, User] = field(default_factory=dict)
+    tokens: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    log: list[AuditEntry] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def get_user(self, *, username: str) -> User | None:
+        """Return the user or None."""
+        return self.users.get(username)
+
+    def add_user(self, *, user: User) -> None:
+        """Store a new user; ValueError if the name is taken."""
+        with self._lock:
+            if user.username in self.users:
+                raise ValueError(f"user {user.username!r} exists")
+            self.users[user.username] = replace(user)
+
+    def list_users(self) -> list[User]:
+        """Return every user, sorted by name."""
+        return sorted(self.users.values(), key=lambda u: u.username)
+
+    def add_token(self, *, username: str, digest: str, expires_at: datetime) -> None:
+        """Store the digest of a new API token."""
+        self.tokens[digest] = (username, expires_at)
+
+    def find_token(self, *, digest: str) -> tuple[str, datetime] | None:
+        """Return (username, expiry) of a token digest, or None."""
+        return self.tokens.get(digest)
+
+    def audit(self, *, username: str, action: str, entity: str, entity_key: str,
+              before: Any = None, after: Any = None) -> None:
+        """Append an entry to the audit log."""
+        with self._lock:
+            self.log.append(AuditEntry(datetime.now(UTC), username, action, entity,
+                                       str(entity_key), to_json(before), to_json(after)))
+
+    def audit_entries(self, *, limit: int = 200) -> list[AuditEntry]:
+        """Return the newest audit entries, newest first."""
+        return list(reversed(self.log[-limit:]))
