@@ -6,7 +6,17 @@ cd "$(dirname "$0")/.."
 mkdir -p var
 : > var/test-env.sh
 
-<<<<<<< HEAD
+# --- Chromium for the browser tests (tests/browser, marked `browser`) -------------------
+# Debian's package; Playwright drives it by its path and never downloads a browser.
+# A CJK font so Chinese pages and PDFs render (no web fonts are ever loaded).
+if [ ! -x /usr/bin/chromium ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null
+fi
+echo "export DUALCONTROL_CHROMIUM=/usr/bin/chromium" >> var/test-env.sh
+
 # --- Spark (issue 8): Java for PySpark local mode -------------------------------------
 # The Spark-marked tests run the monitoring pipeline on a local[2] session; they are
 # skipped where Java is missing. Java 17 comes from Debian's openjdk-17-jre-headless.
@@ -24,15 +34,3 @@ if command -v java >/dev/null 2>&1; then
     } >> var/test-env.sh
 fi
 # --- end Spark ------------------------------------------------------------------------
-=======
-# --- Chromium for the browser tests (tests/browser, marked `browser`) -------------------
-# Debian's package; Playwright drives it by its path and never downloads a browser.
-# A CJK font so Chinese pages and PDFs render (no web fonts are ever loaded).
-if [ ! -x /usr/bin/chromium ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null
-fi
-echo "export DUALCONTROL_CHROMIUM=/usr/bin/chromium" >> var/test-env.sh
->>>>>>> main
