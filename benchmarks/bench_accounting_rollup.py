@@ -114,7 +114,7 @@ WITH j AS (
 
 
 def sql_per_level(level: str) -> str:
-    keys = ", ".join(LEVELS[: LEVELS.index(level) + 1] + ("year",))
+    keys = ", ".join((*LEVELS[:LEVELS.index(level) + 1], "year"))
     body = f"{ROW_SQL}, s AS (SELECT {keys}, count(*) AS rows, {MEASURES_SQL} FROM a " \
            f"GROUP BY {keys})"
     if level in GDP_LEVELS:
@@ -127,7 +127,7 @@ def sql_per_level(level: str) -> str:
 
 
 def sql_grouping_sets() -> str:
-    sets = ", ".join("(" + ", ".join(LEVELS[: i + 1] + ("year",)) + ")"
+    sets = ", ".join("(" + ", ".join((*LEVELS[:i + 1], "year")) + ")"
                      for i in range(len(LEVELS)))
     return f"""{ROW_SQL}, s AS (
       SELECT {", ".join(LEVELS)}, year, count(*) AS rows, {MEASURES_SQL}

@@ -24,10 +24,16 @@ from datetime import datetime
 from pathlib import Path
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from dualcontrol.accounting import LEVELS, coefficient_table, prepare_energy_rows
+from dualcontrol.accounting import (
+    LEVELS,
+    account_rows,
+    coefficient_table,
+    prepare_energy_rows,
+)
 from dualcontrol.conversion import Method
 from dualcontrol.monitoring.engines import MeterData, month_days, register
 from dualcontrol.monitoring.quality import label_readings
@@ -157,11 +163,14 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     return result
 
 
-def reconcile_reports(con: ibis.BaseBackend, metered, reports: pd.DataFrame, month: str, coefficients, *,
-                      tolerance: float | None = None, file: str | None = None):
-    """Return the reconciliation table of metered months against report rows."""
-    from dualcontrol.accounting import account_rows
+def reconcile_reports(con: ibis.BaseBackend, metered: ir.Table, reports: pd.DataFrame,
+                      month: str, coefficients: ir.Table, *, tolerance: float | None = None,
+                      file: str | None = None) -> ir.Table:
+    """Return the reconciliation of metered monthly energy with report rows.
 
+    ``reports`` are rows as the accounting core reads them; only those of ``month`` are
+    compared. See :func:`dualcontrol.monitoring.reconcile.reconcile`.
+    """
     rows = prepare_energy_rows(reports, file=file)
     first, _ = month_days(month)
     rows = rows[(rows["year"] == first.year) & (rows["month"] == first.month)]
