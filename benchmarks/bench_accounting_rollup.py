@@ -5,8 +5,9 @@ table, plus coal and gas used as feedstock) = 12 M rows, rolled up to region, le
 county, park and enterprise by year, with tce, CO2 and, where GDP exists (region,
 league, county), the intensities:
 
-1. dualcontrol: :func:`dualcontrol.accounting.account_rows`, ``rollup`` and
-   ``with_intensity`` (Ibis) on DuckDB, one query per level;
+1. dualcontrol: :func:`dualcontrol.accounting.account_rows`, ``rollup_levels`` (one
+   scan to the finest level, coarser levels summed from it) and ``with_intensity``
+   (Ibis) on DuckDB;
 2. hand-written DuckDB SQL: the same per-level queries written by hand, and one single
    query with GROUPING SETS for all levels (the practical limit);
 3. straightforward pandas: merge, vectorised columns, groupby per level.
@@ -157,7 +158,7 @@ def _duckdb(threads: int, rows: pd.DataFrame):
 def run_dualcontrol(n: int, threads: int) -> tuple[float, dict[str, pd.DataFrame]]:
     import ibis
 
-    from dualcontrol.accounting import account_rows, rollup, with_intensity
+    from dualcontrol.accounting import account_rows, rollup_levels, with_intensity
 
     rows = make_rows(n)
     raw = _duckdb(threads, rows)
@@ -170,8 +171,7 @@ def run_dualcontrol(n: int, threads: int) -> tuple[float, dict[str, pd.DataFrame
     start = time.perf_counter()
     accounted = account_rows(table, coef)
     out = {}
-    for level in LEVELS:
-        rolled = rollup(accounted, level, "year")
+    for level, rolled in rollup_levels(accounted, LEVELS, "year").items():
         if level in GDP_LEVELS:
             rolled = with_intensity(rolled, gdp, level)
         out[level] = con.execute(rolled)
