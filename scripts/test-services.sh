@@ -82,6 +82,24 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 echo "export DUALCONTROL_CHROMIUM=/usr/bin/chromium" >> var/test-env.sh
 
+# --- Spark (issue 8): Java for PySpark local mode -------------------------------------
+# The Spark-marked tests run the monitoring pipeline on a local[2] session; they are
+# skipped where Java is missing. Java 17 comes from Debian's openjdk-17-jre-headless.
+if ! command -v java >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+    else
+        echo "test-services: java not found; Spark tests will be skipped" >&2
+    fi
+fi
+if command -v java >/dev/null 2>&1; then
+    {
+        echo "export SPARK_LOCAL_IP=127.0.0.1"
+        echo "export DUALCONTROL_SPARK_PARTITIONS=1"  # tiny test data: one shuffle partition
+    } >> var/test-env.sh
+fi
+# --- end Spark ------------------------------------------------------------------------
+
 # --- PostgreSQL for the store tests (DUALCONTROL_TEST_PG) ---------------------------------
 install_postgres
 BIN="$(pg_bindir)"

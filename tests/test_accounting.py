@@ -156,3 +156,24 @@ def test_rollups_equal_the_sum_of_their_rows(data: list) -> None:
     # controlled = total - feedstock - renewable on every row
     assert (per_row.energy_tce - per_row.feedstock_tce - per_row.renewable_tce
             - per_row.controlled_tce).abs().max() < 1e-6
+
+
+def test_rollup_levels_equal_rollups_of_the_rows() -> None:
+    from dualcontrol.accounting import LEVELS, rollup, rollup_levels
+
+    rows = pd.DataFrame([
+        row("E1", "Ordos", quantity=10), row("E2", "Ordos", carrier="electricity",
+                                             quantity=5, unit="MWh"),
+        row("E3", "Baotou", quantity=30, use="feedstock"),
+        row("E3", "Baotou", period="2022-02", quantity=5),
+    ])
+    prepared = prepare_energy_rows(rows)
+    con = ibis.duckdb.connect()
+    accounted = account_rows(con.create_table("r", prepared),
+                             con.create_table("c", coefficient_table([2022])))
+    every = rollup_levels(accounted, LEVELS, "quarter")
+    for level in LEVELS:
+        direct = con.execute(rollup(accounted, level, "quarter"))
+        chained = con.execute(every[level])
+        pd.testing.assert_frame_equal(direct.reset_index(drop=True),
+                                      chained.reset_index(drop=True), check_dtype=False)

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -48,6 +49,8 @@ from dualcontrol.reference import (
 )
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Hierarchy levels from the top down.
 LEVELS: tuple[str, ...] = ("region", "league", "county", "park", "enterprise")
@@ -134,22 +137,23 @@ _USE_NAMES = _lookup(USES)
 _ORIGIN_NAMES = _lookup(ORIGINS)
 
 
-def _resolve_column(values: pd.Series, resolve, problems: list[Problem],
-                    file: str | None) -> pd.Series:
-    """Map each distinct value of a column once; collect a problem for every bad row."""
-    mapping: dict[str, object] = {}
+def _resolve_distinct(values: pd.Series, resolve: Callable[[str], T], field: str,
+                     problems: list[Problem], file: str | None) -> dict[str, T]:
+    """Resolve each distinct non-blank value once; add a problem for every row of a bad one.
+
+    Returns the mapping of good values, so a column of millions of rows costs one call
+    per distinct spelling.
+    """
+    good: dict[str, T] = {}
     for value in values.dropna().unique():
         try:
-            mapping[value] = resolve(value)
+            good[value] = resolve(str(value))
         except InputError as exc:
-            mapping[value] = exc.problems[0]
-    out = values.map(mapping)
-    for index, result in out.items():
-        if isinstance(result, Problem):
-            problems.append(Problem(result.message, file=file, row=int(index),
-                                    field=result.field, value=result.value,
-                                    accepted=result.accepted))
-    return out.where(~out.map(lambda r: isinstance(r, Problem)), None)
+            first = exc.problems[0]
+            for index in values.index[values == value]:
+                problems.append(Problem(first.message, file=file, row=int(index), field=field,
+                                        value=value, accepted=first.accepted))
+    return good
 
 
 def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
@@ -197,12 +201,12 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
         for index in data.index[blank(column)]:
             problems.append(Problem("value is empty", file=file, row=int(index), field=column))
 
-    carrier = _resolve_column(data["carrier"].where(~blank("carrier")),
-                              lambda v: resolve_carrier(str(v)), problems, file)
-    unit = _resolve_column(data["unit"].where(~blank("unit")),
-                           lambda v: resolve_unit(str(v)), problems, file)
-    period = _resolve_column(data["period"].where(~blank("period")).astype("object"),
-                             lambda v: parse_period(str(v)), problems, file)
+    carrier_raw = data["carrier"].where(~blank("carrier"))
+    unit_raw = data["unit"].where(~blank("unit"))
+    period_raw = data["period"].where(~blank("period")).astype("object")
+    carriers_of = _resolve_distinct(carrier_raw, resolve_carrier, "carrier", problems, file)
+    units_of = _resolve_distinct(unit_raw, resolve_unit, "unit", problems, file)
+    periods_of = _resolve_distinct(period_raw, parse_period, "period", problems, file)
     quantity = pd.to_numeric(data["quantity"], errors="coerce")
     for index in data.index[quantity.isna() & ~blank("quantity")]:
         problems.append(Problem("quantity is not a number", file=file, row=int(index),
@@ -217,7 +221,8 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
         if column not in data.columns:
             return pd.Series(default, index=data.index)
         raw = data[column].where(~blank(column), default).astype(str)
-        resolved = raw.map(lambda v: names.get(normalise_name(v)))
+        lookup = {v: names.get(normalise_name(v)) for v in raw.unique()}
+        resolved = raw.map(lookup)
         for index in data.index[resolved.isna()]:
             problems.append(Problem(f"unknown {column}", file=file, row=int(index),
                                     field=column, value=raw[index], accepted=list(accepted)))
@@ -226,16 +231,22 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
     use = choice("use", _USE_NAMES, "combustion", USES)
     origin = choice("origin", _ORIGIN_NAMES, "purchased", ORIGINS)
 
-    own_quantity = pd.Series(np.nan, index=data.index)
-    for index in data.index:
-        c, u, q = carrier[index], unit[index], quantity[index]
-        if c is None or u is None or pd.isna(q):
-            continue
+    # The unit conversion is linear: one factor per (carrier, unit) pair.
+    carrier_code = carrier_raw.map({k: c.code for k, c in carriers_of.items()})
+    unit_code = unit_raw.map({k: u.code for k, u in units_of.items()})
+    factor = pd.Series(np.nan, index=data.index)
+    pairs = pd.DataFrame({"c": carrier_code, "u": unit_code}).dropna().drop_duplicates()
+    for c, u in pairs.itertuples(index=False):
+        rows_of_pair = (carrier_code == c) & (unit_code == u)
         try:
-            own_quantity[index] = quantity_in_carrier_unit(float(q), u, c, row=int(index),
-                                                           file=file)
+            factor[rows_of_pair] = quantity_in_carrier_unit(1.0, resolve_unit(u),
+                                                            carriers()[c])
         except InputError as exc:
-            problems.extend(exc.problems)
+            first = exc.problems[0]
+            for index in data.index[rows_of_pair]:
+                problems.append(Problem(first.message, file=file, row=int(index),
+                                        field="unit", value=data.at[index, "unit"],
+                                        accepted=first.accepted))
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.field or ""))
         raise InputError(problems)
@@ -247,14 +258,15 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
             out[level] = data[level].astype(str).str.strip()
         elif level == "region":
             out[level] = "all"
-    out["year"] = period.map(lambda p: p.year).astype("int64")
+    out["year"] = period_raw.map({k: p.year for k, p in periods_of.items()}).astype("int64")
     for part in ("half", "quarter", "month"):
-        out[part] = period.map(lambda p, part=part: getattr(p, part)).astype("Int64")
-    out["grain"] = period.map(lambda p: p.grain)
-    out["carrier"] = carrier.map(lambda c: c.code)
+        out[part] = period_raw.map({k: getattr(p, part) for k, p in periods_of.items()}
+                                   ).astype("Int64")
+    out["grain"] = period_raw.map({k: p.grain for k, p in periods_of.items()})
+    out["carrier"] = carrier_code
     out["quantity"] = quantity.astype(float)
-    out["unit"] = unit.map(lambda u: u.code)
-    out["quantity_carrier_unit"] = own_quantity.astype(float)
+    out["unit"] = unit_code
+    out["quantity_carrier_unit"] = quantity.astype(float) * factor
     out["use"] = use
     out["origin"] = origin
     return out.reset_index(drop=True)
@@ -324,29 +336,49 @@ def account_rows(rows: ir.Table, coefficients: ir.Table) -> ir.Table:
     )
 
 
+def _check_level_grain(level: str, grain: str) -> None:
+    if level not in LEVELS:
+        raise InputError(Problem("unknown level", field="level", value=level, accepted=LEVELS))
+    if grain not in GRAINS:
+        raise InputError(Problem("unknown grain", field="grain", value=grain, accepted=GRAINS))
+
+
 def rollup(accounted: ir.Table, level: str = "league", grain: str = "year") -> ir.Table:
     """Return sums of every measure by ``level`` and time ``grain``.
 
     Parameters
     ----------
     accounted : ibis Table
-        Output of :func:`account_rows`.
+        Output of :func:`account_rows`, or a finer rollup of it (its ``rows`` counts
+        are then added up, so rolling up a rollup gives what rolling up the rows does).
     level : str
         One of :data:`LEVELS`; the groups also carry every level above it.
     grain : str
         One of :data:`GRAINS`; rows reported at a coarser grain than asked are an
         error the caller should prevent (see :func:`check_grain`).
     """
-    if level not in LEVELS:
-        raise InputError(Problem("unknown level", field="level", value=level, accepted=LEVELS))
-    if grain not in GRAINS:
-        raise InputError(Problem("unknown grain", field="grain", value=grain, accepted=GRAINS))
+    _check_level_grain(level, grain)
     keys = [lv for lv in LEVELS[: LEVELS.index(level) + 1] if lv in accounted.columns]
     keys += list(GRAINS[: GRAINS.index(grain) + 1])
     sums = {m: accounted[m].sum() for m in MEASURES}
-    return (accounted.group_by(keys)
-            .aggregate(rows=accounted.count(), **sums)
-            .order_by(keys))
+    count = accounted["rows"].sum() if "rows" in accounted.columns else accounted.count()
+    return accounted.group_by(keys).aggregate(rows=count, **sums).order_by(keys)
+
+
+def rollup_levels(accounted: ir.Table, levels: Sequence[str] = LEVELS,
+                  grain: str = "year") -> dict[str, ir.Table]:
+    """Return rollups of ``accounted`` to each of ``levels``, scanning the rows once.
+
+    The finest level asked for is aggregated from the rows and cached by the backend;
+    every coarser level is summed from that small table. Sums are the same as
+    :func:`rollup` applied to the rows for each level.
+    """
+    for level in levels:
+        _check_level_grain(level, grain)
+    ordered = sorted(set(levels), key=LEVELS.index)
+    finest = rollup(accounted, ordered[-1], grain).cache()
+    return {level: finest if level == ordered[-1] else rollup(finest, level, grain)
+            for level in ordered}
 
 
 def check_grain(rows: pd.DataFrame, grain: str) -> None:

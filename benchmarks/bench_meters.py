@@ -1,0 +1,190 @@
+"""Benchmark: one month of 15-minute meter data through every check and roll-up.
+
+Full size: 20,000 units x 10 meters x 96 readings x 30 days = 576 M readings (Parquet
+by day, written by ``dualcontrol synth meters``). Measured in the same run:
+
+1. the whole monitoring pipeline (:func:`dualcontrol.monitoring.pipeline.monitor`) on
+   DuckDB with a memory limit: every quality check, meter-hour aggregate, daily,
+   hourly (written to Parquet) and monthly energy, tce and CO2, four hierarchy levels;
+   its findings are scored against the injected faults;
+2. a hand-written DuckDB SQL aggregate per unit, meter and day (readings present,
+   gaps as expected minus present, negatives, quantity) -- fewer checks, the practical
+   floor of one pass over the data;
+3. the same pipeline on Spark local mode and on DuckDB on a smaller slice
+   (``--spark-scale``), with the two engines' numbers compared.
+
+Each measurement runs in its own process; peak memory is that process's maximum RSS.
+
+    python benchmarks/bench_meters.py [--scale 1.0] [--data DIR] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import shutil
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+MONTH = "2024-07"
+AS_OF = datetime(2025, 1, 1)
+
+
+def generate(out: Path, units: int, meters: int, days: int) -> float:
+    from dualcontrol.monitoring.synth import write_synthetic
+
+    start = time.perf_counter()
+    write_synthetic(out, n_units=units, n_meters=meters, days=days, month=MONTH)
+    return time.perf_counter() - start
+
+
+def run_pipeline(data: str, engine: str, memory_limit: str, threads: int,
+                 unit_chunks: int) -> dict:
+    from dualcontrol.monitoring.engines import connect, open_data
+    from dualcontrol.monitoring.pipeline import monitor
+
+    con = connect(engine, memory_limit=memory_limit, threads=threads)
+    meter_data = open_data(con, data)
+    hourly = tempfile.mkdtemp(prefix="dc-hourly-", dir=str(Path(data).parent))
+    start = time.perf_counter()
+    result = monitor(con, meter_data, MONTH, as_of=AS_OF, unit_chunks=unit_chunks,
+                     hourly_path=hourly)
+    seconds = time.perf_counter() - start
+    shutil.rmtree(hourly, ignore_errors=True)
+    return {"seconds": seconds, "rows": result.rows, "quality": result.quality,
+            "monthly": result.monthly, "region": result.levels["region"]}
+
+
+HAND_SQL = """
+SELECT unit_id, meter_id, day, count(*) AS present, {slots} - count(DISTINCT ts) AS gaps,
+       count(*) FILTER (WHERE reading < 0) AS negatives, sum(reading) AS quantity
+FROM read_parquet('{path}/readings/**/*.parquet', hive_partitioning = true)
+GROUP BY ALL
+"""
+
+
+def run_hand_sql(data: str, engine: str, memory_limit: str, threads: int,
+                 unit_chunks: int) -> dict:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {threads}")
+    start = time.perf_counter()
+    frame = con.execute(HAND_SQL.format(path=data, slots=96)).df()
+    rows = int(frame["present"].sum())
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def _child(fn: str, args: tuple, queue: mp.Queue) -> None:
+    out = globals()[fn](*args)
+    out["peak_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    queue.put(out)
+
+
+def measure(fn: str, *args) -> dict:
+    """Run ``fn(*args)`` in a fresh process and return its result and peak memory."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, args, queue))
+    proc.start()
+    while True:
+        try:
+            out = queue.get(timeout=5)
+            break
+        except Exception:
+            if not proc.is_alive():
+                raise RuntimeError(f"{fn} failed (exit code {proc.exitcode})") from None
+    proc.join()
+    return out
+
+
+def score(data: Path, quality: pd.DataFrame) -> tuple[int, int]:
+    """Return (missed, extra) (fault class, meter) pairs against the ground truth."""
+    from dualcontrol.monitoring.schema import FAULT_CLASSES
+
+    truth = pd.read_csv(data / "faults.csv")
+    expected = set(zip(truth["fault"], truth["meter_id"].astype(int), strict=True))
+    found = {(f, int(m)) for f in FAULT_CLASSES for m in quality.loc[quality[f] > 0,
+                                                                      "meter_id"]}
+    return len(expected - found), len(found - expected)
+
+
+def report(name: str, out: dict) -> None:
+    rate = out["rows"] / out["seconds"] / 1e6
+    print(f"  {name:28s} {out['rows']:>13,} readings {out['seconds']:8.1f} s "
+          f"{rate:7.2f} M readings/s  peak {out['peak_gib']:.2f} GiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fraction of 20,000 units (1.0 = 576 M readings)")
+    parser.add_argument("--meters", type=int, default=10)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--data", type=Path, default=None,
+                        help="data directory (generated if missing; default a temporary "
+                             "directory under /work/var or /tmp, deleted afterwards)")
+    parser.add_argument("--keep", action="store_true", help="keep generated data")
+    parser.add_argument("--memory-limit", default="3GB")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--unit-chunks", type=int, default=0,
+                        help="unit groups (default: one per 1,000 units)")
+    parser.add_argument("--spark-scale", type=float, default=0.005,
+                        help="fraction of 20,000 units for the Spark comparison (0: skip)")
+    args = parser.parse_args()
+    units = max(10, int(20_000 * args.scale))
+    chunks = args.unit_chunks or max(1, units // 1000)
+    base = Path("/work/var") if Path("/work/var").is_dir() else Path(tempfile.gettempdir())
+    data = args.data or Path(tempfile.mkdtemp(prefix="dc-bench-meters-", dir=base))
+    made = not (data / "meters.csv").exists()
+    try:
+        if made:
+            seconds = generate(data, units, args.meters, args.days)
+            print(f"generated {units:,} units x {args.meters} meters x {args.days} days in "
+                  f"{seconds:.1f} s to {data}")
+        size = sum(p.stat().st_size for p in (data / "readings").rglob("*.parquet"))
+        print(f"meter data: {units:,} units x {args.meters} meters x {args.days} days, "
+              f"{size / 2**30:.2f} GiB Parquet; DuckDB memory_limit {args.memory_limit}, "
+              f"threads {args.threads}, {chunks} unit groups")
+        full = measure("run_pipeline", str(data), "duckdb", args.memory_limit, args.threads,
+                       chunks)
+        report("dualcontrol monitor, DuckDB", full)
+        missed, extra = score(data, full["quality"])
+        print(f"  injected faults missed: {missed}, flagged without injection: {extra}")
+        hand = measure("run_hand_sql", str(data), "duckdb", args.memory_limit, args.threads,
+                       chunks)
+        report("hand SQL per meter-day", hand)
+        print(f"  pipeline / hand SQL time: {full['seconds'] / hand['seconds']:.2f}x "
+              f"(the hand SQL checks gaps and negatives only)")
+        print(f"  goal: >= 25 M readings/s, < 4 GiB -> "
+              f"{full['rows'] / full['seconds'] / 1e6:.1f} M/s, {full['peak_gib']:.2f} GiB")
+        if args.spark_scale > 0:
+            slice_units = max(10, int(20_000 * args.spark_scale))
+            small = Path(tempfile.mkdtemp(prefix="dc-bench-spark-", dir=base))
+            try:
+                generate(small, slice_units, args.meters, args.days)
+                duck = measure("run_pipeline", str(small), "duckdb", args.memory_limit,
+                               args.threads, 1)
+                spark = measure("run_pipeline", str(small), "spark", args.memory_limit,
+                                args.threads, 1)
+                report(f"slice {slice_units} units, DuckDB", duck)
+                report(f"slice {slice_units} units, Spark", spark)
+                pd.testing.assert_frame_equal(duck["quality"], spark["quality"],
+                                              check_dtype=False, rtol=1e-9)
+                pd.testing.assert_series_equal(duck["monthly"]["energy_tce"],
+                                               spark["monthly"]["energy_tce"], rtol=1e-9)
+                print("  DuckDB and Spark give the same quality counts and monthly tce")
+            finally:
+                shutil.rmtree(small, ignore_errors=True)
+    finally:
+        if made and not args.keep:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

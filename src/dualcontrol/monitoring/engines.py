@@ -1,0 +1,176 @@
+"""Where the monitoring pipeline runs: DuckDB in-process, or Apache Spark.
+
+The table code of :mod:`.quality` and :mod:`.rollup` is written once with Ibis; this
+module only opens a backend and reads the data set into it.
+
+``duckdb`` (default)
+    In-process; reads Parquet directly, with a memory limit and thread count.
+``spark``
+    PySpark. ``master`` is ``local[2]`` for a laptop or CI, ``spark://host:7077`` for a
+    standalone cluster or ``yarn`` on Hadoop (run from a node with ``HADOOP_CONF_DIR``
+    set; the data directory then is an ``hdfs://`` or ``s3a://`` URL readable by the
+    executors). Set ``spark.sql.session.timeZone`` to UTC (done here), since readings
+    are local times without zone and must not be shifted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from dualcontrol.errors import InputError, Problem
+from dualcontrol.fileio import read_table
+from dualcontrol.monitoring.schema import prepare_meters, prepare_units
+
+logger = logging.getLogger(__name__)
+
+
+class Engine(StrEnum):
+    """Backends the monitoring pipeline runs on."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+_SPARK_SESSION: Any = None
+
+
+def spark_session(master: str = "local[2]", *, conf: dict[str, str] | None = None) -> Any:
+    """Return the process's Spark session, creating it on first use."""
+    global _SPARK_SESSION
+    if _SPARK_SESSION is None:
+        from pyspark.sql import SparkSession
+
+        builder = (SparkSession.builder.master(master).appName("dualcontrol-monitor")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.sql.shuffle.partitions",
+                           os.environ.get("DUALCONTROL_SPARK_PARTITIONS", "4"))
+                   .config("spark.driver.memory", os.environ.get("DUALCONTROL_SPARK_MEMORY",
+                                                                 "2g")))
+        for key, value in (conf or {}).items():
+            builder = builder.config(key, value)
+        _SPARK_SESSION = builder.getOrCreate()
+        _SPARK_SESSION.sparkContext.setLogLevel("ERROR")
+    return _SPARK_SESSION
+
+
+def connect(engine: Engine | str = Engine.duckdb, *, master: str = "local[2]",
+            memory_limit: str | None = None, threads: int | None = None) -> ibis.BaseBackend:
+    """Return an Ibis backend for ``engine``.
+
+    Parameters
+    ----------
+    engine : {"duckdb", "spark"}
+    master : str
+        Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``).
+    memory_limit : str, optional
+        DuckDB memory limit such as ``"3GB"``; DuckDB spills to disk beyond it.
+    threads : int, optional
+        DuckDB worker threads.
+    """
+    if Engine(engine) is Engine.spark:
+        return ibis.pyspark.connect(spark_session(master))
+    con = ibis.duckdb.connect()
+    if memory_limit:
+        con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+    if threads:
+        con.raw_sql(f"SET threads = {int(threads)}")
+    con.raw_sql("SET preserve_insertion_order = false")
+    return con
+
+
+def register(con: ibis.BaseBackend, name: str, frame: pd.DataFrame) -> ir.Table:
+    """Return ``frame`` as a temporary table ``name`` on ``con`` (replacing any before).
+
+    Small tables (registries, coefficients, per-day results) are registered by name
+    rather than as Ibis memtables, which a cached Spark plan cannot resolve.
+    """
+    if con.name == "pyspark":
+        import pyarrow as pa
+
+        session = con._session
+        session.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False)) \
+            .createOrReplaceTempView(name)
+        return con.table(name)
+    return con.create_table(name, frame, temp=True, overwrite=True)
+
+
+@dataclass
+class MeterData:
+    """A data set opened on a backend: the readings as an Ibis table, registries as frames."""
+
+    readings: ir.Table
+    meters: pd.DataFrame
+    units: pd.DataFrame
+    has_seq: bool
+
+
+def open_data(con: ibis.BaseBackend, path: str | Path) -> MeterData:
+    """Return the data set in directory ``path`` (see :mod:`.schema`) opened on ``con``.
+
+    Raises
+    ------
+    InputError
+        If ``meters.csv``, ``units.csv`` or the readings are missing or invalid.
+    """
+    root = Path(path)
+    problems = [Problem("file not found", file=str(root / f)) for f in ("meters.csv",
+                                                                       "units.csv")
+                if not (root / f).exists()]
+    parquet = root / "readings"
+    csv = root / "readings.csv"
+    if not parquet.is_dir() and not csv.exists():
+        problems.append(Problem("no readings", file=str(root),
+                                accepted=["readings/day=YYYY-MM-DD/*.parquet", "readings.csv"]))
+    if problems:
+        raise InputError(problems)
+    meters = prepare_meters(read_table(root / "meters.csv"), file=str(root / "meters.csv"))
+    units = prepare_units(read_table(root / "units.csv"), file=str(root / "units.csv"))
+    if parquet.is_dir():
+        if con.name == "duckdb":
+            readings = con.read_parquet(str(parquet / "**" / "*.parquet"),
+                                        hive_partitioning=True)
+        else:
+            readings = con.read_parquet(str(parquet))
+    else:
+        readings = con.read_csv(str(csv))
+    missing = [c for c in ("unit_id", "meter_id", "ts", "reading") if c not in readings.columns]
+    if missing:
+        raise InputError([Problem("required column is missing", file=str(csv if csv.exists()
+                                                                          else parquet),
+                                  field=c, accepted=["unit_id", "meter_id", "ts", "reading",
+                                                     "seq", "day"]) for c in missing])
+    has_seq = "seq" in readings.columns
+    cast = {"unit_id": "int32", "meter_id": "int32", "ts": "timestamp", "reading": "float64"}
+    readings = readings.mutate(**{c: readings[c].cast(t) for c, t in cast.items()})
+    if not has_seq:
+        readings = readings.mutate(seq=ibis.null("int64"))
+    if "day" in readings.columns:
+        readings = readings.mutate(day=readings.day.cast("date"))
+    else:
+        # a reading ends its interval: the one at 00:00 belongs to the day before
+        readings = readings.mutate(day=(readings.ts - ibis.interval(seconds=1)).date())
+    return MeterData(readings.select("unit_id", "meter_id", "ts", "reading",
+                                     readings.seq.cast("int64").name("seq"), "day"),
+                     meters, units, has_seq)
+
+
+def month_days(month: str) -> tuple[date, date]:
+    """Return the first and last day of ``month`` (``YYYY-MM``)."""
+    try:
+        first = pd.Timestamp(f"{month}-01")
+    except ValueError:
+        raise InputError(Problem("month not understood", field="month", value=month,
+                                 accepted=["YYYY-MM"])) from None
+    last = first + pd.offsets.MonthEnd(0)
+    return first.date(), last.date()

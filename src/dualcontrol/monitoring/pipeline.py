@@ -1,0 +1,179 @@
+"""The monitoring run: one month of readings to quality reports, energy, tce and CO2.
+
+Steps (each a function of :mod:`.quality`, :mod:`.rollup` or :mod:`.reconcile`):
+
+1. select the month's readings (by the ``day`` partition);
+2. label every reading (:func:`~.quality.label_readings`);
+3. aggregate per unit, meter and hour (:func:`~.rollup.meter_hour`), kept in the
+   backend's cache, from which come the quality per meter and day, and the energy per
+   unit and carrier by day (and by hour, written to Parquet on request);
+4. month per unit and carrier -> tce and CO2 with the accounting core -> enterprise,
+   park, league, region;
+5. reconciliation with the enterprises' monthly reports, if given.
+
+Units are processed in ``unit_chunks`` groups of consecutive ``unit_id``; the checks are
+per meter, and a unit's meters are in one group, so any chunking gives the same result
+and bounds the memory the per-reading window functions need.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from dualcontrol.accounting import (
+    LEVELS,
+    account_rows,
+    coefficient_table,
+    prepare_energy_rows,
+)
+from dualcontrol.conversion import Method
+from dualcontrol.monitoring.engines import MeterData, month_days, register
+from dualcontrol.monitoring.quality import label_readings
+from dualcontrol.monitoring.reconcile import reconcile
+from dualcontrol.monitoring.rollup import (
+    energy_accounts,
+    level_rollup,
+    meter_day_quality,
+    meter_hour,
+    meter_quality,
+    unit_carrier,
+)
+from dualcontrol.monitoring.schema import FAULT_CLASSES
+
+logger = logging.getLogger(__name__)
+
+#: Levels the monthly energy is rolled up to.
+ROLLUP_LEVELS: tuple[str, ...] = ("enterprise", "park", "league", "region")
+
+
+@dataclass
+class MonitorResult:
+    """Everything a monitoring run produced, as pandas frames."""
+
+    month: str
+    engine: str
+    rows: int
+    quality: pd.DataFrame
+    faults: pd.DataFrame
+    daily: pd.DataFrame
+    monthly: pd.DataFrame
+    levels: dict[str, pd.DataFrame] = field(default_factory=dict)
+    reconciliation: pd.DataFrame | None = None
+
+
+def _fault_summary(quality: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for fault in FAULT_CLASSES:
+        rows.append({"fault": fault, "readings": int(quality[fault].sum()),
+                     "meters": int((quality[fault] > 0).sum()),
+                     "units": int(quality.loc[quality[fault] > 0, "unit_id"].nunique())})
+    rows.append({"fault": "incomplete_days (<90%)",
+                 "readings": int(quality["days_incomplete"].sum()),
+                 "meters": int((quality["days_incomplete"] > 0).sum()),
+                 "units": int(quality.loc[quality["days_incomplete"] > 0,
+                                          "unit_id"].nunique())})
+    return pd.DataFrame(rows)
+
+
+def unit_groups(unit_ids: np.ndarray, chunks: int) -> list[tuple[int, int]]:
+    """Return ``chunks`` inclusive ``unit_id`` ranges covering ``unit_ids``."""
+    ids = np.sort(np.unique(unit_ids))
+    parts = [p for p in np.array_split(ids, max(1, min(chunks, len(ids)))) if len(p)]
+    return [(int(p[0]), int(p[-1])) for p in parts]
+
+
+def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: datetime,
+            reports: pd.DataFrame | None = None, fill_gaps: bool = False,
+            unit_chunks: int = 1, hourly_path: str | Path | None = None,
+            method: Method | str = Method.calorific, grid: str = "national",
+            tolerance: float | None = None) -> MonitorResult:
+    """Return the quality, energy, tce, CO2 and reconciliation of one month.
+
+    Parameters
+    ----------
+    con : ibis backend
+        Where the tables live (:func:`~dualcontrol.monitoring.engines.connect`).
+    data : MeterData
+        The data set (:func:`~dualcontrol.monitoring.engines.open_data`).
+    month : str
+        ``YYYY-MM``.
+    as_of : datetime
+        Time of the run (China Standard Time); later readings are ``future``.
+    reports : DataFrame, optional
+        Monthly statistical reports, rows as the accounting core reads them
+        (``enterprise``, ``period``, ``carrier``, ``quantity``, ``unit``).
+    fill_gaps : bool
+        Estimate interval meters' missing quantities (see :mod:`.quality`).
+    unit_chunks : int
+        Number of unit groups processed one after the other (bounds memory).
+    hourly_path : path, optional
+        Directory to write the hourly energy per unit and carrier to, as Parquet.
+    method, grid
+        Electricity valuation method and grid of the CO2 factor (accounting core).
+    tolerance : float, optional
+        Reconciliation tolerance [1]; default from the monitoring rules.
+    """
+    first, last = month_days(month)
+    readings = data.readings.filter(data.readings.day.between(first, last))
+    meters = register(con, "dc_meters", data.meters)
+    qualities, dailies = [], []
+    rows = 0
+    for number, (lo, hi) in enumerate(unit_groups(data.units["unit_id"].to_numpy(),
+                                                  unit_chunks)):
+        chunk = readings.filter(readings.unit_id.between(lo, hi))
+        labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps)
+        with meter_hour(labelled).cache() as hours:
+            days = meter_day_quality(hours)
+            qualities.append(con.execute(meter_quality(days)))
+            dailies.append(con.execute(unit_carrier(hours, "day")))
+            if hourly_path is not None:
+                out = Path(hourly_path)
+                out.mkdir(parents=True, exist_ok=True)
+                con.to_parquet(unit_carrier(hours, "hour"), out / f"part-{number:04d}.parquet")
+            rows += int(con.execute(hours.rows.sum()) or 0)
+        logger.info("units %d-%d done (%d readings so far)", lo, hi, rows)
+    quality = pd.concat(qualities, ignore_index=True)
+    daily_amounts = pd.concat(dailies, ignore_index=True)
+    years = sorted({first.year})
+    coefficients = register(con, "dc_coefficients",
+                            coefficient_table(years, method=method, grid=grid))
+    units = register(con, "dc_units", data.units)
+    daily_table = register(con, "dc_daily_amounts", daily_amounts)
+    daily = con.execute(energy_accounts(daily_table, units, coefficients)
+                        .order_by(["unit_id", "carrier", "period"]))
+    monthly_amounts = daily_table.mutate(period=daily_table.period.truncate("M")).group_by(
+        ["unit_id", "carrier", "use", "origin", "period"]).aggregate(
+        quantity_carrier_unit=daily_table.quantity_carrier_unit.sum())
+    monthly_accounted = energy_accounts(monthly_amounts, units, coefficients)
+    monthly = con.execute(monthly_accounted.order_by(["unit_id", "carrier"]))
+    levels = {lv: con.execute(level_rollup(monthly_accounted, lv)) for lv in ROLLUP_LEVELS}
+    result = MonitorResult(month, con.name, rows, quality, _fault_summary(quality), daily,
+                           monthly, levels)
+    if reports is not None:
+        result.reconciliation = con.execute(reconcile_reports(
+            con, monthly_accounted, reports, month, coefficients, tolerance=tolerance))
+    return result
+
+
+def reconcile_reports(con: ibis.BaseBackend, metered: ir.Table, reports: pd.DataFrame,
+                      month: str, coefficients: ir.Table, *, tolerance: float | None = None,
+                      file: str | None = None) -> ir.Table:
+    """Return the reconciliation of metered monthly energy with report rows.
+
+    ``reports`` are rows as the accounting core reads them; only those of ``month`` are
+    compared. See :func:`dualcontrol.monitoring.reconcile.reconcile`.
+    """
+    rows = prepare_energy_rows(reports, file=file)
+    first, _ = month_days(month)
+    rows = rows[(rows["year"] == first.year) & (rows["month"] == first.month)]
+    keep = [c for c in rows.columns if c not in LEVELS or c == "enterprise"]
+    reported = account_rows(register(con, "dc_reported", rows[keep]), coefficients)
+    return reconcile(metered, reported, tolerance=tolerance)

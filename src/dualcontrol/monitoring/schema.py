@@ -1,0 +1,208 @@
+"""The meter data of the online monitoring system: readings, meters, units, and the rules.
+
+A data set is a directory::
+
+    DATA/units.csv       one row per key energy-consuming unit (重点用能单位)
+    DATA/meters.csv      one row per meter
+    DATA/readings/day=YYYY-MM-DD/*.parquet   readings, Parquet partitioned by day
+    (or DATA/readings.csv, the same columns in one CSV file)
+
+Readings (:data:`READING_COLUMNS`)
+    ``unit_id`` [int32], ``meter_id`` [int32, unique over the data set], ``ts``
+    [timestamp without time zone, China Standard Time, UTC+8, no daylight saving],
+    ``reading`` [float64, in the meter's ``uom``] and optionally ``seq`` [int64, the
+    order in which the platform received the meter's readings, for the out-of-order
+    check]. A reading is the cumulative register value at ``ts`` for a ``register``
+    meter, or the quantity measured in the interval ending at ``ts`` for an
+    ``interval`` meter.
+
+Meters (:data:`METER_COLUMNS`)
+    ``meter_id``, ``unit_id``, ``carrier`` (a code of ``dualcontrol reference
+    carriers``), ``kind`` (``register`` or ``interval``), ``uom`` (unit of measure, a
+    code of ``dualcontrol reference units`` of the carrier's dimension: kWh, m3, GJ, t
+    ...), ``register_max`` [uom; the value at which a register rolls over to zero, blank
+    for interval meters], ``use`` and ``origin`` as in the accounting core (blank:
+    combustion, purchased).
+
+Units (:data:`UNIT_COLUMNS`)
+    ``unit_id``, ``enterprise`` (the name or code reports use), ``industry`` and the
+    hierarchy ``region``, ``league``, ``county``, ``park``.
+
+The carrier and unit of measure are attributes of a meter, not repeated on each of the
+hundreds of millions of readings; every roll-up joins them on the small aggregates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+
+import pandas as pd
+import pyarrow as pa
+
+from dualcontrol.errors import InputError, Problem
+from dualcontrol.reference import (
+    load_table,
+    quantity_in_carrier_unit,
+    resolve_carrier,
+    resolve_unit,
+    units_for,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Arrow schema of the readings files.
+READINGS_SCHEMA = pa.schema([
+    pa.field("unit_id", pa.int32(), nullable=False),
+    pa.field("meter_id", pa.int32(), nullable=False),
+    pa.field("ts", pa.timestamp("us"), nullable=False),
+    pa.field("reading", pa.float64()),
+    pa.field("seq", pa.int64()),
+])
+READING_COLUMNS: tuple[str, ...] = tuple(READINGS_SCHEMA.names)
+METER_COLUMNS: tuple[str, ...] = ("meter_id", "unit_id", "carrier", "kind", "uom",
+                                  "register_max", "use", "origin")
+UNIT_COLUMNS: tuple[str, ...] = ("unit_id", "enterprise", "industry", "region", "league",
+                                 "county", "park")
+KINDS: tuple[str, ...] = ("register", "interval")
+
+#: Every label the quality checks put on a reading (see :mod:`.quality`).
+FAULT_CLASSES: tuple[str, ...] = (
+    "gap", "duplicate", "negative", "reset", "rollover", "stuck", "spike",
+    "out_of_order", "future", "off_grid",
+)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The thresholds of the quality checks, from ``monitoring_rules.csv``."""
+
+    interval_minutes: int
+    completeness_min_fraction: float
+    daily_monthly_deviation_max_fraction: float
+    timestamp_tolerance_s: int
+    stuck_min_readings: int
+    spike_robust_z: float
+    mad_scale: float
+    reset_max_fraction: float
+    rollover_high_fraction: float
+    rollover_low_fraction: float
+
+    @property
+    def slots_per_day(self) -> int:
+        """Return the number of readings a meter sends in a full day."""
+        return 24 * 60 // self.interval_minutes
+
+
+@cache
+def rules() -> Rules:
+    """Return the monitoring rules shipped with the package.
+
+    References
+    ----------
+    发改环资〔2017〕1711号 and its technical specification (interval, completeness,
+    deviation, timestamp tolerance); Leys et al. (2013) for the MAD outlier rule; the
+    rest are dualcontrol choices marked ``verified=false`` in the file.
+    """
+    table = load_table("monitoring-rules").set_index("rule")["value"]
+    kwargs = {}
+    for name, kind in Rules.__annotations__.items():
+        kwargs[name] = int(table[name]) if kind == "int" else float(table[name])
+    return Rules(**kwargs)
+
+
+def _required(frame: pd.DataFrame, columns: tuple[str, ...], file: str | None,
+              optional: tuple[str, ...] = ()) -> list[Problem]:
+    return [Problem("required column is missing", file=file, field=c, accepted=list(columns))
+            for c in columns if c not in frame.columns and c not in optional]
+
+
+def prepare_meters(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
+    """Return the validated meter registry with ``to_carrier_unit`` added.
+
+    ``to_carrier_unit`` [carrier unit / uom] turns a quantity in the meter's unit of
+    measure into the carrier's own unit (kWh for electricity, m3 for gas, t for coal).
+
+    Raises
+    ------
+    InputError
+        For missing columns, duplicated meters, unknown carriers, kinds or units, a
+        unit that does not fit the carrier, or a register without ``register_max``.
+    """
+    problems = _required(frame, METER_COLUMNS, file, optional=("register_max", "use", "origin"))
+    if problems:
+        raise InputError(problems)
+    data = frame.reset_index(drop=True).copy()
+    for column, default in (("register_max", ""), ("use", "combustion"),
+                            ("origin", "purchased")):
+        if column not in data.columns:
+            data[column] = default
+        data[column] = data[column].fillna(default).astype(str).str.strip().replace("", default)
+    to_unit, carrier_codes = [], []
+    for index, row in data.iterrows():
+        line = int(index) + 2
+        try:
+            carrier = resolve_carrier(str(row["carrier"]), row=line, file=file)
+            unit = resolve_unit(str(row["uom"]), row=line, file=file, field="uom")
+            if unit.dimension == "standard_coal":
+                raise InputError(Problem("a meter measures a physical quantity, not tce",
+                                         file=file, row=line, field="uom", value=row["uom"],
+                                         accepted=units_for(carrier)))
+            to_unit.append(quantity_in_carrier_unit(1.0, unit, carrier, row=line, file=file,
+                                                    field="uom"))
+            carrier_codes.append(carrier.code)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            to_unit.append(float("nan"))
+            carrier_codes.append(None)
+        if row["kind"] not in KINDS:
+            problems.append(Problem("unknown meter kind", file=file, row=line, field="kind",
+                                    value=row["kind"], accepted=KINDS))
+        elif row["kind"] == "register":
+            value = pd.to_numeric(row["register_max"], errors="coerce")
+            if not value > 0:
+                problems.append(Problem("a register meter needs register_max > 0", file=file,
+                                        row=line, field="register_max",
+                                        value=row["register_max"]))
+    ids = pd.to_numeric(data["meter_id"], errors="coerce")
+    for index in data.index[ids.isna()]:
+        problems.append(Problem("meter_id must be an integer", file=file, row=int(index) + 2,
+                                field="meter_id", value=data.at[index, "meter_id"]))
+    for index in data.index[ids.duplicated() & ids.notna()]:
+        problems.append(Problem("meter_id given twice", file=file, row=int(index) + 2,
+                                field="meter_id", value=data.at[index, "meter_id"]))
+    if problems:
+        raise InputError(problems)
+    data["meter_id"] = ids.astype("int32")
+    data["unit_id"] = pd.to_numeric(data["unit_id"]).astype("int32")
+    data["carrier"] = carrier_codes
+    data["register_max"] = pd.to_numeric(data["register_max"], errors="coerce")
+    data["to_carrier_unit"] = to_unit
+    return data[[*METER_COLUMNS, "to_carrier_unit"]]
+
+
+def prepare_units(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
+    """Return the validated unit registry (hierarchy levels as text).
+
+    Raises
+    ------
+    InputError
+        For missing columns or a duplicated ``unit_id``.
+    """
+    problems = _required(frame, UNIT_COLUMNS, file, optional=("industry", "county", "park"))
+    data = frame.reset_index(drop=True).copy()
+    if not problems:
+        ids = pd.to_numeric(data["unit_id"], errors="coerce")
+        for index in data.index[ids.isna() | ids.duplicated()]:
+            problems.append(Problem("unit_id must be a unique integer", file=file,
+                                    row=int(index) + 2, field="unit_id",
+                                    value=data.at[index, "unit_id"]))
+    if problems:
+        raise InputError(problems)
+    data["unit_id"] = pd.to_numeric(data["unit_id"]).astype("int32")
+    for column in UNIT_COLUMNS[1:]:
+        if column not in data.columns:
+            data[column] = ""
+        data[column] = data[column].fillna("").astype(str).str.strip()
+    return data[list(UNIT_COLUMNS)]

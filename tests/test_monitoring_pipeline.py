@@ -1,0 +1,189 @@
+"""The monitoring pipeline on synthetic data, on DuckDB and on Spark.
+
+The synthetic data carry a ground truth of the faults injected; the checks must find
+every one of them and nothing else. The same tests run on both engines (the ``engine``
+fixture), and a Spark-marked test compares the two engines' numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dualcontrol.cli import app
+from dualcontrol.monitoring.engines import connect, open_data
+from dualcontrol.monitoring.pipeline import monitor
+from dualcontrol.monitoring.schema import FAULT_CLASSES
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:PySpark does not yet fully support pandas:FutureWarning")
+
+AS_OF = datetime(2025, 1, 1)
+MONTH = "2024-07"
+
+
+def _spark_available() -> bool:
+    return shutil.which("java") is not None and __import__("importlib").util.find_spec(
+        "pyspark") is not None
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dualcontrol.monitoring.synth import write_synthetic
+
+    out = tmp_path_factory.mktemp("meters")
+    write_synthetic(out, n_units=12, n_meters=5, days=3, month=MONTH, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def reports(dataset: Path) -> pd.DataFrame:
+    """Monthly reports: metered x 1.02 (ok), x 1.10 (beyond), one carrier unreported."""
+    monthly = _run(dataset, "duckdb").monthly
+    rows = []
+    for i, r in enumerate(monthly.itertuples(index=False)):
+        if i == 0:
+            continue  # not reported
+        factor = 1.10 if i % 4 == 1 else 1.02
+        unit = {"electricity": "kWh", "natural_gas": "m3", "heat": "GJ", "raw_coal": "t"}
+        rows.append({"enterprise": r.enterprise, "period": MONTH, "carrier": r.carrier,
+                     "quantity": r.quantity_carrier_unit * factor, "unit": unit[r.carrier]})
+    rows.append({"enterprise": "U000001", "period": MONTH, "carrier": "diesel",
+                 "quantity": 3.0, "unit": "t"})  # not metered
+    return pd.DataFrame(rows)
+
+
+#: Pipeline results per engine and options, computed once per test session.
+_RESULTS: dict = {}
+
+
+def _run(dataset: Path, engine: str, **kwargs):
+    key = (engine, tuple(sorted(kwargs)))  # one value per keyword in this module
+    if key not in _RESULTS:
+        con = connect(engine)
+        _RESULTS[key] = monitor(con, open_data(con, dataset), MONTH, as_of=AS_OF, **kwargs)
+    return _RESULTS[key]
+
+
+@pytest.fixture(scope="session", params=["duckdb", pytest.param("spark",
+                                                                marks=pytest.mark.spark)])
+def engine(request: pytest.FixtureRequest) -> str:
+    if request.param == "spark" and not _spark_available():
+        pytest.skip("PySpark or Java is missing")
+    return request.param
+
+
+def _detected(quality_days: pd.DataFrame) -> set:
+    return {(f, int(m)) for f in FAULT_CLASSES
+            for m in quality_days.loc[quality_days[f] > 0, "meter_id"]}
+
+
+def test_synthetic_truth_has_every_fault_class(dataset: Path) -> None:
+    truth = pd.read_csv(dataset / "faults.csv")
+    assert set(truth["fault"]) == set(FAULT_CLASSES)
+
+
+def test_every_injected_fault_is_found_and_nothing_else(dataset: Path, engine: str) -> None:
+    result = _run(dataset, engine)
+    truth = pd.read_csv(dataset / "faults.csv")
+    expected = {(f, int(m)) for f, m in truth[["fault", "meter_id"]].itertuples(index=False)}
+    assert _detected(result.quality) == expected
+
+
+def test_readings_counted_once(dataset: Path, engine: str) -> None:
+    # 12 units x 5 meters x 3 days x 96 readings, less the gaps' readings, plus one
+    # extra row per duplicate and per future reading (from the ground truth)
+    truth = pd.read_csv(dataset / "faults.csv")
+    n = truth.groupby("fault")["n_readings"].sum()
+    expected = 12 * 5 * 3 * 96 - n["gap"] + n["duplicate"] + n["future"]
+    assert _run(dataset, engine).rows == expected
+
+
+def test_incomplete_days_follow_the_90_percent_rule(dataset: Path, engine: str) -> None:
+    # a gap of g readings leaves 96 - g of 96 expected; below 90 % (g >= 10) is incomplete
+    truth = pd.read_csv(dataset / "faults.csv")
+    gaps = truth[truth["fault"] == "gap"]
+    expected = {int(m) for m, g in zip(gaps["meter_id"], gaps["n_readings"], strict=True)
+                if (96 - g) / 96 < 0.90}
+    quality = _run(dataset, engine).quality
+    assert set(quality.loc[quality["days_incomplete"] > 0, "meter_id"]) == expected
+
+
+def test_unit_chunks_give_the_same_result(dataset: Path) -> None:
+    one = _run(dataset, "duckdb")
+    three = _run(dataset, "duckdb", unit_chunks=3)
+    pd.testing.assert_frame_equal(one.quality, three.quality)
+    pd.testing.assert_frame_equal(one.monthly, three.monthly)
+
+
+def test_levels_add_up(dataset: Path, engine: str) -> None:
+    result = _run(dataset, engine)
+    total = result.monthly["energy_tce"].sum()
+    for level, frame in result.levels.items():
+        assert frame["energy_tce"].sum() == pytest.approx(total, rel=1e-12), level
+        assert frame["co2_t"].sum() == pytest.approx(result.monthly["co2_t"].sum(),
+                                                     rel=1e-12), level
+    assert result.monthly["quantity_carrier_unit"].sum() == pytest.approx(
+        result.daily["quantity_carrier_unit"].sum(), rel=1e-12)
+
+
+def test_reconciliation_statuses(dataset: Path, engine: str, reports: pd.DataFrame) -> None:
+    result = _run(dataset, engine, reports=reports)
+    rec = result.reconciliation.set_index(["enterprise", "carrier"])
+    first = result.monthly.iloc[0]
+    assert rec.loc[(first.enterprise, first.carrier), "status"] == "not_reported"
+    assert rec.loc[("U000001", "diesel"), "status"] == "not_metered"
+    rest = rec[rec["status"].isin(["ok", "beyond_tolerance"])]
+    # reported = metered x 1.10 or x 1.02, so (metered - reported) / reported is
+    # -0.10 / 1.10 = -0.0909 (beyond 5 %) or -0.02 / 1.02 = -0.0196 (within)
+    beyond = rest["status"] == "beyond_tolerance"
+    assert rest.loc[beyond, "relative_difference"].to_numpy() == pytest.approx(-0.1 / 1.1)
+    assert rest.loc[~beyond, "relative_difference"].to_numpy() == pytest.approx(-0.02 / 1.02)
+    assert beyond.sum() > 0 and (~beyond).sum() > 0
+
+
+@pytest.mark.spark
+def test_duckdb_and_spark_give_the_same_numbers(dataset: Path) -> None:
+    if not _spark_available():
+        pytest.skip("PySpark or Java is missing")
+    duck, spark = _run(dataset, "duckdb"), _run(dataset, "spark")
+    assert duck.rows == spark.rows
+    pd.testing.assert_frame_equal(duck.quality, spark.quality, check_dtype=False,
+                                  rtol=1e-12)
+    for name in ("monthly", "daily"):
+        a, b = getattr(duck, name), getattr(spark, name)
+        cols = ["unit_id", "carrier", "quantity_carrier_unit", "energy_tce", "co2_t"]
+        pd.testing.assert_frame_equal(a[cols].reset_index(drop=True),
+                                      b[cols].reset_index(drop=True), check_dtype=False,
+                                      rtol=1e-12)
+    for level in duck.levels:
+        pd.testing.assert_series_equal(duck.levels[level]["energy_tce"],
+                                       spark.levels[level]["energy_tce"], rtol=1e-12)
+
+
+def test_cli_synth_and_monitor_json(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "data"
+    done = runner.invoke(app, ["synth", "meters", str(out), "--units", "4", "--meters", "3",
+                               "--days", "1", "--csv"])
+    assert done.exit_code == 0, done.output
+    shown = runner.invoke(app, ["monitor", str(out), "--month", MONTH, "--json",
+                                "--as-of", "2025-01-01T00:00:00"])
+    assert shown.exit_code == 0, shown.output
+    payload = json.loads(shown.stdout)
+    truth = pd.read_csv(out / "faults.csv")
+    found = {f["fault"] for f in payload["faults"] if f["readings"] > 0}
+    assert set(truth["fault"]) <= found
+    assert payload["readings"] > 0 and payload["levels"]["region"][0]["energy_tce"] > 0
+
+
+def test_cli_reports_missing_files(tmp_path: Path) -> None:
+    shown = CliRunner().invoke(app, ["monitor", str(tmp_path), "--month", MONTH])
+    assert shown.exit_code == 2
+    assert "meters.csv" in shown.output
