@@ -308,6 +308,16 @@ class Factor:
         return self.year != self.requested_year
 
 
+_substitutions_told: set[tuple[str, int]] = set()
+
+
+def _warn_once(what: str, year: int, used: int) -> None:
+    """Log a substituted factor once per process, not once per call."""
+    if (what, year) not in _substitutions_told:
+        _substitutions_told.add((what, year))
+        logger.warning("no %s for %s; using %s", what, year, used)
+
+
 def _by_year(table: pd.DataFrame, column: str, year: int, *, what: str,
              exact: bool) -> Factor:
     years = table["year"].astype(int)
@@ -318,7 +328,7 @@ def _by_year(table: pd.DataFrame, column: str, year: int, *, what: str,
                                      accepted=[str(y) for y in sorted(years.unique())]))
         # nearest published year, the earlier one on a tie; reported, never hidden
         nearest = min(sorted(years.unique()), key=lambda y: (abs(y - year), y))
-        logger.warning("no %s for %s; using %s", what, year, nearest)
+        _warn_once(what, year, nearest)
         match = table[years == nearest]
     row = match.iloc[0]
     return Factor(float(row[column]), int(row["year"]), year, row["source"], row["edition"],
