@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from dualcontrol.conversion import Method, co2_coefficient, tce_coefficient
-from dualcontrol.errors import InputError, Problem
+from dualcontrol.errors import InputError, Problem, require_columns, spreadsheet_rows
 from dualcontrol.reference import (
     Carrier,
     carriers,
@@ -183,15 +183,9 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
     InputError
         With one :class:`~dualcontrol.errors.Problem` per bad row and field.
     """
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError([
-            Problem("required column is missing", file=file, field=c,
-                    accepted=[*list(REQUIRED_COLUMNS), "use", "origin", *LEVELS[:-1]])
-            for c in missing
-        ])
-    data = frame.reset_index(drop=True).copy()
-    data.index = pd.RangeIndex(first_row, first_row + len(data))
+    require_columns(frame.columns, REQUIRED_COLUMNS, file=file,
+                    accepted=[*REQUIRED_COLUMNS, "use", "origin", *LEVELS[:-1]])
+    data = spreadsheet_rows(frame, first_row)
     problems: list[Problem] = []
 
     def blank(column: str) -> pd.Series:
@@ -456,12 +450,8 @@ def prepare_gdp(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame
         area and year.
     """
     needed = ("area", "year", "gdp_current_10k_yuan", "gdp_index_prev_year_100")
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise InputError([Problem("required column is missing", file=file, field=c,
-                                  accepted=list(needed)) for c in missing])
-    data = frame.reset_index(drop=True).copy()
-    data.index = pd.RangeIndex(2, 2 + len(data))
+    require_columns(frame.columns, needed, file=file)
+    data = spreadsheet_rows(frame)
     problems = []
     for column in needed[1:]:
         values = pd.to_numeric(data[column], errors="coerce")

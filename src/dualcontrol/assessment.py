@@ -61,7 +61,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dualcontrol.errors import InputError, Problem
+from dualcontrol.errors import InputError, Problem, require_columns, spreadsheet_rows
 from dualcontrol.reference import load_table
 
 logger = logging.getLogger(__name__)
@@ -314,12 +314,8 @@ def prepare_accounts(frame: pd.DataFrame, *, file: str | None = None) -> pd.Data
         For a missing column, a non-numeric or negative quantity, a period not
         understood, or a region and period given twice; every problem at once.
     """
-    missing = [c for c in ACCOUNT_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError([Problem("required column is missing", file=file, field=c,
-                                  accepted=list(ACCOUNT_COLUMNS)) for c in missing])
-    data = frame.reset_index(drop=True).copy()
-    data.index = pd.RangeIndex(2, 2 + len(data))
+    require_columns(frame.columns, ACCOUNT_COLUMNS, file=file)
+    data = spreadsheet_rows(frame)
     problems: list[Problem] = []
     data["region_code"] = data["region_code"].astype(str).str.strip().str.replace(
         r"\.0$", "", regex=True)
@@ -682,10 +678,7 @@ def water_intensity(water_use: pd.DataFrame, *, base_year: int = 2015) -> pd.Dat
     《"十四五"节水型社会建设规划》 indicator 万元工业增加值用水量 (m3 per 10^4 yuan).
     """
     needed = ("region", "year", "water_m3", "industrial_value_added_10k_yuan")
-    missing = [c for c in needed if c not in water_use.columns]
-    if missing:
-        raise InputError([Problem("required column is missing", field=c, accepted=list(needed))
-                          for c in missing])
+    require_columns(water_use.columns, needed)
     out = water_use.copy()
     added = pd.to_numeric(out["industrial_value_added_10k_yuan"], errors="coerce")
     bad = ~(added > 0)
@@ -707,10 +700,7 @@ GREEN_CATEGORIES: tuple[str, ...] = ("green_factory", "green_product", "green_su
 
 def _check_registry(registry: pd.DataFrame) -> None:
     needed = ("category", "name", "region", "year_listed")
-    missing = [c for c in needed if c not in registry.columns]
-    if missing:
-        raise InputError([Problem("required column is missing", field=c, accepted=list(needed))
-                          for c in missing])
+    require_columns(registry.columns, needed)
     bad = ~registry["category"].isin(GREEN_CATEGORIES)
     if bad.any():
         raise InputError([Problem("unknown category", row=int(i) + 2, field="category",

@@ -77,3 +77,23 @@ class InputError(DualControlError, ValueError):
 class ReferenceDataError(DualControlError, LookupError):
     """A reference table lacks the row asked for, or a shipped data file is malformed."""
 
+
+
+def require_columns(columns: Iterable[str], needed: Sequence[str], *, file: str | None = None,
+                    accepted: Sequence[str] | None = None) -> None:
+    """Raise :class:`InputError` naming every column of ``needed`` missing from ``columns``."""
+    present = set(columns)
+    missing = [c for c in needed if c not in present]
+    if missing:
+        raise InputError([Problem("required column is missing", file=file, field=c,
+                                  accepted=list(accepted if accepted is not None else needed))
+                          for c in missing])
+
+
+def spreadsheet_rows(frame: Any, first_row: int = 2) -> Any:
+    """Return a copy of a DataFrame indexed by spreadsheet row (header = row 1)."""
+    import pandas as pd
+
+    data = frame.reset_index(drop=True).copy()
+    data.index = pd.RangeIndex(first_row, first_row + len(data))
+    return data
