@@ -100,11 +100,31 @@ def benchmark_cmd(
              lang=lang)
 
 
+def _store_context(league: str, start_year: int) -> dict | None:
+    """Return the league's and region's figures from the store, or None if it is empty."""
+    from dualcontrol import datasets
+    from dualcontrol.assessment import prepare_accounts
+    from dualcontrol.budget import energy_budget
+
+    raw = datasets.assessment_accounts()
+    if raw.empty:
+        typer.echo("the store has no accounts: no effect on the league and region "
+                   "(give --context FILE)", err=True)
+        return None
+    accounts = prepare_accounts(raw)
+    annual = accounts[accounts["months"] == 12]
+    years = annual.loc[annual["year"] <= start_year, "year"]
+    year = int(years.max() if len(years) else annual["year"].max())
+    budget = energy_budget(accounts, year=year)
+    return review.context_from_accounts(raw, budget, league, year=year)
+
+
 @app.command("review")
 def review_cmd(
     file: Annotated[Path, typer.Argument(help="Project file (YAML or JSON).")],
     context: Annotated[Path | None, typer.Option(
-        help="YAML/JSON with league and region baseline figures.")] = None,
+        help="YAML/JSON with league and region baseline figures (default: the store's "
+             "latest accounts and budget).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = Lang.en,
@@ -112,7 +132,8 @@ def review_cmd(
     """Review a proposed project's energy use and give a verdict with reasons."""
     with user_errors():
         project = review.load_project(file)
-        ctx = review.read_mapping(context) if context is not None else None
+        ctx = (review.read_mapping(context) if context is not None
+               else _store_context(project.league, project.start_year))
         result = review.review_project(project, ctx)
     if report is not None:
         report.write_text(review.render_html(result), encoding="utf-8")
@@ -134,7 +155,8 @@ def review_cmd(
     emit(reasons, title="Reasons", lang=lang)
     if result.effects:
         cols = ["level", "name", "year", "project_controlled_tce", "total_increase_pct",
-                "intensity_before", "intensity_after", "intensity_change_pct", "budget_share"]
+                "intensity_before", "intensity_after", "intensity_change_pct",
+                "remaining_budget_tce", "budget_share"]
         emit(pd.DataFrame(result.effects)[cols], title="Effect on league and region "
              "(intensity in tce/10k yuan)", lang=lang)
     if report is not None:
