@@ -376,7 +376,11 @@ def sector_accounts(store: Store, *, base_year: int | None = None) -> pd.DataFra
     (:func:`regional_deflator`) deflates every sector], ``energy_tce``, ``co2_t``
     (0 where a sector has value added but no reported energy that year).
     """
+    columns = ["sector", "year", "value_added_10k_yuan", "value_added_const_10k_yuan",
+               "energy_tce", "co2_t"]
     rows = energy_rows(store, level="enterprise")
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
     industry = read_frame(store, "SELECT uscc AS enterprise, industry FROM enterprises")
     rows = rows.merge(industry, on="enterprise", how="left")
     rows["park"] = rows["industry"]  # roll up by industry through the park level
@@ -402,8 +406,7 @@ def sector_accounts(store: Store, *, base_year: int | None = None) -> pd.DataFra
     has_va = out["value_added_10k_yuan"].notna()
     out.loc[has_va, ["energy_tce", "co2_t"]] = out.loc[has_va, ["energy_tce", "co2_t"]].fillna(
         0.0)
-    return out[["sector", "year", "value_added_10k_yuan", "value_added_const_10k_yuan",
-                "energy_tce", "co2_t"]]
+    return out[columns]
 
 
 @uses_store
