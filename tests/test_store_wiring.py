@@ -243,3 +243,24 @@ def test_review_takes_league_and_region_context_from_the_store(small_store: Stor
     assert league["remaining_budget_tce"] == pytest.approx(float(expected["budget_tce"].iloc[0]))
     assert not math.isnan(league["remaining_budget_tce"])
     assert out["verdict"] in ("approve", "approve_with_conditions", "reject")
+
+
+# --------------------------------------------------------------------------- monitor
+
+def test_monthly_reports_of_the_store_for_reconciliation(small_store: Store) -> None:
+    rows = datasets.monthly_report_rows(small_store, month="2024-03")
+    assert set(rows["enterprise"]) == {A, B, C, D}
+    assert (rows["period"] == "2024-03").all()
+    by = rows.set_index("enterprise")["quantity"]
+    # monthly report = yearly coal / 12: A 22,800 t / 12 = 1,900 t
+    assert by[A] == pytest.approx(22_800 / 12)
+    assert by[D] == pytest.approx(6_000 / 12)
+
+
+def test_monitor_refuses_two_report_sources(tmp_path) -> None:
+    (tmp_path / "r.csv").write_text("enterprise,period,carrier,quantity,unit\n")
+    shown = CliRunner().invoke(app, ["monitor", str(tmp_path), "--month", "2024-07",
+                                     "--reports", str(tmp_path / "r.csv"),
+                                     "--store-reports"])
+    assert shown.exit_code == 2
+    assert "--store-reports" in shown.output

@@ -127,6 +127,31 @@ def energy_reports(store: Store, *, years: Sequence[int] | None = None,
     return read_frame(store, sql, params)
 
 
+@uses_store
+def monthly_report_rows(store: Store, month: str) -> pd.DataFrame:
+    """Return the latest energy reports of one month as the accounting core reads them.
+
+    Parameters
+    ----------
+    month : str
+        ``YYYY-MM``.
+
+    Returns
+    -------
+    DataFrame
+        ``enterprise`` (USCC), ``period``, ``carrier``, ``quantity`` [unit], ``unit``,
+        ``use``, ``origin``: the rows :func:`dualcontrol.monitoring.pipeline.monitor`
+        reconciles metered energy with.
+    """
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(month)):
+        raise InputError(Problem("month must be YYYY-MM", field="month", value=month))
+    frame = energy_reports(store, years=[int(month[:4])])
+    frame = frame[frame["period"] == month]
+    return frame.rename(columns={"enterprise_uscc": "enterprise"})[
+        ["enterprise", "period", "carrier", "quantity", "unit", "use", "origin"]
+    ].reset_index(drop=True)
+
+
 def _level_columns(level: str) -> dict[str, str]:
     """SQL expression of each hierarchy column down to ``level``."""
     exprs = {"region": "'150000'", "league": "g.league_code", "county": "n.county_code",
