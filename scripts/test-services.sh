@@ -117,7 +117,12 @@ if [ ! -f "$PGDATA/PG_VERSION" ]; then
         --locale=C >/dev/null
 fi
 
-if ! as_owner "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if as_owner "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+    PORT="$(sed -n 4p "$PGDATA/postmaster.pid")"  # our cluster is up: use its port
+else
+    # another server (e.g. another checkout's cluster) may hold the port: take the next
+    while port_busy "$PORT"; do PORT=$((PORT + 1)); done
     as_owner "$BIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $PORT -k $PGRUN -c fsync=off" start >/dev/null
 fi
