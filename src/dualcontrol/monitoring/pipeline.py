@@ -2,7 +2,8 @@
 
 Steps (each a function of :mod:`.quality`, :mod:`.rollup` or :mod:`.reconcile`):
 
-1. select the month's readings (by the ``day`` partition);
+1. select the month's readings (by the ``day`` partition) and those of the day before
+   and after, as neighbours of the first and last readings;
 2. label every reading (:func:`~.quality.label_readings`);
 3. aggregate per unit, meter and hour (:func:`~.rollup.meter_hour`), kept in the
    backend's cache, from which come the quality per meter and day, and the energy per
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import ibis
@@ -36,11 +37,7 @@ from dualcontrol.accounting import (
 )
 from dualcontrol.conversion import Method
 from dualcontrol.monitoring.engines import MeterData, month_days, register
-from dualcontrol.monitoring.quality import (
-    label_readings,
-    spike_screen,
-    spike_screen_aggregates,
-)
+from dualcontrol.monitoring.quality import label_readings
 from dualcontrol.monitoring.reconcile import reconcile
 from dualcontrol.monitoring.rollup import (
     energy_accounts,
@@ -94,49 +91,11 @@ def unit_groups(unit_ids: np.ndarray, chunks: int) -> list[tuple[int, int]]:
     return [(int(p[0]), int(p[-1])) for p in parts]
 
 
-def _in_days(t: ir.Table, first: date, last: date) -> ir.Table:
-    return t.filter(t.day.between(first, last))
-
-
-def _labelled_hours(con: ibis.BaseBackend, chunk: ir.Table, meters: ir.Table, first: date,
-                    last: date, *, as_of: datetime, fill_gaps: bool, screen: bool) -> ir.Table:
-    """Return the cached meter-hour aggregate of ``chunk``'s readings of ``first..last``.
-
-    With ``screen``, one ordered pass labels every reading with every class but
-    ``spike`` (each decided from the reading and its neighbours alone), and
-    :func:`~.quality.spike_screen` names the meter-days that may hold a spike; only
-    the meters of those days are labelled again with the exact spike check (it needs
-    the day's MAD, a second pass), and their days' hours replace the screened ones.
-    Without ``screen`` every reading goes through the exact check (the reference).
-    """
-    if not screen:
-        labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps)
-        return meter_hour(_in_days(labelled, first, last)).cache()
-    labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps, spikes=False)
-    screened = meter_hour(_in_days(labelled, first, last)).cache()
-    keep = [c for c in screened.columns if c not in spike_screen_aggregates(labelled)]
-    candidates = con.execute(spike_screen(screened))
-    logger.info("%d meter-days may hold a spike", len(candidates))
-    if candidates.empty:
-        return screened  # the screen columns are ignored downstream
-    candidates["day"] = pd.to_datetime(candidates["day"])
-    days = register(con, "dc_spike_days", candidates)
-    days = days.mutate(day=days.day.cast("date"))
-    suspects = days.select("meter_id").distinct()
-    exact = label_readings(chunk.semi_join(suspects, "meter_id"), meters, as_of=as_of,
-                           fill_gaps=fill_gaps)
-    exact = _in_days(exact, first, last).semi_join(days, ["meter_id", "day"])
-    clean = screened.anti_join(days, ["meter_id", "day"]).select(*keep)
-    hours = clean.union(meter_hour(exact).select(*keep).cast(clean.schema())).cache()
-    screened.release()
-    return hours
-
-
 def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: datetime,
             reports: pd.DataFrame | None = None, fill_gaps: bool = False,
             unit_chunks: int = 1, hourly_path: str | Path | None = None,
             method: Method | str = Method.calorific, grid: str = "national",
-            tolerance: float | None = None, screen: bool = True) -> MonitorResult:
+            tolerance: float | None = None) -> MonitorResult:
     """Return the quality, energy, tce, CO2 and reconciliation of one month.
 
     Parameters
@@ -162,13 +121,11 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         Electricity valuation method and grid of the CO2 factor (accounting core).
     tolerance : float, optional
         Reconciliation tolerance [1]; default from the monitoring rules.
-    screen : bool
-        Check spikes exactly only on the meter-days a screen has kept (see
-        :func:`_labelled_hours`); ``False`` checks every reading (same result, slower).
     """
     first, last = month_days(month)
-    # the days either side give the month's first reading its predecessor (else its
-    # increment is lost) and the last its successor; their own rows are dropped below
+    # the days either side give the month's first reading its predecessor (else a
+    # register's first increment is lost) and the last its successor (out-of-order and
+    # spike checks); their own readings are dropped after labelling
     readings = data.readings.filter(data.readings.day.between(first - timedelta(days=1),
                                                               last + timedelta(days=1)))
     meters = register(con, "dc_meters", data.meters)
@@ -177,8 +134,9 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     for number, (lo, hi) in enumerate(unit_groups(data.units["unit_id"].to_numpy(),
                                                   unit_chunks)):
         chunk = readings.filter(readings.unit_id.between(lo, hi))
-        with _labelled_hours(con, chunk, meters, first, last, as_of=as_of,
-                             fill_gaps=fill_gaps, screen=screen) as hours:
+        labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps)
+        labelled = labelled.filter(labelled.day.between(first, last))
+        with meter_hour(labelled).cache() as hours:
             days = meter_day_quality(hours)
             qualities.append(con.execute(meter_quality(days)))
             dailies.append(con.execute(unit_carrier(hours, "day")))

@@ -68,8 +68,7 @@ def _false(value: ir.BooleanValue) -> ir.BooleanValue:
 
 
 def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
-                   rule: Rules | None = None, fill_gaps: bool = False,
-                   spikes: bool = True) -> ir.Table:
+                   rule: Rules | None = None, fill_gaps: bool = False) -> ir.Table:
     """Return every reading with one boolean column per fault class and its quantity.
 
     Parameters
@@ -81,10 +80,6 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         The registry of :func:`~dualcontrol.monitoring.schema.prepare_meters`.
     as_of : datetime
         Time of the run, in the readings' time zone; later timestamps are ``future``.
-    spikes : bool
-        Decide ``spike`` per reading (needs the day's MAD: a second pass). With
-        ``False``, ``spike`` is False and the log-ratios ``up_prev`` and ``up_next``
-        are kept for :func:`spike_screen`, which finds the days that may hold a spike.
 
     Returns
     -------
@@ -167,26 +162,14 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
                  prev_rate=per_interval(t.prev_reading, t.prev2_reading, t.prev_epoch,
                                         t.prev2_epoch),
                  next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
+    t = _spikes(t, r)
     keep = [*readings.columns, "kind", "carrier", "use", "origin", "to_carrier_unit",
             "n_intervals", "missing_before", "filled_quantity", "rate", "interval_quantity",
             *FAULT_CLASSES]
-    if spikes:
-        t = _spikes(t, r)
-    else:
-        t = _log_ratios(t).mutate(spike=ibis.literal(False))
-        keep += ["up_prev", "up_next"]
     return t.mutate(
         interval_quantity=ibis.ifelse(t.spike, ibis.null("float64"),
                                       t.raw_quantity + t.filled_quantity),
     ).select(*keep)
-
-
-def _log_ratios(t: ir.Table) -> ir.Table:
-    """Return ``t`` with ``up_prev`` and ``up_next``, the log-ratios of the rate to its
-    neighbours' (null unless the three rates are positive and the reading is live)."""
-    positive = (t.rate > 0) & (t.prev_rate > 0) & (t.next_rate > 0) & ~t.future
-    return t.mutate(up_prev=ibis.ifelse(positive, (t.rate / t.prev_rate).ln(), ibis.null()),
-                    up_next=ibis.ifelse(positive, (t.rate / t.next_rate).ln(), ibis.null()))
 
 
 def _spikes(t: ir.Table, r: Rules) -> ir.Table:
@@ -200,7 +183,9 @@ def _spikes(t: ir.Table, r: Rules) -> ir.Table:
     shift pattern (a rise at 08:00 that stays) from being spikes. Rates that are not
     positive, or lack a neighbour, are not tested.
     """
-    t = _log_ratios(t)
+    positive = (t.rate > 0) & (t.prev_rate > 0) & (t.next_rate > 0) & ~t.future
+    t = t.mutate(up_prev=ibis.ifelse(positive, (t.rate / t.prev_rate).ln(), ibis.null()),
+                 up_next=ibis.ifelse(positive, (t.rate / t.next_rate).ln(), ibis.null()))
     base = t.filter(t.up_prev.notnull())
     mad = base.group_by(["meter_id", "day"]).aggregate(mad=base.up_prev.abs().median())
     joined = t.left_join(mad, ["meter_id", "day"])
@@ -208,53 +193,3 @@ def _spikes(t: ir.Table, r: Rules) -> ir.Table:
     limit = r.spike_robust_z * r.mad_scale * joined.mad
     return joined.mutate(spike=_false((joined.mad > 0) & (joined.up_prev > limit)
                                       & (joined.up_next > limit)))
-
-
-#: Thresholds ``tau_j`` [1, log-ratio] of the MAD's lower bound in :func:`spike_screen`.
-MAD_BOUNDS: tuple[float, ...] = tuple(2.0 ** -j for j in range(1, 13))
-
-
-def spike_screen_aggregates(t: ir.Table) -> dict[str, ir.Value]:
-    """Return the aggregates of the spike screen, to put in a group-by of ``t``.
-
-    ``t`` holds ``up_prev`` and ``up_next`` (:func:`label_readings` with
-    ``spikes=False``). The aggregates add up over any partition of a meter's day (by
-    hour, say): ``n_up`` (readings with ``up_prev``), ``peak`` (the largest
-    ``min(up_prev, up_next)``) and ``below_j`` (readings with ``|up_prev| < tau_j``,
-    for each ``tau_j`` of :data:`MAD_BOUNDS`).
-    """
-    has = t.up_prev.notnull()
-    out: dict[str, ir.Value] = {
-        "n_up": has.cast("int64").sum(),
-        "peak": ibis.least(t.up_prev, t.up_next).max(),
-    }
-    for j, tau in enumerate(MAD_BOUNDS):
-        out[f"below_{j}"] = (has & (t.up_prev.abs() < tau)).cast("int64").sum()
-    return out
-
-
-def spike_screen(parts: ir.Table, rule: Rules | None = None) -> ir.Table:
-    """Return the meter-days that may hold a spike: ``meter_id``, ``day``.
-
-    ``parts`` carries the aggregates of :func:`spike_screen_aggregates` per
-    ``meter_id``, ``day`` and any finer key; they are summed to the day.
-
-    Why no spike is missed: a reading is a spike only if the day's MAD ``m`` (median
-    of the ``N = n_up`` values ``|up_prev|``) is > 0 and ``min(up_prev, up_next) > c m``
-    with ``c = spike_robust_z * mad_scale``; so a day with a spike has ``peak > c m``.
-    If ``below_j <= floor((N - 1) / 2)``, the sorted values ``a_0 <= ... <= a_{N-1}``
-    have ``a_i >= tau_j`` for ``i >= floor((N - 1) / 2)``, and the median
-    (``a_{(N-1)/2}``, or the mean of ``a_{N/2-1}`` and ``a_{N/2}``) is ``>= tau_j``;
-    the largest such ``tau_j`` is a lower bound ``m_low <= m`` (0 if none). A day is kept
-    when ``peak > c m_low``; since ``c m >= c m_low`` (rounding is monotone), every
-    day with a spike is kept. Days kept without a spike only cost the exact check.
-    """
-    r = rule or rules()
-    agg = {"n_up": parts.n_up.sum(), "peak": parts.peak.max()}
-    agg.update({f"below_{j}": parts[f"below_{j}"].sum() for j in range(len(MAD_BOUNDS))})
-    days = parts.group_by(["meter_id", "day"]).aggregate(**agg)
-    half = (days.n_up - 1) // 2
-    bound = ibis.cases(*[(days[f"below_{j}"] <= half, tau)
-                         for j, tau in enumerate(MAD_BOUNDS)], else_=0.0)
-    limit = r.spike_robust_z * r.mad_scale * bound
-    return days.filter((days.n_up > 0) & (days.peak > limit)).select("meter_id", "day")

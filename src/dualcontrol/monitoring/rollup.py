@@ -19,7 +19,6 @@ import ibis
 import ibis.expr.types as ir
 
 from dualcontrol.accounting import account_rows, rollup
-from dualcontrol.monitoring.quality import spike_screen_aggregates
 from dualcontrol.monitoring.schema import FAULT_CLASSES, Rules, rules
 
 logger = logging.getLogger(__name__)
@@ -37,16 +36,13 @@ def meter_hour(labelled: ir.Table) -> ir.Table:
         :data:`METER_KEYS`, ``hour`` [timestamp, start of the hour; null for future
         readings], ``readings`` (live readings: not duplicated, not in the future),
         ``missing`` [readings], one count column per fault class, ``quantity`` [uom],
-        ``filled_quantity`` [uom] and ``quantity_carrier_unit`` [carrier unit]; and
-        the spike screen's aggregates (:func:`~.quality.spike_screen_aggregates`) when
-        the readings were labelled with ``spikes=False``.
+        ``filled_quantity`` [uom] and ``quantity_carrier_unit`` [carrier unit].
     """
     t = labelled
     hour = ibis.ifelse(t.future, ibis.null("timestamp"),
                        (t.ts - ibis.interval(seconds=1)).truncate("h"))
     t = t.mutate(hour=hour)
     counts = {f: t[f].cast("int64").sum() for f in FAULT_CLASSES}
-    screen = spike_screen_aggregates(t) if "up_prev" in t.columns else {}
     return t.group_by([*METER_KEYS, "hour"]).aggregate(
         rows=t.count(),
         readings=(~t.duplicate & ~t.future).cast("int64").sum(),
@@ -55,7 +51,6 @@ def meter_hour(labelled: ir.Table) -> ir.Table:
         quantity=t.interval_quantity.sum(),
         filled_quantity=t.filled_quantity.sum(),
         quantity_carrier_unit=(t.interval_quantity * t.to_carrier_unit).sum(),
-        **screen,
     )
 
 
