@@ -187,3 +187,24 @@ def test_cli_reports_missing_files(tmp_path: Path) -> None:
     shown = CliRunner().invoke(app, ["monitor", str(tmp_path), "--month", MONTH])
     assert shown.exit_code == 2
     assert "meters.csv" in shown.output
+
+
+def test_first_reading_of_the_month_keeps_its_increment(tmp_path: Path) -> None:
+    # a register counting 1 kWh per 15 min over 30 June and 1 July 2024 (no faults):
+    # July has the 96 readings 07-01 00:15 .. 07-02 00:00, and its first increment is
+    # the 00:15 reading minus the last June one, so July's energy is 96 x 1 = 96 kWh
+    # and June's readings are neither counted nor flagged
+    pd.DataFrame({"unit_id": [1], "enterprise": ["U1"], "region": ["R"],
+                  "league": ["L"]}).to_csv(tmp_path / "units.csv", index=False)
+    pd.DataFrame({"meter_id": [1], "unit_id": [1], "carrier": ["electricity"],
+                  "kind": ["register"], "uom": ["kWh"], "register_max": [1e9]}).to_csv(
+        tmp_path / "meters.csv", index=False)
+    ts = pd.date_range("2024-06-30 00:15", periods=192, freq="15min")
+    pd.DataFrame({"day": (ts - pd.Timedelta(seconds=1)).date, "unit_id": 1,
+                  "meter_id": 1, "ts": ts, "reading": 1000.0 + pd.RangeIndex(192),
+                  "seq": pd.RangeIndex(192)}).to_csv(tmp_path / "readings.csv", index=False)
+    con = connect("duckdb")
+    result = monitor(con, open_data(con, tmp_path), MONTH, as_of=AS_OF)
+    assert result.rows == 96
+    assert result.monthly["quantity_carrier_unit"].sum() == pytest.approx(96.0)
+    assert int(result.quality[list(FAULT_CLASSES)].to_numpy().sum()) == 0

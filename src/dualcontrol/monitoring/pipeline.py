@@ -2,7 +2,8 @@
 
 Steps (each a function of :mod:`.quality`, :mod:`.rollup` or :mod:`.reconcile`):
 
-1. select the month's readings (by the ``day`` partition);
+1. select the month's readings (by the ``day`` partition) and those of the day before
+   and after, as neighbours of the first and last readings;
 2. label every reading (:func:`~.quality.label_readings`);
 3. aggregate per unit, meter and hour (:func:`~.rollup.meter_hour`), kept in the
    backend's cache, from which come the quality per meter and day, and the energy per
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import ibis
@@ -122,7 +123,11 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         Reconciliation tolerance [1]; default from the monitoring rules.
     """
     first, last = month_days(month)
-    readings = data.readings.filter(data.readings.day.between(first, last))
+    # the days either side give the month's first reading its predecessor (else a
+    # register's first increment is lost) and the last its successor (out-of-order and
+    # spike checks); their own readings are dropped after labelling
+    readings = data.readings.filter(data.readings.day.between(first - timedelta(days=1),
+                                                              last + timedelta(days=1)))
     meters = register(con, "dc_meters", data.meters)
     qualities, dailies = [], []
     rows = 0
@@ -130,6 +135,7 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
                                                   unit_chunks)):
         chunk = readings.filter(readings.unit_id.between(lo, hi))
         labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps)
+        labelled = labelled.filter(labelled.day.between(first, last))
         with meter_hour(labelled).cache() as hours:
             days = meter_day_quality(hours)
             qualities.append(con.execute(meter_quality(days)))
