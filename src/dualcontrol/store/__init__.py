@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,7 +112,14 @@ class Store:
 
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc).lower()
-    return "could not set lock" in text or "conflicting lock" in text
+    return ("could not set lock" in text or "conflicting lock" in text
+            or "unique file handle conflict" in text)
+
+
+# DuckDB keeps one database instance per file and process; two threads attaching the
+# same file at the same moment collide ("unique file handle conflict"), so opening
+# connections is serialised within the process (other processes wait on the file lock).
+_CONNECT_LOCK = threading.Lock()
 
 
 def _duckdb_engine(url: sa.URL, lock_timeout_s: float) -> Engine:
@@ -126,7 +134,8 @@ def _duckdb_engine(url: sa.URL, lock_timeout_s: float) -> Engine:
         delay = 0.02
         while True:
             try:
-                return dialect.connect(*cargs, **cparams)
+                with _CONNECT_LOCK:
+                    return dialect.connect(*cargs, **cparams)
             except Exception as exc:
                 if not _is_lock_error(exc) or time.monotonic() > deadline:
                     raise
