@@ -20,7 +20,6 @@ from dualcontrol import datasets
 from dualcontrol.assessment import prepare_accounts, progress
 from dualcontrol.store import open_store
 from dualcontrol.web import create_app
-from dualcontrol.web.access import Role
 from dualcontrol.web.data import StoreData
 from dualcontrol.web.demo_users import create_demo_users, demo_accounts
 from dualcontrol.web.security import new_token, token_digest
