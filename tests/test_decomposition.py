@@ -240,7 +240,8 @@ def test_cli_json_reconciles_with_observed(tmp_path):
     assert chart.stat().st_size > 1000
 
 
-def test_cli_errors_are_messages(tmp_path):
+def test_cli_errors_are_messages(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUALCONTROL_DB", f"duckdb:///{tmp_path / 'empty.duckdb'}")
     runner = CliRunner()
     res = runner.invoke(app, ["decompose", str(EXAMPLES / "energy_by_sector_factors.csv"),
                               "--factors", "nope"])

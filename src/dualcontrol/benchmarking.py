@@ -328,6 +328,31 @@ def co2_per_tce() -> tuple[float, str]:
         f"raw coal: {coal.co2_source} / {coal.source}")
 
 
+def split_by_level(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split production units into those whose product has levels and the others.
+
+    A store holds units of every industry; only products with a benchmark and a baseline
+    (:func:`supported_products`) can be benchmarked. A file given by the user is checked
+    strictly by :func:`benchmark_units` instead (an unknown product is an error there).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The covered rows (unchanged), and one row per industry and product not covered:
+        ``industry``, ``product``, ``units``, ``reason``.
+    """
+    known = set(supported_products())
+    without = _products_without_levels()
+    codes = frame["product"].astype(str).map(normalise_name)
+    covered = codes.isin(known)
+    rest = frame.loc[~covered].assign(_code=codes[~covered])
+    summary = (rest.groupby(["industry", "product", "_code"], dropna=False)["unit_id"]
+               .nunique().reset_index(name="units"))
+    summary["reason"] = [without.get(code) or "no national benchmark/baseline level"
+                         for code in summary["_code"]]
+    return frame.loc[covered], summary.drop(columns="_code")
+
+
 def _finite(value: object) -> float | None:
     """Return ``value`` as a finite float, or None if it is not a number."""
     number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]

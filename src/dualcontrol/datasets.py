@@ -127,6 +127,31 @@ def energy_reports(store: Store, *, years: Sequence[int] | None = None,
     return read_frame(store, sql, params)
 
 
+@uses_store
+def monthly_report_rows(store: Store, month: str) -> pd.DataFrame:
+    """Return the latest energy reports of one month as the accounting core reads them.
+
+    Parameters
+    ----------
+    month : str
+        ``YYYY-MM``.
+
+    Returns
+    -------
+    DataFrame
+        ``enterprise`` (USCC), ``period``, ``carrier``, ``quantity`` [unit], ``unit``,
+        ``use``, ``origin``: the rows :func:`dualcontrol.monitoring.pipeline.monitor`
+        reconciles metered energy with.
+    """
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(month)):
+        raise InputError(Problem("month must be YYYY-MM", field="month", value=month))
+    frame = energy_reports(store, years=[int(month[:4])])
+    frame = frame[frame["period"] == month]
+    return frame.rename(columns={"enterprise_uscc": "enterprise"})[
+        ["enterprise", "period", "carrier", "quantity", "unit", "use", "origin"]
+    ].reset_index(drop=True)
+
+
 def _level_columns(level: str) -> dict[str, str]:
     """SQL expression of each hierarchy column down to ``level``."""
     exprs = {"region": "'150000'", "league": "g.league_code", "county": "n.county_code",
@@ -330,27 +355,100 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
     return out
 
 
+def regional_deflator(gdp: pd.DataFrame, base_year: int | None = None) -> pd.Series:
+    """Return the implicit GDP deflator of each year, base year = 1 [-].
+
+    Parameters
+    ----------
+    gdp : DataFrame
+        One region's ``year``, ``gdp_current_10k_yuan`` [10^4 yuan] and
+        ``gdp_index_prev_year_100`` [previous year = 100], consecutive years.
+    base_year : int, optional
+        Price base (default: the first year).
+
+    Returns
+    -------
+    Series
+        Indexed by year: current-price GDP over GDP at ``base_year`` prices, where the
+        latter chains the volume index from the base year (forwards and backwards).
+
+    References
+    ----------
+    NBS, 中国统计年鉴, explanatory notes on GDP at comparable prices (chained indices).
+    """
+    frame = gdp.sort_values("year").set_index("year")
+    years = list(frame.index)
+    base = years[0] if base_year is None else int(base_year)
+    if base not in frame.index:
+        raise InputError(Problem("no GDP for the price base year", field="base_year",
+                                 value=base, accepted=[int(y) for y in years]))
+    volume = {base: 1.0}
+    for year in years[years.index(base) + 1:]:
+        volume[year] = volume[year - 1] * frame.at[year, "gdp_index_prev_year_100"] / 100
+    for year in reversed(years[:years.index(base)]):
+        volume[year] = volume[year + 1] / (frame.at[year + 1, "gdp_index_prev_year_100"] / 100)
+    const = pd.Series(volume) * frame.at[base, "gdp_current_10k_yuan"]
+    return (frame["gdp_current_10k_yuan"] / const).rename("deflator")
+
+
 @uses_store
-def sector_accounts(store: Store) -> pd.DataFrame:
+def sector_accounts(store: Store, *, base_year: int | None = None) -> pd.DataFrame:
     """Return value added, energy and CO2 by industry (sector) and year, region-wide.
 
     Columns ``sector``, ``year``, ``value_added_10k_yuan`` [10^4 yuan, current
-    prices], ``energy_tce``, ``co2_t``.
+    prices], ``value_added_const_10k_yuan`` [10^4 yuan at ``base_year`` prices: the
+    store has no volume index by sector, so the region's implicit GDP deflator
+    (:func:`regional_deflator`) deflates every sector], ``energy_tce``, ``co2_t``
+    (0 where a sector has value added but no reported energy that year).
     """
+    columns = ["sector", "year", "value_added_10k_yuan", "value_added_const_10k_yuan",
+               "energy_tce", "co2_t"]
     rows = energy_rows(store, level="enterprise")
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
     industry = read_frame(store, "SELECT uscc AS enterprise, industry FROM enterprises")
     rows = rows.merge(industry, on="enterprise", how="left")
     rows["park"] = rows["industry"]  # roll up by industry through the park level
     acc = accounts(rows.drop(columns=["industry"]), None, level="park", grain="year")
     acc = acc.groupby(["park", "year"], as_index=False)[["energy_tce", "co2_t"]].sum()
     acc = acc.rename(columns={"park": "sector"})
-    va = economic_data(store, sector=None)
-    va = va[(va["sector"] != "total") & (va["region_code"] == "150000")]
-    va = va.rename(columns={"gdp_current_10k_yuan": "value_added_10k_yuan"})[
+    econ = economic_data(store, sector=None)
+    econ = econ[econ["region_code"] == "150000"]
+    va = econ[econ["sector"] != "total"].rename(
+        columns={"gdp_current_10k_yuan": "value_added_10k_yuan"})[
         ["sector", "year", "value_added_10k_yuan"]]
-    return va.merge(acc, on=["sector", "year"], how="outer").sort_values(
-        ["sector", "year"]).reset_index(drop=True)[
-        ["sector", "year", "value_added_10k_yuan", "energy_tce", "co2_t"]]
+    total = econ[econ["sector"] == "total"].dropna(subset=["gdp_current_10k_yuan"])
+    if len(total):
+        total = total.assign(gdp_index_prev_year_100=total["gdp_index_prev_year_100"]
+                             .fillna(100.0))
+        deflator = regional_deflator(total, base_year)
+        va["value_added_const_10k_yuan"] = (va["value_added_10k_yuan"]
+                                            / va["year"].map(deflator))
+    else:
+        va["value_added_const_10k_yuan"] = float("nan")
+    out = va.merge(acc, on=["sector", "year"], how="outer").sort_values(
+        ["sector", "year"]).reset_index(drop=True)
+    has_va = out["value_added_10k_yuan"].notna()
+    out.loc[has_va, ["energy_tce", "co2_t"]] = out.loc[has_va, ["energy_tce", "co2_t"]].fillna(
+        0.0)
+    return out[columns]
+
+
+@uses_store
+def assessment_accounts(store: Store, *, levels: Sequence[str] = ("region", "league"),
+                        base_year: int | None = None) -> pd.DataFrame:
+    """Return yearly accounts of several levels in one frame, for the assessment.
+
+    The rows of :func:`region_accounts` of each level (default: the region and its
+    leagues) with the same price base, ready for
+    :func:`dualcontrol.assessment.prepare_accounts`.
+    """
+    frames = [region_accounts(store, level=lv, base_year=base_year) for lv in levels]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["region_code", "region_name", "level", "year",
+                                     "energy_tce", "gdp_const_10k_yuan"])
+    return pd.concat(frames, ignore_index=True)
 
 
 @uses_store

@@ -128,7 +128,8 @@ def _industries() -> pd.DataFrame:
     frame = load_table("demo-industries").copy()
     for col in ("enterprises", "first_year_max"):
         frame[col] = frame[col].astype(int)
-    for col in ("energy_share_2015", "growth_per_year", "tce_per_output", "water_m3_per_tce"):
+    for col in ("energy_share_2015", "growth_per_year", "tce_per_output", "unit_spread",
+                "water_m3_per_tce"):
         frame[col] = frame[col].astype(float)
     return frame
 
@@ -245,9 +246,13 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
         ["enterprise_uscc", "period", "carrier", "use", "origin"]).reset_index(drop=True)
     energy.insert(0, "line", np.arange(2, len(energy) + 2))
 
-    # production units and output: output = energy / specific energy of the product
+    # production units and output: output = energy / unit consumption of the unit; each
+    # unit's consumption spreads lognormally around its profile's median (own generator,
+    # so the energy, water and registry draws do not move)
     prof_by = ind.set_index("industry")
-    spec = ent["industry"].map(prof_by["tce_per_output"]).to_numpy()
+    unit_rng = np.random.default_rng([seed, 1])
+    spec = ent["industry"].map(prof_by["tce_per_output"]).to_numpy() * unit_rng.lognormal(
+        0.0, ent["industry"].map(prof_by["unit_spread"]).to_numpy())
     utilisation = rng.uniform(0.7, 0.92, len(ent))
     peak_year = yearly_tce.max(axis=1)
     unit_frame = pd.DataFrame({
@@ -261,8 +266,7 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
     output = pd.DataFrame({
         "enterprise_uscc": uscc, "period": period_of, "unit_code": "U1",
         "product": pd.Series(ind_of).map(prof_by["product"]).to_numpy(),
-        "output": np.round(tce / pd.Series(ind_of).map(prof_by["tce_per_output"]).to_numpy()
-                           * rng.normal(1.0, 0.02, len(tce)), 2),
+        "output": np.round(tce / spec[e_idx] * rng.normal(1.0, 0.02, len(tce)), 2),
         "output_unit": pd.Series(ind_of).map(prof_by["output_unit"]).to_numpy()})
     output.insert(0, "line", np.arange(2, len(output) + 2))
 

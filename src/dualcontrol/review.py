@@ -377,10 +377,82 @@ def area_effects(context: dict[str, Any], controlled_tce: float, energy_tce: flo
             "intensity_before": before, "intensity_after": after,
             "intensity_change_pct": 100 * (after / before - 1),
             "remaining_budget_tce": None if budget is None else float(budget),
-            "budget_share": None if budget is None else controlled_tce / float(budget),
+            # a budget at or below zero is an overdraft: no share of it can be given
+            "budget_share": None if budget is None or float(budget) <= 0
+            else controlled_tce / float(budget),
             "source": context.get("source", ""),
         })
     return effects
+
+
+def context_from_accounts(accounts: pd.DataFrame, budget: pd.DataFrame | None,
+                          league: str, *, year: int | None = None,
+                          source: str = "store") -> dict[str, Any]:
+    """Return the review context of a league and its region from their accounts.
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        Yearly accounts of the region and its leagues (``region_code``, ``year``,
+        ``energy_tce``, ``controlled_tce`` [tce], ``gdp_current_10k_yuan`` [10^4 yuan]),
+        as :func:`dualcontrol.datasets.assessment_accounts` returns.
+    budget : DataFrame, optional
+        :func:`dualcontrol.budget.energy_budget` of ``year``; the league's budget to
+        the plan's end (else of the year) becomes ``remaining_budget_tce``.
+    league : str
+        The project's league: code, Chinese or English name.
+    year : int, optional
+        Year of the figures (default: the latest year of the league's accounts).
+
+    Returns
+    -------
+    dict
+        The mapping :func:`area_effects` reads: ``year``, ``source``, and ``league``
+        and ``region`` with ``name``, ``energy_tce``, ``controlled_tce``,
+        ``gdp_const_10k_yuan`` (GDP of ``year`` at that year's prices, to match a
+        design value added in today's prices) and ``remaining_budget_tce``.
+
+    Raises
+    ------
+    InputError
+        If the league is unknown or the accounts have no row for it or the region.
+    """
+    from dualcontrol.regions import resolve_region
+
+    area = resolve_region(league)
+    code = str(area["code"])
+    region_code = str(area.get("parent_code") or "150000")
+    frame = accounts.assign(region_code=accounts["region_code"].astype(str))
+    own = frame[(frame["region_code"] == code) & frame["energy_tce"].notna()]
+    if own.empty:
+        raise InputError(Problem("no accounts for the project's league", field="location.league",
+                                 value=league))
+    year = int(own["year"].max()) if year is None else int(year)
+    out: dict[str, Any] = {"year": year, "source": f"{source}: accounts of {year} "
+                           "(controlled energy after the accounting core's deductions; GDP at "
+                           f"{year} prices); remaining budget from dualcontrol.budget"}
+    for level, key in (("league", code), ("region", region_code)):
+        rows = frame[(frame["region_code"] == key) & (frame["year"] == year)]
+        if rows.empty:
+            raise InputError(Problem(f"no accounts of {year} for the {level}",
+                                     field="region_code", value=key))
+        row = rows.iloc[0]
+        names = resolve_region(key)
+        entry: dict[str, Any] = {
+            "name": names["name_en"], "code": key,
+            "energy_tce": float(row["energy_tce"]),
+            "controlled_tce": float(row.get("controlled_tce", row["energy_tce"])),
+            "gdp_const_10k_yuan": float(row["gdp_current_10k_yuan"]),
+        }
+        if budget is not None and len(budget):
+            mine = budget[budget["region_code"].astype(str) == key]
+            pick = mine[mine["horizon"] == "plan_end"]
+            pick = pick if len(pick) else mine
+            if len(pick) and pd.notna(pick["budget_tce"].iloc[0]):
+                entry["remaining_budget_tce"] = float(pick["budget_tce"].iloc[0])
+                entry["budget_horizon"] = int(pick["year"].iloc[0])
+        out[level] = entry
+    return out
 
 
 # --- the verdict --------------------------------------------------------------------
@@ -480,7 +552,14 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
                     f"project intensity {project_intensity:.3f} tce/10k yuan is at or below "
                     f"{eff['name']}'s {eff['intensity_before']:.3f}"))
             share = eff["budget_share"]
-            if share is not None:
+            budget_left = eff["remaining_budget_tce"]
+            if budget_left is not None and budget_left <= 0:
+                reasons.append(_reason(
+                    "budget_exceeded", "reject",
+                    f"{eff['name']} has no remaining budget: it is "
+                    f"{-budget_left:,.0f} tce over its targets' path, so the "
+                    f"project's {totals['controlled_tce']:,.0f} tce cannot be accommodated"))
+            elif share is not None:
                 limit = float(rules["budget_exceeded"]["threshold"])
                 cond = float(rules["budget_share"]["threshold"])
                 text = (f"project controlled energy {totals['controlled_tce']:,.0f} tce is "

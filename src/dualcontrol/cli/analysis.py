@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,21 +35,30 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError(f"cannot read CSV: {exc}", file=str(path)) from None
 
 
-def _preset_frame(preset: str, data: Path | None) -> tuple[pd.DataFrame, list[str], str]:
-    """Return the factor table of a preset, from DATA or from the store."""
+def _preset_frame(preset: str, data: Path | None, base: int,
+                  ) -> tuple[pd.DataFrame, list[str], str]:
+    """Return the factor table of a preset, from DATA or from the store.
+
+    From the store the sectors are the enterprises' industries with their value added
+    at ``base``-year prices (:func:`dualcontrol.datasets.sector_accounts`).
+    """
     if preset not in PRESETS:
         raise InputError("unknown preset", field="--preset", value=preset,
                          accepted=list(PRESETS))
     build, _aggregate = PRESETS[preset]
     if data is None:
-        if importlib.util.find_spec("dualcontrol.datasets") is None:
-            raise InputError(
-                "the store (dualcontrol.datasets) is not available in this version; pass "
-                "a CSV with columns sector, year, value_added_10k_yuan, energy_tce"
-                + (", co2_t" if preset == "co2-kaya" else ""), field="--preset",
-                value=preset)
-        raise InputError("reading presets from the store is not wired yet; pass DATA",
-                         field="--preset", value=preset)
+        from dualcontrol import datasets
+
+        sectors = datasets.sector_accounts(base_year=base)
+        if sectors.empty:
+            raise InputError("the store has no sector accounts (run `dualcontrol demo` or "
+                             "load energy and economic reports), or pass DATA",
+                             field="--preset", value=preset)
+        source = sectors.drop(columns="value_added_10k_yuan").rename(
+            columns={"value_added_const_10k_yuan": "value_added_10k_yuan"})
+        table = build(source.dropna(subset=["value_added_10k_yuan"]))
+        factors = [c for c in table.columns if c not in ("sector", "year")]
+        return table, factors, "sector"
     source = _read_csv(data)
     try:
         table = build(source)
@@ -102,7 +110,7 @@ def decompose_cmd(
     """Explain the change of an aggregate by factor (LMDI-I), exactly to the observed."""
     with user_errors():
         if preset is not None:
-            frame, factor_list, by_col = _preset_frame(preset, data)
+            frame, factor_list, by_col = _preset_frame(preset, data, base)
         else:
             if data is None:
                 raise InputError("give DATA (a CSV) or --preset", field="DATA")
@@ -126,7 +134,8 @@ def decompose_cmd(
         print_json(_decomposition_json(result, by_col))
         return
     unit = "" if mode == Mode.additive else " (index)"
-    emit(result.effects, title=f"LMDI-I {mode.value} {base}->{target}{unit}", lang=lang)
+    what = f" of {PRESETS[preset][1]}" if preset is not None else ""
+    emit(result.effects, title=f"LMDI-I {mode.value} {base}->{target}{what}{unit}", lang=lang)
     word = "sum" if mode == Mode.additive else "product"
     summary = pd.DataFrame([
         {"item": f"aggregate {base}", "value": result.value_base},

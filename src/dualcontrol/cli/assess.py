@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,12 +22,19 @@ BUDGET_COLUMNS = ["region", "horizon", "year", "last_actual_year", "gdp_growth",
 
 
 def _store_accounts() -> pd.DataFrame:
-    """Return the region accounts of the store, when the store module is installed."""
-    if importlib.util.find_spec("dualcontrol.datasets") is None:
-        raise InputError(Problem("no --data given and the store (dualcontrol.datasets) is not "
-                                 "available; pass a CSV of region accounts", field="--data"))
-    datasets = importlib.import_module("dualcontrol.datasets")
-    return datasets.region_accounts()
+    """Return the yearly accounts of the region and its leagues from the store.
+
+    Targets are not read from the store: they come from the package's data
+    (``data/targets.csv`` and, for the demo leagues, ``data/demo_league_targets.csv``;
+    see :func:`dualcontrol.assessment.targets`).
+    """
+    from dualcontrol import datasets
+
+    frame = datasets.assessment_accounts()
+    if frame.empty:
+        raise InputError(Problem("the store has no energy accounts (run `dualcontrol demo` "
+                                 "or ingest reports), or pass --data FILE", field="--data"))
+    return frame
 
 
 def _with_budget(barometer: pd.DataFrame, budget: pd.DataFrame) -> list[dict[str, Any]]:

@@ -18,35 +18,55 @@ LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of table headers
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
-def _production_units(data: Path | None) -> tuple[pd.DataFrame, str]:
-    if data is None:
-        raise InputError(Problem("no production-units data: give --data FILE (CSV or XLSX "
-                                 "with the columns of dualcontrol.benchmarking)",
-                                 field="--data",
-                                 accepted=list(benchmarking.REQUIRED_COLUMNS)))
-    return read_table(data), str(data)
+#: Longest unit list printed as a table; longer lists go to --json.
+MAX_UNIT_ROWS = 40
+
+
+def _production_units(data: Path | None, year: int | None,
+                      ) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """Return the production units, their origin, and the units no level covers.
+
+    With ``--data`` every row must be benchmarkable (an unknown product is an error);
+    from the store, units of products without a national level are set aside and listed.
+    """
+    if data is not None:
+        frame = read_table(data)
+        return frame, str(data), pd.DataFrame(columns=["industry", "product", "units",
+                                                       "reason"])
+    from dualcontrol import datasets
+
+    frame = datasets.production_units(year=year)
+    if frame.empty:
+        raise InputError(Problem("the store has no production units (run `dualcontrol demo` "
+                                 "or load output reports), or give --data FILE",
+                                 field="--data", accepted=list(benchmarking.REQUIRED_COLUMNS)))
+    covered, uncovered = benchmarking.split_by_level(frame)
+    return covered, "store", uncovered
 
 
 @app.command("benchmark")
 def benchmark_cmd(
     year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
     industry: Annotated[str | None, typer.Option(help="Only this industry.")] = None,
-    data: Annotated[Path | None, typer.Option(help="Production-units CSV/XLSX.")] = None,
+    data: Annotated[Path | None, typer.Option(
+        help="Production-units CSV/XLSX (default: the store).")] = None,
+    top: Annotated[int, typer.Option(help="Front runners shown per product and year.")] = 5,
     as_json: JsonOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
     """Benchmark production units against the national benchmark/baseline levels."""
     with user_errors():
-        frame, name = _production_units(data)
+        frame, name, uncovered = _production_units(data, year)
         if year is not None:
             frame = frame[pd.to_numeric(frame["year"], errors="coerce") == year]
         if industry is not None:
             frame = frame[frame["industry"] == industry]
+            uncovered = uncovered[uncovered["industry"] == industry]
         if frame.empty:
             raise InputError(Problem("no production units match the filters", file=name,
                                      field="--year/--industry",
                                      value=f"{year}/{industry}"))
-        units = benchmarking.benchmark_units(frame, file=name)
+        units = benchmarking.benchmark_units(frame, file=None if name == "store" else name)
     shares = benchmarking.class_shares(units)
     by_region = benchmarking.class_shares(units, by=("region",))
     front = benchmarking.front_runners(units)
@@ -54,27 +74,57 @@ def benchmark_cmd(
     factor, source = benchmarking.co2_per_tce()
     if as_json:
         print_json({
+            "source": name,
             "units": frame_records(units), "class_shares": frame_records(shares),
             "class_shares_by_region": frame_records(by_region),
             "front_runners": frame_records(front), "savings": frame_records(savings),
+            "not_benchmarked": frame_records(uncovered),
             "co2_t_per_tce": factor, "co2_source": source,
         })
         return
     cols = ["unit_id", "enterprise_name", "region", "product", "year", "unit_consumption",
             "level_unit", "benchmark", "baseline", "quota_limit", "class", "upgrade_deadline"]
-    emit(units[cols], title="Production units against the levels", lang=lang)
+    if len(units) <= MAX_UNIT_ROWS:
+        emit(units[cols], title="Production units against the levels", lang=lang)
+    else:
+        typer.echo(f"{len(units):,} production units benchmarked ({name}); "
+                   "--json lists every unit.")
     emit(shares, title="Class shares by industry and product", lang=lang)
     emit(by_region, title="Class shares by region", lang=lang)
-    emit(front, title="Front runners (at or better than the benchmark)", lang=lang)
+    emit(front[front["rank"] <= top], title=f"Front runners (at or better than the "
+         f"benchmark; best {top} per product and year)", lang=lang)
     emit(savings, title=f"Savings potential per year (CO2 at {factor:.4f} t/tce for coal; "
                         "grid factor for electricity)", lang=lang)
+    if len(uncovered):
+        emit(uncovered, title="Not benchmarked: no national level for the product",
+             lang=lang)
+
+
+def _store_context(league: str, start_year: int) -> dict | None:
+    """Return the league's and region's figures from the store, or None if it is empty."""
+    from dualcontrol import datasets
+    from dualcontrol.assessment import prepare_accounts
+    from dualcontrol.budget import energy_budget
+
+    raw = datasets.assessment_accounts()
+    if raw.empty:
+        typer.echo("the store has no accounts: no effect on the league and region "
+                   "(give --context FILE)", err=True)
+        return None
+    accounts = prepare_accounts(raw)
+    annual = accounts[accounts["months"] == 12]
+    years = annual.loc[annual["year"] <= start_year, "year"]
+    year = int(years.max() if len(years) else annual["year"].max())
+    budget = energy_budget(accounts, year=year)
+    return review.context_from_accounts(raw, budget, league, year=year)
 
 
 @app.command("review")
 def review_cmd(
     file: Annotated[Path, typer.Argument(help="Project file (YAML or JSON).")],
     context: Annotated[Path | None, typer.Option(
-        help="YAML/JSON with league and region baseline figures.")] = None,
+        help="YAML/JSON with league and region baseline figures (default: the store's "
+             "latest accounts and budget).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = Lang.en,
@@ -82,7 +132,8 @@ def review_cmd(
     """Review a proposed project's energy use and give a verdict with reasons."""
     with user_errors():
         project = review.load_project(file)
-        ctx = review.read_mapping(context) if context is not None else None
+        ctx = (review.read_mapping(context) if context is not None
+               else _store_context(project.league, project.start_year))
         result = review.review_project(project, ctx)
     if report is not None:
         report.write_text(review.render_html(result), encoding="utf-8")
@@ -104,7 +155,8 @@ def review_cmd(
     emit(reasons, title="Reasons", lang=lang)
     if result.effects:
         cols = ["level", "name", "year", "project_controlled_tce", "total_increase_pct",
-                "intensity_before", "intensity_after", "intensity_change_pct", "budget_share"]
+                "intensity_before", "intensity_after", "intensity_change_pct",
+                "remaining_budget_tce", "budget_share"]
         emit(pd.DataFrame(result.effects)[cols], title="Effect on league and region "
              "(intensity in tce/10k yuan)", lang=lang)
     if report is not None:

@@ -11,6 +11,7 @@ import typer
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
 from dualcontrol.conversion import Method
+from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
 from dualcontrol.monitoring.engines import Engine, connect, open_data
 from dualcontrol.monitoring.pipeline import monitor
@@ -62,6 +63,9 @@ def monitor_cmd(
     reports: Annotated[Path | None, typer.Option(
         help="Monthly statistical reports (enterprise, period, carrier, quantity, unit) "
              "to reconcile with.")] = None,
+    store_reports: Annotated[bool, typer.Option(
+        "--store-reports", help="Reconcile with the month's energy reports in the store "
+                                "(instead of --reports FILE).")] = False,
     fill_gaps: Annotated[bool, typer.Option(
         help="Estimate interval meters' missing quantities (labelled filled_quantity).")]
     = False,
@@ -81,9 +85,16 @@ def monitor_cmd(
 ) -> None:
     """Check a month of meter readings, roll energy up to tce and CO2, reconcile."""
     with user_errors():
+        if reports is not None and store_reports:
+            raise InputError(Problem("give --reports FILE or --store-reports, not both",
+                                     field="--store-reports"))
         con = connect(engine, master=master, memory_limit=memory_limit, threads=threads)
         meter_data = open_data(con, data)
         report_frame = read_table(reports) if reports is not None else None
+        if store_reports:
+            from dualcontrol import datasets
+
+            report_frame = datasets.monthly_report_rows(month=month)
         when = as_of or datetime.now(CST).replace(tzinfo=None)
         result = monitor(con, meter_data, month, as_of=when, reports=report_frame,
                          fill_gaps=fill_gaps, unit_chunks=unit_chunks, hourly_path=hourly,
