@@ -193,11 +193,8 @@ class StoreData:
 
     # --------------------------------------------------------------- assessment
     def _assessable(self) -> pd.DataFrame:
-        def make() -> pd.DataFrame:
-            frames = [datasets.region_accounts(self.store, level=lv) for lv in
-                      ("region", "league")]
-            return prepare_accounts(pd.concat(frames, ignore_index=True))
-        return self._cached(("assessable",), make)
+        return self._cached(("assessable",), lambda: prepare_accounts(
+            datasets.assessment_accounts(self.store)))
 
     def barometer(self, *, year: int) -> pd.DataFrame:
         """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``.
