@@ -82,3 +82,53 @@ def store(store_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+#: Years of the small demo store of the web tests (the 14th plan from its base year).
+SMALL_YEARS = range(2020, 2026)
+
+
+@pytest.fixture(scope="session")
+def small_demo_tables() -> dict:
+    """Return the seeded demo tables cut to two enterprises per league, 2020-2025."""
+    from dualcontrol.demo import generate
+    from dualcontrol.regions import regions
+
+    tables = generate(2025)
+    league_of = regions().set_index("code")["league_code"]
+    ent = tables["enterprises"].assign(league=lambda f: f["county_code"].map(league_of))
+    ent = ent.sort_values("uscc").groupby("league").head(2).drop(columns=["league"])
+    keep = set(ent["uscc"])
+    out = {"enterprises": ent, "parks": tables["parks"],
+           "green_registry": tables["green_registry"].head(5),
+           "economic": tables["economic"][tables["economic"]["period"].astype(int).isin(
+               SMALL_YEARS)]}
+    for kind in ("energy", "output", "water", "production_units"):
+        frame = tables[kind][tables[kind]["enterprise_uscc"].isin(keep)]
+        if "period" in frame:
+            frame = frame[frame["period"].str[:4].astype(int).isin(SMALL_YEARS)]
+        out[kind] = frame.reset_index(drop=True)
+    return out
+
+
+@pytest.fixture(scope="module",
+                params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def small_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                    small_demo_tables: dict) -> Iterator[str]:
+    """Yield the URL of a store of each backend holding the small demo data."""
+    from dualcontrol.demo import _load
+
+    if request.param == "duckdb":
+        url, name, base = f"duckdb:///{tmp_path_factory.mktemp('web') / 's.duckdb'}", None, None
+    else:
+        base = pg_base_url()
+        if base is None:
+            pytest.skip("DUALCONTROL_TEST_PG not set (run scripts/test-services.sh)")
+        url, name = make_pg_url(base)
+    try:
+        with open_store(url) as opened:
+            _load(opened, small_demo_tables, "small-demo", 2025)
+        yield url
+    finally:
+        if name is not None and base is not None:
+            drop_pg_schema(base, name)

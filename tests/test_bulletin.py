@@ -13,7 +13,17 @@ from dualcontrol import bulletin
 from dualcontrol.cli import app
 from dualcontrol.errors import InputError
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory, small_demo_tables) -> str:
+    """Return the URL of a DuckDB store holding the small demo data."""
+    from dualcontrol.demo import _load
+    from dualcontrol.store import open_store
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('bulletin') / 'b.duckdb'}"
+    with open_store(url) as store:
+        _load(store, small_demo_tables, "small-demo", 2025)
+    return url
 
 
 def quarterly(rows: list[tuple[str, int, int, float, float]]) -> pd.DataFrame:
@@ -68,10 +78,11 @@ def test_bulletin_needs_a_quarter_with_data() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["html", "xlsx"])
-def test_report_command_writes_the_bulletin(tmp_path, fmt) -> None:
+def test_report_command_writes_the_bulletin(tmp_path, fmt, demo_db, monkeypatch) -> None:
+    monkeypatch.setenv("DUALCONTROL_DB", demo_db)
     out = tmp_path / f"b.{fmt}"
     result = CliRunner().invoke(app, ["report", "--period", "2024-Q4", "--format", fmt,
-                                      "--examples", str(EXAMPLES), "--out", str(out)])
+                                      "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "the region used" in result.output
     if fmt == "html":
@@ -84,11 +95,12 @@ def test_report_command_writes_the_bulletin(tmp_path, fmt) -> None:
 
 
 @pytest.mark.browser
-def test_report_pdf_printed_by_chromium(tmp_path) -> None:
+def test_report_pdf_printed_by_chromium(tmp_path, demo_db, monkeypatch) -> None:
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's chromium is not installed")
+    monkeypatch.setenv("DUALCONTROL_DB", demo_db)
     out = tmp_path / "b.pdf"
     result = CliRunner().invoke(app, ["report", "--period", "2024-Q4", "--format", "pdf",
-                                      "--examples", str(EXAMPLES), "--out", str(out)])
+                                      "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:5] == b"%PDF-"

@@ -1,4 +1,4 @@
-"""A live dashboard on the example data and Debian's Chromium driven by Playwright.
+"""A live dashboard on a small demo store and Debian's Chromium driven by Playwright.
 
 Chromium is the distribution's (``/usr/bin/chromium``); Playwright never downloads a
 browser. Every request the browser makes is recorded so each test can assert that
@@ -13,16 +13,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import uvicorn
 
+from dualcontrol.store import open_store
 from dualcontrol.web import create_app
-from dualcontrol.web.access import Role, Scope
-from dualcontrol.web.data import FrameData, examples_data
-from dualcontrol.web.demo_users import create_demo_users
+from dualcontrol.web.data import StoreData
+from dualcontrol.web.demo_users import create_demo_users, demo_accounts
 from dualcontrol.web.settings import WebSettings
-from dualcontrol.web.users import MemoryUsers
+from dualcontrol.web.store_users import StoreUsers
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,28 +30,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = "browser-test-password"
-SCOPES = {Role.analyst: Scope("league", "Ordos"),
-          Role.reporter: Scope("enterprise", "Wuhai Ferroalloy Co.")}
-
-#: A barometer standing in for the assessment on the example data (which has no
-#: targets): the test checks that the tile map shows whatever the assessment says.
-BAROMETER = pd.DataFrame([
-    {"region": "Ordos", "indicator": "energy_intensity", "value": 1.9, "requirement": 1.7,
-     "gap": 0.2, "rating": "red"},
-    {"region": "Baotou", "indicator": "energy_intensity", "value": 1.2,
-     "requirement": 1.18, "gap": 0.02, "rating": "yellow"},
-    {"region": "Hohhot", "indicator": "energy_intensity", "value": 0.5,
-     "requirement": 0.6, "gap": -0.1, "rating": "green"},
-    {"region": "Wuhai", "indicator": "energy_total", "value": 1.0, "requirement": 2.0,
-     "gap": -1.0, "rating": "green"},
-])
-
-
-class AssessedData(FrameData):
-    """The example data with :data:`BAROMETER` as its assessment."""
-
-    def barometer(self, *, year: int) -> pd.DataFrame:
-        return BAROMETER.copy()
 
 
 pytestmark = pytest.mark.browser
@@ -65,19 +42,31 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    base = examples_data(ROOT / "examples")
-    data = AssessedData(energy=base.energy, gdp=base.gdp, units=base.units,
-                        scenario_files=base.scenario_files, decomposition=base.decomposition,
-                        context=base.context)
-    users = MemoryUsers()
-    create_demo_users(users, SCOPES, password=PASSWORD)
-    app = create_app(data=data, users=users,
+def site(tmp_path_factory: pytest.TempPathFactory, small_demo_tables: dict) -> Iterator[dict]:
+    """The small demo store, its data and demo accounts (DuckDB file)."""
+    from dualcontrol.demo import _load
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('browser') / 'site.duckdb'}"
+    store = open_store(url)
+    _load(store, small_demo_tables, "small-demo", 2025)
+    data = StoreData(store, inputs=ROOT / "examples")
+    users = StoreUsers(store)
+    accounts = demo_accounts(data.hierarchy())
+    create_demo_users(users, accounts, password=PASSWORD)
+    scopes = {a.username: a.scope.key for a in accounts if a.scope is not None}
+    hierarchy = data.hierarchy()
+    league = scopes["demo-league-analyst"]
+    yield {"store": store, "data": data, "users": users, "league": league,
+           "own": scopes["demo-reporter"],
+           "other_league": hierarchy.loc[hierarchy["league"] != league, "league"].iloc[0]}
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def server(site: dict) -> Iterator[str]:
+    app = create_app(data=site["data"], users=site["users"],
                      settings=WebSettings(environment="test",
-                                          secret_key="browser-test-secret-key"),
-                     extras={"sample_project": (ROOT / "examples" / "projects" /
-                                                "ferrosilicon_ulanqab.yaml").read_text()})
-    app.state.users = users
+                                          secret_key="browser-test-secret-key"))
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
@@ -133,13 +122,13 @@ def page(browser, server):
     assert recorder.outside(server) == [], "requests left 127.0.0.1"
 
 
-def login(page, server: str, role: Role) -> None:
+def login(page, server: str, username: str) -> None:
     page.goto(f"{server}/login?lang=en")
-    page.fill("#username", f"demo-{role}")
+    page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_url(f"{server}/")
-    assert f"demo-{role}" in page.inner_text("#who")
+    assert username in page.inner_text("#who")
 
 
 def screenshot(page, name: str) -> Path:

@@ -15,10 +15,10 @@ from dualcontrol.cli.output import console, print_json, user_errors
 from dualcontrol.errors import DualControlError
 from dualcontrol.web.demo_users import Credential
 
-ExamplesOpt = Annotated[Path, typer.Option(
-    "--examples", help="Directory of the example data served (energy_use.csv, gdp.csv, "
-                       "production_units.csv, scenarios/, projects/).")]
-DEFAULT_EXAMPLES = Path("examples")
+InputsOpt = Annotated[Path, typer.Option(
+    "--inputs", help="Directory of inputs that are not reports: outlook scenarios/, "
+                     "decomposition/ factors, projects/ review context.")]
+DEFAULT_INPUTS = Path("examples")
 
 user_app = typer.Typer(help="Manage the users of the web server.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -46,10 +46,13 @@ def print_credentials(address: str, credentials: list[Credential]) -> None:
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    examples: ExamplesOpt = DEFAULT_EXAMPLES,
+    inputs: InputsOpt = DEFAULT_INPUTS,
+    demo_users: Annotated[bool, typer.Option(
+        "--demo-users", help="Create one demo user per role (new passwords) and print them.")]
+    = False,
 ) -> None:
-    """Serve the dashboard and the REST API (OpenAPI reference at /docs)."""
-    from dualcontrol.web.server import examples_app, run
+    """Serve the dashboard and the REST API on the configured store (OpenAPI at /docs)."""
+    from dualcontrol.web.server import run, store_app
     from dualcontrol.web.settings import WebSettings
 
     with user_errors():
@@ -57,8 +60,11 @@ def serve_cmd(
             settings = WebSettings(host=host, port=port)
         except ValueError as exc:
             raise DualControlError(str(exc)) from None
-        served = examples_app(examples, settings=settings)
-    print_credentials(served.address, served.credentials)
+        served = store_app(settings=settings, inputs=inputs, demo_users=demo_users)
+    if served.credentials:
+        print_credentials(served.address, served.credentials)
+    else:
+        typer.echo(f"Dashboard: {served.address} (users: dualcontrol user add)")
     run(served)
 
 
@@ -67,8 +73,8 @@ def user_add_cmd(
     username: Annotated[str, typer.Argument(help="User name.")],
     role: Annotated[str, typer.Option(help="administrator, analyst, reporter, reviewer or "
                                            "public.")],
-    scope: Annotated[str | None, typer.Option(help="LEVEL:KEY, e.g. league:Ordos (analyst) "
-                                                   "or enterprise:NAME (reporter).")] = None,
+    scope: Annotated[str | None, typer.Option(help="LEVEL:CODE, e.g. league:150600 (Ordos analyst) "
+                                                   "or enterprise:USCC (reporter).")] = None,
     password: Annotated[str | None, typer.Option(
         prompt=True, hide_input=True, confirmation_prompt=True,
         help="Password (asked for when not given).")] = None,
@@ -81,25 +87,30 @@ def user_add_cmd(
             user = make_user(username, password, role, scope=scope)
         except ValueError as exc:
             raise DualControlError(str(exc)) from None
-        users = _store_users()
+        from dualcontrol.web.store_users import open_store_users
+
+        users = open_store_users()
         try:
             users.add_user(user=user)
+            users.audit(username=_os_user(), action="user_added", entity="user",
+                        entity_key=user.username,
+                        after={"role": user.role,
+                               "scope": str(user.scope) if user.scope else None})
         except ValueError as exc:
             raise DualControlError(str(exc)) from None
-        users.audit(username="cli", action="user_added", entity="user",
-                    entity_key=user.username,
-                    after={"role": user.role, "scope": str(user.scope) if user.scope else None})
+        finally:
+            users.store.close()
     typer.echo(f"user {user.username} added ({user.role}"
                f"{', ' + str(user.scope) if user.scope else ''})")
 
 
-def _store_users():
+def _os_user() -> str:
+    import getpass
+
     try:
-        from dualcontrol.web.store_users import open_store_users
-    except ImportError:
-        raise DualControlError("user storage needs the persistent store "
-                               "(dualcontrol.store), which this installation lacks") from None
-    return open_store_users()
+        return f"cli:{getpass.getuser()}"
+    except OSError:
+        return "cli"
 
 
 @app.command("report")
@@ -109,19 +120,17 @@ def report_cmd(
         BulletinFormat.html),
     out: Annotated[Path | None, typer.Option(help="Output file (default "
                                                   "bulletin_PERIOD.FORMAT).")] = None,
-    examples: ExamplesOpt = DEFAULT_EXAMPLES,
     as_json: Annotated[bool, typer.Option("--json", help="Print the bulletin's numbers "
                                                          "as JSON too.")] = False,
 ) -> None:
     """Write the quarterly dual-control bulletin (barometer, accounts, charts, commentary)."""
-    from dualcontrol.web.data import examples_data
+    from dualcontrol.store import open_store
+    from dualcontrol.web.data import StoreData
+    from dualcontrol.web.routes.bulletin import make_bulletin_from
 
     with user_errors():
-        data = examples_data(examples)
-        year, _ = bulletin_mod.parse_quarter(period)
-        result = bulletin_mod.bulletin(data.accounts(level="league", grain="quarter"),
-                                       data.accounts(level="region", grain="quarter"),
-                                       data.barometer(year=year), period)
+        with open_store() as store:
+            result = make_bulletin_from(StoreData(store), period)
         target = out or Path(f"bulletin_{result.label}.{format.value}")
         if format == BulletinFormat.html:
             target.write_text(bulletin_mod.render_html(result), encoding="utf-8")

@@ -189,6 +189,17 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, comment="argon2 hash; NULL = cannot log in"),
     sa.Column("role", sa.String(32), nullable=False, server_default="viewer"),
     _utc("created_at", nullable=False),
+    sa.Column("scope_level", sa.String(16), comment="region|league|county|park|enterprise"),
+    sa.Column("scope_key", sa.String(64), comment="code of the node the user is scoped to"),
+    sa.Column("active", sa.Boolean, server_default=sa.true()),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("digest", sa.String(64), primary_key=True, comment="SHA-256 of the token"),
+    sa.Column("username", sa.String(64), nullable=False),
+    _utc("created_at", nullable=False),
+    _utc("expires_at", nullable=False),
 )
 
 audit_log = sa.Table(

@@ -5,5 +5,6 @@ the library and formats the answer; it computes nothing of its own.
 """
 
 from dualcontrol.web.app import create_app
+from dualcontrol.web.server import serve
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve"]

@@ -21,6 +21,7 @@ from dualcontrol.web.deps import WebContext, current_principal, render
 from dualcontrol.web.routes import (
     accounts,
     analysis,
+    assessment,
     audit,
     auth,
     benchmarks,
@@ -44,12 +45,8 @@ CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
 
 
 def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | None = None,
-               extras: dict[str, Any] | None = None) -> FastAPI:
-    """Return the web application over ``data`` with users, tokens and audit in ``users``.
-
-    ``extras`` holds optional analysis callables the pages show when present
-    (``budget``, ``unit_benchmarks``, ...).
-    """
+               ) -> FastAPI:
+    """Return the web application over ``data`` with users, tokens and audit in ``users``."""
     settings = settings or WebSettings()
     app = FastAPI(title="dualcontrol", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Energy dual control: accounts, assessment, benchmarking, "
@@ -60,7 +57,7 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
         settings=settings, users=users, data=data,
         signer=SessionSigner(settings.secret_key, settings.session_max_age_s),
         limiter=LoginLimiter(settings.login_max_failures, settings.login_window_s),
-        templates=templates, extras=dict(extras or {}))
+        templates=templates)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -105,7 +102,7 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
 
     app.mount("/static", StaticFiles(directory=str(web_dir.joinpath("static"))),
               name="static")
-    for module in (auth, accounts, reports, reviews, benchmarks, analysis, bulletin,
+    for module in (auth, accounts, assessment, reports, reviews, benchmarks, analysis, bulletin,
                    users_routes, audit, pages):
         app.include_router(module.router)
     return app

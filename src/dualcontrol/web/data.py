@@ -1,73 +1,50 @@
-"""What the pages and the API read and write, behind one interface.
+"""What the pages and the API read and write: the store, through :mod:`dualcontrol.datasets`.
 
-:class:`FrameData` serves energy-use rows and GDP held in memory (the shipped
-examples, or any CSV/XLSX files): it calls :func:`dualcontrol.accounting.accounts` and
-the analysis modules, and keeps uploaded reports as revisions. The store-backed
-provider calls the same library functions on the store. Nothing here computes a
-result of its own: it selects, calls and returns tables.
+:class:`StoreData` reads the configured store (``DUALCONTROL_DB``, or the embedded
+DuckDB file), calls the library (accounts, assessment, budget, benchmarking) and
+hands the tables to the routes; uploads go through :func:`dualcontrol.ingest.ingest_file`
+(the same validation, revisions and audit as ``dualcontrol ingest``). Nothing here
+computes a result of its own: it selects, calls and returns tables.
+
+Results are cached per *store version* (the newest submission id): a command-line
+import while the server runs makes the next request read the new data. Every store
+access opens a short-lived connection, so the server never holds the DuckDB file
+between requests.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 import ibis
 import pandas as pd
 
-from dualcontrol import accounting
-from dualcontrol.accounting import LEVELS
+from dualcontrol import accounting, benchmarking, datasets
+from dualcontrol.assessment import prepare_accounts, progress
+from dualcontrol.budget import energy_budget
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
+from dualcontrol.ingest import ingest_file, map_headers
+from dualcontrol.store import Store
 
 logger = logging.getLogger(__name__)
 
+LEVELS = datasets.LEVELS
 #: Files accepted as uploads.
 UPLOAD_SUFFIXES: tuple[str, ...] = (".csv", ".txt", ".xlsx")
 #: Ratings of the barometer, in the order of the legend.
 RATINGS: tuple[str, ...] = ("red", "yellow", "green", "no_data")
-BAROMETER_COLUMNS = ["region", "indicator", "value", "requirement", "gap", "rating"]
+#: Code of the region (GB/T 2260) at the root of the hierarchy.
+REGION_CODE = "150000"
 
-
-class WebData(Protocol):
-    """The data the web layer shows; every table is a DataFrame with canonical columns."""
-
-    def accounts(self, *, level: str, grain: str = "year") -> pd.DataFrame:
-        """Return the accounts by ``level`` and ``grain`` (with the levels above)."""
-
-    def hierarchy(self) -> pd.DataFrame:
-        """Return one row per enterprise with its region, league, county and park."""
-
-    def energy_mix(self, *, level: str, key: str, year: int) -> pd.DataFrame:
-        """Return energy [tce] and CO2 [t] by carrier of one node and year."""
-
-    def barometer(self, *, year: int) -> pd.DataFrame:
-        """Return the ratings (``region``, ``indicator``, ``value``, ``requirement``,
-        ``gap``, ``rating``) of the leagues for ``year``; empty when unassessed."""
-
-    def validate_energy(self, *, frame: pd.DataFrame, file_name: str) -> pd.DataFrame:
-        """Return the validated rows of an uploaded energy report (InputError if bad)."""
-
-    def store_energy(self, *, rows: pd.DataFrame, file_name: str, username: str,
-                     ) -> dict[str, Any]:
-        """Store validated rows as new revisions and return a summary."""
-
-    def production_units(self) -> pd.DataFrame | None:
-        """Return production units with output and energy (benchmarking input) or None."""
-
-    def scenarios(self) -> dict[str, Path]:
-        """Return the outlook scenario files by name."""
-
-    def decomposition_input(self) -> DecompositionInput | None:
-        """Return the table the decomposition page explains, or None."""
-
-    def review_context(self) -> dict[str, Any] | None:
-        """Return league and region baseline figures for project reviews, or None."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,161 +59,270 @@ class DecompositionInput:
     label: str
 
 
-def read_upload(content: bytes, file_name: str) -> pd.DataFrame:
-    """Return the table in uploaded bytes (CSV in UTF-8/GB18030, or XLSX)."""
-    suffix = Path(file_name).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise InputError(Problem("unsupported file type", file=file_name, value=suffix,
-                                 accepted=list(UPLOAD_SUFFIXES)))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(content)
-        try:
-            return read_table(path)
-        except InputError as exc:
-            for problem in exc.problems:
-                problem.file = file_name
-            raise
-
-
 @dataclass
-class FrameData:
-    """A :class:`WebData` over energy-use rows and GDP held in memory.
+class StoreData:
+    """The web layer's data: the store, plus optional scenario/project input files.
 
-    Uploaded reports replace the rows of the same enterprise and period (a new
-    revision); the replaced rows are kept in ``revisions``.
+    Parameters
+    ----------
+    store : Store
+        The open store (its engine opens a connection per operation).
+    inputs : Path, optional
+        Directory with ``scenarios/*.yaml``, ``decomposition/*.csv`` and
+        ``projects/context_2024.yaml`` (the shipped ``examples/``): inputs that are
+        not reports and so do not live in the store.
     """
 
-    energy: pd.DataFrame
-    gdp: pd.DataFrame | None = None
-    units: pd.DataFrame | None = None
-    scenario_files: dict[str, Path] = field(default_factory=dict)
-    decomposition: DecompositionInput | None = None
-    context: dict[str, Any] | None = None
-    revisions: list[dict[str, Any]] = field(default_factory=list)
+    store: Store
+    inputs: Path | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _cache: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, repr=False)
-    _rows: pd.DataFrame | None = field(default=None, repr=False)
+    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+    _version: object = field(default=None, repr=False)
 
-    @classmethod
-    def from_files(cls, energy: str | Path, gdp: str | Path | None = None) -> FrameData:
-        """Return the provider over an energy-use file and an optional GDP file."""
-        return cls(energy=read_table(energy), gdp=read_table(gdp) if gdp else None)
+    # ------------------------------------------------------------------ caching
+    def version(self) -> object:
+        """Return the store's data version (newest submission id and user count)."""
+        frame = datasets.read_frame(self.store, "SELECT MAX(id) AS v FROM submissions")
+        return frame["v"].iloc[0] if len(frame) else None
 
-    def fork(self) -> FrameData:
-        """Return an independent copy that shares nothing mutable but reuses the cache."""
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        version = self.version()
         with self._lock:
-            return FrameData(energy=self.energy.copy(),
-                             gdp=None if self.gdp is None else self.gdp.copy(),
-                             units=self.units, scenario_files=dict(self.scenario_files),
-                             decomposition=self.decomposition, context=self.context,
-                             revisions=list(self.revisions), _cache=dict(self._cache),
-                             _rows=self._rows)
+            if version != self._version:
+                self._cache.clear()
+                self._version = version
+            if key in self._cache:
+                return self._cache[key]
+        value = make()
+        with self._lock:
+            self._cache[key] = value
+        return value
 
-    def _prepared(self) -> pd.DataFrame:
-        if self._rows is None:
-            self._rows = accounting.prepare_energy_rows(self.energy)
-        return self._rows
+    # ---------------------------------------------------------------- hierarchy
+    def hierarchy(self) -> pd.DataFrame:
+        """Return one row per enterprise with its region, league, county and park codes."""
+        return self._cached(("hierarchy",), lambda: datasets.read_frame(self.store, f"""
+            SELECT '{REGION_CODE}' AS region, g.league_code AS league,
+                   n.county_code AS county,
+                   COALESCE(n.park_code, n.county_code || '-none') AS park,
+                   n.uscc AS enterprise, n.name AS enterprise_name, n.industry
+            FROM enterprises n JOIN regions g ON g.code = n.county_code
+            ORDER BY n.uscc""").astype({"region": str}))
+
+    def names(self) -> dict[str, str]:
+        """Return the display name of every region, park and enterprise code (Chinese)."""
+        def make() -> dict[str, str]:
+            frame = datasets.read_frame(self.store, """
+                SELECT code, name_zh AS name FROM regions
+                UNION ALL SELECT code, name_zh FROM parks
+                UNION ALL SELECT uscc, name FROM enterprises""")
+            return dict(zip(frame["code"], frame["name"], strict=True))
+        return self._cached(("names",), make)
+
+    def league_key(self, text: str) -> str | None:
+        """Return the code of a league or city given by code, Chinese or English name."""
+        frame = self._cached(("leagues",), lambda: datasets.read_frame(
+            self.store, "SELECT code, name_zh, name_en FROM regions WHERE level = 'league'"))
+        wanted = str(text).strip().lower()
+        for row in frame.itertuples():
+            if wanted in (row.code, row.name_zh.lower(), row.name_en.lower()) or \
+                    row.name_en.lower().startswith(wanted + " "):
+                return str(row.code)
+        return None
+
+    def leagues(self) -> list[str]:
+        """Return the English names of the leagues and cities."""
+        frame = self._cached(("leagues",), lambda: datasets.read_frame(
+            self.store, "SELECT code, name_zh, name_en FROM regions WHERE level = 'league'"))
+        return frame["name_en"].tolist()
+
+    # ----------------------------------------------------------------- accounts
+    def _with_levels(self, frame: pd.DataFrame, level: str) -> pd.DataFrame:
+        """Rename ``region_code`` to ``level`` and add the codes of the levels above."""
+        out = frame.rename(columns={"region_code": level, "region_name": "name"})
+        above = [lv for lv in LEVELS[: LEVELS.index(level)]]
+        if above:
+            links = self.hierarchy()[[*above, level]].drop_duplicates(level)
+            out = out.merge(links, on=level, how="left")
+        out = out[[*above, level, *[c for c in out.columns if c not in (*above, level)]]]
+        return out.drop(columns=["level"], errors="ignore").reset_index(drop=True)
 
     def accounts(self, *, level: str, grain: str = "year") -> pd.DataFrame:
-        """Return :func:`dualcontrol.accounting.accounts` by ``level`` and ``grain``."""
-        key = (level, grain)
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = accounting.accounts(self.energy, self.gdp, level=level,
-                                                       grain=grain)
-            return self._cache[key].copy()
+        """Return :func:`dualcontrol.datasets.region_accounts` with the hierarchy columns."""
+        return self._cached(("accounts", level, grain), lambda: self._with_levels(
+            datasets.region_accounts(self.store, level=level, grain=grain), level)).copy()
 
-    def hierarchy(self) -> pd.DataFrame:
-        """Return one row per enterprise with the levels above it."""
-        rows = self._prepared()
-        return rows[[lv for lv in LEVELS if lv in rows]].drop_duplicates().reset_index(
-            drop=True)
+    def node_accounts(self, *, level: str, key: str, grain: str = "year") -> pd.DataFrame:
+        """Return the accounts of one node; an enterprise's are computed from its rows."""
+        if level != "enterprise" or grain == "year":
+            table = self.accounts(level=level, grain=grain)
+            return table[table[level].astype(str) == key].reset_index(drop=True)
+        rows = self._enterprise_rows(key)
+        if rows.empty:
+            return pd.DataFrame(columns=["enterprise", "year", "energy_tce", "co2_t"])
+        return accounting.accounts(rows, level="enterprise", grain=grain)
+
+    def _enterprise_rows(self, key: str, year: int | None = None) -> pd.DataFrame:
+        """Return the latest energy rows of one enterprise in the accounting core's columns."""
+        raw = datasets.energy_reports(self.store, enterprise=key,
+                                      years=[year] if year else None)
+        rows = raw.rename(columns={"enterprise_uscc": "enterprise", "league_code": "league",
+                                   "county_code": "county", "park_code": "park"})
+        rows["region"] = REGION_CODE
+        rows["park"] = rows["park"].fillna(rows["county"] + "-none")
+        rows.insert(0, "row", range(1, len(rows) + 1))
+        return rows[["row", *LEVELS, "period", "carrier", "quantity", "unit", "use", "origin"]]
 
     def energy_mix(self, *, level: str, key: str, year: int) -> pd.DataFrame:
         """Return energy [tce] and CO2 [t] by carrier of node ``level:key`` in ``year``."""
-        rows = self._prepared()
-        rows = rows[(rows[level].astype(str) == key) & (rows["year"] == year)]
+        if level == "enterprise":
+            rows = self._enterprise_rows(key, year)
+        else:
+            rows = datasets.energy_rows(self.store, level=level, years=[year])
+            rows = rows[rows[level].astype(str) == key]
         if rows.empty:
             return pd.DataFrame(columns=["carrier", "energy_tce", "co2_t"])
+        prepared = accounting.prepare_energy_rows(rows)
         coefficients = accounting.coefficient_table([year],
-                                                    carrier_codes=rows["carrier"].unique())
-        table = accounting.account_rows(ibis.memtable(rows), ibis.memtable(coefficients))
+                                                    carrier_codes=prepared["carrier"].unique())
+        table = accounting.account_rows(ibis.memtable(prepared), ibis.memtable(coefficients))
         by_carrier = (table.group_by("carrier")
                       .aggregate(energy_tce=table.energy_tce.sum(), co2_t=table.co2_t.sum())
                       .order_by(ibis.desc("energy_tce")))
         return ibis.duckdb.connect().execute(by_carrier)
 
+    # --------------------------------------------------------------- assessment
+    def _assessable(self) -> pd.DataFrame:
+        return self._cached(("assessable",), lambda: prepare_accounts(
+            datasets.assessment_accounts(self.store)))
+
     def barometer(self, *, year: int) -> pd.DataFrame:
-        """Return the barometer of the leagues (empty: the example data has no targets)."""
-        return pd.DataFrame(columns=BAROMETER_COLUMNS)
+        """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``.
 
-    def validate_energy(self, *, frame: pd.DataFrame, file_name: str) -> pd.DataFrame:
-        """Return ``frame`` once the accounting core has validated every row."""
-        accounting.prepare_energy_rows(frame, file=file_name)
-        return frame
+        ``region`` holds the display name, ``region_code`` the code.
+        """
+        def make() -> pd.DataFrame:
+            out = progress(self._assessable(), year=year)
+            out.insert(0, "region", out["region_name"].astype(str))
+            return out
+        return self._cached(("barometer", year), make).copy()
 
-    def store_energy(self, *, rows: pd.DataFrame, file_name: str, username: str,
-                     ) -> dict[str, Any]:
-        """Replace the rows of the uploaded enterprises and periods; return a summary."""
-        keys = set(zip(rows["enterprise"].astype(str), rows["period"].astype(str),
-                       strict=True))
-        with self._lock:
-            current = self.energy
-            hit = pd.Series([(e, p) in keys for e, p in zip(
-                current["enterprise"].astype(str), current["period"].astype(str),
-                strict=True)], index=current.index, dtype=bool)
-            replaced = current[hit]
-            self.revisions.append({"at": datetime.now(UTC).isoformat(), "user": username,
-                                   "file": file_name, "replaced_rows": len(replaced),
-                                   "rows": len(rows)})
-            self.energy = pd.concat([current[~hit], rows[current.columns.intersection(
-                rows.columns)]], ignore_index=True)
-            self._cache.clear()
-            self._rows = None
-        return {"file": file_name, "rows_stored": len(rows), "rows_replaced": len(replaced),
-                "periods": sorted({p for _, p in keys}),
-                "enterprises": sorted({e for e, _ in keys})}
+    def budget(self, *, year: int) -> pd.DataFrame:
+        """Return :func:`dualcontrol.budget.energy_budget` of region and leagues [tce]."""
+        return self._cached(("budget", year), lambda: energy_budget(
+            self._assessable(), year=year)).copy()
 
+    # ------------------------------------------------------------- benchmarking
     def production_units(self) -> pd.DataFrame | None:
-        """Return the production units (benchmarking input) or None."""
-        return None if self.units is None else self.units.copy()
+        """Return production units with output and energy of the latest year, or None."""
+        def make() -> pd.DataFrame:
+            years = datasets.read_frame(self.store, """
+                SELECT MAX(CAST(SUBSTR(period, 1, 4) AS INTEGER)) AS y FROM production_output""")
+            year = years["y"].iloc[0]
+            if year is None or pd.isna(year):
+                return pd.DataFrame()
+            return datasets.production_units(self.store, year=int(year))
+        frame = self._cached(("units",), make)
+        return None if frame.empty else frame.copy()
 
+    def unit_benchmarks(self) -> pd.DataFrame | None:
+        """Return :func:`dualcontrol.benchmarking.benchmark_units` of the latest year."""
+        def make() -> pd.DataFrame:
+            units = self.production_units()
+            if units is None:
+                return pd.DataFrame()
+            # products without a published benchmark level (e.g. data centres) are not rated
+            known = units["product"].isin(benchmarking.supported_products())
+            if not known.all():
+                logger.info("%d production units have products without benchmark levels",
+                            int((~known).sum()))
+            units = units[known].reset_index(drop=True)
+            return pd.DataFrame() if units.empty else benchmarking.benchmark_units(units)
+        frame = self._cached(("benchmarks",), make)
+        return None if frame.empty else frame.copy()
+
+    # ------------------------------------------------------------------ uploads
+    def upload_enterprises(self, path: Path, file_name: str) -> pd.DataFrame:
+        """Return one row per enterprise of an upload with every level above it.
+
+        Known enterprises take their place in the store's hierarchy; new ones (the
+        import registers them) the league of the county code the file gives.
+        """
+        frame = read_table(path)
+        names = map_headers(list(frame.columns), "energy", file_name)
+        frame.columns = [n or f"_{i}" for i, n in enumerate(names)]
+        given = frame[["uscc", "region_code"]].drop_duplicates("uscc").rename(
+            columns={"uscc": "enterprise", "region_code": "county"})
+        known = self.hierarchy()
+        found = given[["enterprise"]].merge(known, on="enterprise", how="inner")
+        new = given[~given["enterprise"].isin(known["enterprise"])]
+        if len(new):
+            counties = datasets.read_frame(self.store, "SELECT code, league_code FROM regions")
+            new = new.assign(region=REGION_CODE, league=new["county"].map(
+                dict(zip(counties["code"], counties["league_code"], strict=True))),
+                park=new["county"] + "-none")
+        return pd.concat([found, new], ignore_index=True)[list(LEVELS)].astype(str)
+
+    def submit_energy(self, *, content: bytes, file_name: str, username: str,
+                      check: Callable[[pd.DataFrame], None]) -> dict[str, Any]:
+        """Validate and store an uploaded energy report through :func:`ingest_file`.
+
+        ``check`` is called with the upload's enterprises (their hierarchy) before
+        anything is stored and raises to refuse. Raises InputError with every problem
+        of the file (nothing stored).
+        """
+        suffix = Path(file_name).suffix.lower()
+        if suffix not in UPLOAD_SUFFIXES:
+            raise InputError(Problem("unsupported file type", file=file_name, value=suffix,
+                                     accepted=list(UPLOAD_SUFFIXES)))
+        safe = re.sub(r"[^\w.\-]+", "_", Path(file_name).name) or f"upload{suffix}"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / safe
+            path.write_bytes(content)
+            try:
+                check(self.upload_enterprises(path, file_name))
+                result = ingest_file(self.store, path, "energy", user=username)
+            except InputError as exc:
+                for problem in exc.problems:
+                    problem.file = file_name
+                raise
+        summary = result.as_dict()
+        summary["file"] = file_name
+        return summary
+
+    # ---------------------------------------------------- inputs outside the store
     def scenarios(self) -> dict[str, Path]:
         """Return the outlook scenario files by name."""
-        return dict(self.scenario_files)
+        folder = self.inputs / "scenarios" if self.inputs else None
+        if folder is None or not folder.is_dir():
+            return {}
+        return {p.stem.removeprefix("inner_mongolia_"): p for p in sorted(folder.glob("*.yaml"))}
 
     def decomposition_input(self) -> DecompositionInput | None:
         """Return the factor table of the decomposition page, or None."""
-        return self.decomposition
-
-    def review_context(self) -> dict[str, Any] | None:
-        """Return the baseline figures for project reviews, or None."""
-        return self.context
-
-
-def examples_data(examples: Path) -> FrameData:
-    """Return the provider over the example files shipped under ``examples/``."""
-    def optional(path: Path) -> Path | None:
-        return path if path.exists() else None
-
-    data = FrameData.from_files(examples / "energy_use.csv", optional(examples / "gdp.csv"))
-    units = optional(examples / "production_units.csv")
-    data.units = read_table(units) if units else None
-    scenarios = examples / "scenarios"
-    if scenarios.is_dir():
-        data.scenario_files = {p.stem.removeprefix("inner_mongolia_"): p
-                               for p in sorted(scenarios.glob("*.yaml"))}
-    factors = optional(examples / "decomposition" / "energy_by_sector_factors.csv")
-    if factors:
-        frame = read_table(factors)
+        path = self.inputs / "decomposition" / "energy_by_sector_factors.csv" \
+            if self.inputs else None
+        if path is None or not path.exists():
+            return None
+        frame = read_table(path)
         names = tuple(c for c in frame.columns if c not in ("sector", "year"))
         frame = frame.astype({"year": "int64", **{c: "float64" for c in names}})
-        data.decomposition = DecompositionInput(frame, "sector", names, 2015, 2020,
-                                                factors.name)
-    context = optional(examples / "projects" / "context_2024.yaml")
-    if context:
+        return DecompositionInput(frame, "sector", names, 2015, 2020, path.name)
+
+    def review_context(self) -> dict[str, Any] | None:
+        """Return league and region baseline figures for project reviews, or None."""
+        path = self.inputs / "projects" / "context_2024.yaml" if self.inputs else None
+        if path is None or not path.exists():
+            return None
         from dualcontrol.review import read_mapping
 
-        data.context = read_mapping(context)
-    return data
+        return read_mapping(path)
+
+    def sample_project(self) -> str:
+        """Return the text of the sample project shown in the review form ('' if none)."""
+        path = self.inputs / "projects" / "ferrosilicon_ulanqab.yaml" if self.inputs else None
+        return path.read_text("utf-8") if path is not None and path.exists() else ""
+
+
+#: The web layer's data interface (one implementation: the store).
+WebData = StoreData

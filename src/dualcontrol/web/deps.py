@@ -33,7 +33,6 @@ class WebContext:
     signer: SessionSigner
     limiter: LoginLimiter
     templates: Jinja2Templates
-    extras: dict[str, Any]
 
 
 def get_context(request: Request) -> WebContext:

@@ -1,4 +1,4 @@
-"""Building and running the web application for the command line and the demo."""
+"""Building and running the web application on the store, for the CLI and the demo."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from dualcontrol.store import open_store
 from dualcontrol.web.app import create_app
-from dualcontrol.web.data import WebData, examples_data
-from dualcontrol.web.demo_users import Credential, create_demo_users, demo_scopes
+from dualcontrol.web.data import StoreData
+from dualcontrol.web.demo_users import Credential, create_demo_users, demo_accounts
 from dualcontrol.web.settings import WebSettings
-from dualcontrol.web.users import MemoryUsers, UserRepository
+from dualcontrol.web.store_users import StoreUsers
 
 logger = logging.getLogger(__name__)
+
+#: Inputs that are not reports (scenarios, decomposition factors, project context).
+DEFAULT_INPUTS = Path("examples")
 
 
 @dataclass
@@ -25,6 +29,7 @@ class Served:
     app: FastAPI
     settings: WebSettings
     credentials: list[Credential]
+    data: StoreData
 
     @property
     def address(self) -> str:
@@ -32,23 +37,40 @@ class Served:
         return f"http://{self.settings.host}:{self.settings.port}/"
 
 
-def examples_app(examples: Path, *, settings: WebSettings | None = None,
-                 users: UserRepository | None = None) -> Served:
-    """Return the dashboard over the example files, with one demo user per role.
+def store_app(url: str | None = None, *, settings: WebSettings | None = None,
+              inputs: Path | None = DEFAULT_INPUTS, demo_users: bool = False) -> Served:
+    """Return the dashboard on the store at ``url`` (default: the configured store).
 
-    Users live in memory (they vanish when the server stops) unless ``users`` is given.
+    With ``demo_users`` every demo account is created (or gets a new password) and its
+    credentials are returned.
     """
     settings = settings or WebSettings()
-    data: WebData = examples_data(examples)
-    users = users or MemoryUsers()
-    credentials = create_demo_users(users, demo_scopes(data.hierarchy()))
-    sample = examples / "projects" / "ferrosilicon_ulanqab.yaml"
-    extras = {"sample_project": sample.read_text("utf-8")} if sample.exists() else {}
-    app = create_app(data=data, users=users, settings=settings, extras=extras)
-    return Served(app, settings, credentials)
+    store = open_store(url)
+    data = StoreData(store, inputs=inputs if inputs is not None and inputs.is_dir() else None)
+    users = StoreUsers(store)
+    credentials = create_demo_users(users, demo_accounts(data.hierarchy())) \
+        if demo_users else []
+    return Served(create_app(data=data, users=users, settings=settings), settings,
+                  credentials, data)
 
 
 def run(served: Served) -> None:
-    """Serve until interrupted (Ctrl-C)."""
-    uvicorn.run(served.app, host=served.settings.host, port=served.settings.port,
-                log_level="warning")
+    """Serve until interrupted (Ctrl-C), then close the store."""
+    try:
+        uvicorn.run(served.app, host=served.settings.host, port=served.settings.port,
+                    log_level="warning")
+    finally:
+        served.data.store.close()
+
+
+def serve(url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the dashboard on the demo store at ``url`` with one user per role.
+
+    The hook of ``dualcontrol demo``: prints the address and the demo credentials
+    (this is the command line's edge), then serves until Ctrl-C.
+    """
+    from dualcontrol.cli.web import print_credentials
+
+    served = store_app(url, settings=WebSettings(host=host, port=port), demo_users=True)
+    print_credentials(served.address, served.credentials)
+    run(served)

@@ -1,6 +1,6 @@
 """Users, API tokens and the audit log behind a small repository interface.
 
-:class:`MemoryUsers` keeps them in memory (tests, the example-data server);
+:class:`MemoryUsers` keeps them in memory (unit tests of the access rules);
 :class:`dualcontrol.web.store_users.StoreUsers` keeps them in the store's ``users``,
 ``api_tokens`` and ``audit_log`` tables. The web layer only talks to
 :class:`UserRepository`.
@@ -66,6 +66,9 @@ class UserRepository(Protocol):
     def add_user(self, *, user: User) -> None:
         """Store a new user; ValueError if the name is taken."""
 
+    def set_password_hash(self, *, username: str, password_hash: str) -> None:
+        """Replace a user's password hash."""
+
     def list_users(self) -> list[User]:
         """Return every user."""
 
@@ -123,6 +126,11 @@ class MemoryUsers:
             if user.username in self.users:
                 raise ValueError(f"user {user.username!r} exists")
             self.users[user.username] = replace(user)
+
+    def set_password_hash(self, *, username: str, password_hash: str) -> None:
+        """Replace a user's password hash."""
+        with self._lock:
+            self.users[username] = replace(self.users[username], password_hash=password_hash)
 
     def list_users(self) -> list[User]:
         """Return every user, sorted by name."""

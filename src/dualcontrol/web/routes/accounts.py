@@ -36,8 +36,7 @@ def lineage(ctx: WebContext, level: str, key: str) -> dict[str, str] | None:
 
 def node_accounts(ctx: WebContext, level: str, key: str, grain: str) -> pd.DataFrame:
     """Return the accounts of one node by ``grain``."""
-    table = ctx.data.accounts(level=level, grain=grain)
-    return table[table[level].astype(str) == key].reset_index(drop=True)
+    return ctx.data.node_accounts(level=level, key=key, grain=grain)
 
 
 @router.get("")

@@ -27,14 +27,14 @@ AGGREGATES = {
 
 def unit_results(ctx: WebContext, year: int | None) -> tuple[pd.DataFrame, int]:
     """Return the benchmarked units of ``year`` (default: the last) and the year."""
-    frame = ctx.data.production_units()
-    if frame is None or frame.empty:
-        raise HTTPException(404, "no production-unit data in this installation")
-    years = pd.to_numeric(frame["year"], errors="coerce")
-    chosen = int(years.max()) if year is None else year
-    units = benchmarking.benchmark_units(frame[years == chosen])
+    units = ctx.data.unit_benchmarks()
+    if units is None or units.empty:
+        raise HTTPException(404, "no production-unit data in the store")
+    chosen = int(units["year"].max())
+    if year is not None and year != chosen:
+        raise HTTPException(404, f"benchmarks are computed for the latest year {chosen}")
     # the access checks look for the hierarchy's column names
-    return units.assign(league=units["region"], enterprise=units["enterprise_name"]), chosen
+    return units.assign(league=units["region"], enterprise=units["enterprise_code"]), chosen
 
 
 def scoped_units(principal: Principal, units: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from dualcontrol import bulletin as bulletin_mod
 from dualcontrol.errors import DualControlError, InputError
 from dualcontrol.web.access import check_level
+from dualcontrol.web.data import StoreData
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, render
 from dualcontrol.web.tables import XLSX_TYPE
 
@@ -20,13 +21,20 @@ router = APIRouter(tags=["bulletin"])
 
 def make_bulletin(ctx: WebContext, period: str | None) -> bulletin_mod.Bulletin:
     """Return the bulletin of ``period`` (default: the last quarter with data)."""
-    leagues = ctx.data.accounts(level="league", grain="quarter")
+    return make_bulletin_from(ctx.data, period)
+
+
+def make_bulletin_from(data: StoreData, period: str | None) -> bulletin_mod.Bulletin:
+    """Return the bulletin of ``period`` on ``data`` (default: the last quarter)."""
+    leagues = data.accounts(level="league", grain="quarter")
+    leagues = leagues.assign(league=leagues["name"])
     if period is None:
         last = leagues.sort_values(["year", "quarter"]).iloc[-1]
         period = f"{int(last['year'])}-Q{int(last['quarter'])}"
     year, _ = bulletin_mod.parse_quarter(period)
-    return bulletin_mod.bulletin(leagues, ctx.data.accounts(level="region", grain="quarter"),
-                                 ctx.data.barometer(year=year), period)
+    region = data.accounts(level="region", grain="quarter")
+    return bulletin_mod.bulletin(leagues, region.assign(region=region["name"]),
+                                 data.barometer(year=year), period)
 
 
 @router.get("/bulletin")

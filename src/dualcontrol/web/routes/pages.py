@@ -40,25 +40,31 @@ def latest_year(table: pd.DataFrame) -> int | None:
     return int(table["year"].max()) if len(table) else None
 
 
+#: The barometer indicator that colours the tiles (energy intensity, the binding one).
+TILE_INDICATOR = "energy_intensity"
+
+
 def tile_map(ctx: WebContext, year: int | None, lang: str) -> list[dict[str, object]]:
     """Return the tiles of the barometer with the rating of intensity of each league."""
     ratings: dict[str, dict[str, object]] = {}
     if year is not None:
         barometer = ctx.data.barometer(year=year)
-        if len(barometer):
-            intensity = barometer[barometer["indicator"].astype(str).str.contains("intensity")
-                                  & ~barometer["indicator"].astype(str).str.contains("co2")]
-            for row in intensity.to_dict("records"):
-                ratings[str(row["region"])] = row
+        intensity = barometer[barometer["indicator"] == TILE_INDICATOR]
+        for row in intensity.to_dict("records"):
+            ratings[str(row["region_code"])] = row
     out = []
     for tile in tiles():
-        found = ratings.get(tile["code"]) or ratings.get(tile["name_en"]) or \
-            ratings.get(tile["name_zh"]) or {}
+        found = ratings.get(tile["code"]) or {}
         rating = str(found.get("rating") or "no_data")
         out.append({**tile, "name": tile["name_zh"] if lang == "zh" else tile["name_en"],
                     "rating": rating, "colour": figures.RATING_COLOURS.get(rating, "#9e9e9e"),
                     "value": found.get("value"), "requirement": found.get("requirement")})
     return out
+
+
+#: Columns of the remaining-budget table on the overview.
+BUDGET_COLUMNS = ["region_code", "region_name", "year", "budget_tce", "binding",
+                  "intensity_room_tce", "total_room_tce"]
 
 
 @router.get("/")
@@ -80,13 +86,20 @@ def overview(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Respons
     if "intensity_tce_per_10k_yuan" in visible_leagues and len(visible_leagues):
         charts["intensity"] = figures.lines(
             visible_leagues, x="year", series={"intensity_tce_per_10k_yuan": "intensity"},
-            group="league", title=t("intensity_trend"), y_title="tce/10^4 yuan",
+            group="name", title=t("intensity_trend"), y_title="tce/10^4 yuan",
             div_id="chart-intensity")
-    budget = ctx.extras.get("budget")
+    budget = None
+    if year is not None and may(principal, "league"):
+        table = ctx.data.budget(year=year)
+        table = visible_rows(principal, table.assign(league=table["region_code"]), "league") \
+            if principal.scope is not None else table
+        budget = table[table["horizon"] == "plan_end"][BUDGET_COLUMNS].to_dict("records")
+    latest = visible_leagues[visible_leagues["year"] == year] if year is not None \
+        else visible_leagues
     return render(request, ctx, principal, "overview.html", year=year,
                   region=None if region is None else region.to_dict("records"),
-                  leagues=visible_leagues.to_dict("records"), charts=charts,
-                  tiles=tile_map(ctx, year, lang), budget=budget(year) if budget else None)
+                  leagues=latest.to_dict("records"), charts=charts,
+                  tiles=tile_map(ctx, year, lang), budget=budget)
 
 
 @router.get("/league/{key}")
@@ -139,8 +152,30 @@ def _node_page(request: Request, ctx: WebContext, principal: Principal, level: s
         ent = ctx.data.accounts(level="enterprise")
         ent = visible_rows(principal, ent[ent["league"].astype(str) == key], "enterprise")
         children = ent[ent["year"] == year].to_dict("records") if year is not None else []
-    benchmark = ctx.extras.get("unit_benchmarks")
     return render(request, ctx, principal, "node.html", level=level, key=key,
-                  ancestors=ancestors, yearly=yearly.to_dict("records"), charts=charts,
-                  children=children,
-                  units=benchmark(level, key, year) if benchmark and year else None)
+                  name=ctx.data.names().get(key, key),
+                  ancestors={lv: (code, ctx.data.names().get(code, code))
+                             for lv, code in ancestors.items()},
+                  yearly=yearly.to_dict("records"), charts=charts, children=children,
+                  units=unit_positions(ctx, principal, level, key))
+
+
+#: Columns of the benchmark position table of a league or enterprise page.
+UNIT_COLUMNS = ["unit_id", "enterprise_name", "product", "unit_consumption", "level_unit",
+                "benchmark", "baseline", "class"]
+
+
+def unit_positions(ctx: WebContext, principal: Principal, level: str, key: str,
+                   ) -> list[dict[str, object]] | None:
+    """Return the benchmark position of each production unit of a league or enterprise."""
+    if not may(principal, "enterprise"):
+        return None
+    units = ctx.data.unit_benchmarks()
+    if units is None:
+        return None
+    column = "region" if level == "league" else "enterprise_code"
+    mine = units[units[column].astype(str) == key]
+    mine = visible_rows(principal, mine.assign(league=mine["region"],
+                                               enterprise=mine["enterprise_code"]),
+                        "enterprise")
+    return mine[[c for c in UNIT_COLUMNS if c in mine]].to_dict("records")

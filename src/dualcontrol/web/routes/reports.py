@@ -8,10 +8,8 @@ import pandas as pd
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from dualcontrol.accounting import LEVELS
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.web.access import Action, Principal, check_upload, require
-from dualcontrol.web.data import read_upload
 from dualcontrol.web.deps import (
     Ctx,
     CurrentPrincipal,
@@ -26,21 +24,6 @@ from dualcontrol.web.security import csrf_matches
 router = APIRouter(tags=["reports"])
 
 
-def upload_enterprises(ctx: WebContext, frame: pd.DataFrame) -> pd.DataFrame:
-    """Return one row per enterprise of an upload with every level above it.
-
-    The known hierarchy wins over what the file claims; the file's levels only fill in
-    enterprises not known yet.
-    """
-    given = (frame[[lv for lv in LEVELS if lv in frame.columns]].astype(str)
-             .drop_duplicates("enterprise").set_index("enterprise"))
-    known = (ctx.data.hierarchy().astype(str).drop_duplicates("enterprise")
-             .set_index("enterprise"))
-    known = known[known.index.isin(given.index)]
-    merged = known.combine_first(given) if len(given.columns) else known.reindex(given.index)
-    return merged.reindex(given.index).reset_index()
-
-
 def submit_report(ctx: WebContext, request: Request, principal: Principal, content: bytes,
                   file_name: str) -> dict[str, Any]:
     """Validate, check the scope of, store and audit an uploaded energy report.
@@ -51,17 +34,17 @@ def submit_report(ctx: WebContext, request: Request, principal: Principal, conte
     if len(content) > ctx.settings.max_upload_bytes:
         raise InputError(Problem("file too large", file=file_name, value=len(content),
                                  accepted=[f"<= {ctx.settings.max_upload_bytes} bytes"]))
+    def in_scope(enterprises: pd.DataFrame) -> None:
+        checked(ctx, request, principal, check_upload, enterprises)
+
     try:
-        frame = read_upload(content, file_name)
-        rows = ctx.data.validate_energy(frame=frame, file_name=file_name)
+        summary = ctx.data.submit_energy(content=content, file_name=file_name,
+                                         username=principal.username, check=in_scope)
     except InputError as exc:
         ctx.users.audit(username=principal.username, action="upload_rejected",
                         entity="energy_report", entity_key=file_name,
                         after={"problems": len(exc.problems)})
         raise
-    checked(ctx, request, principal, check_upload, upload_enterprises(ctx, rows))
-    summary = ctx.data.store_energy(rows=rows, file_name=file_name,
-                                    username=principal.username)
     ctx.users.audit(username=principal.username, action="report_uploaded",
                     entity="energy_report", entity_key=file_name, after=summary)
     return summary

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from dualcontrol import review
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.web.access import Action, Principal, check_node, require
+from dualcontrol.web.data import REGION_CODE
 from dualcontrol.web.deps import (
     Ctx,
     CurrentPrincipal,
@@ -30,8 +31,12 @@ def run_review(ctx: WebContext, request: Request, principal: Principal,
     """Check the role and location scope, review the project and audit it."""
     checked(ctx, request, principal, require, Action.review)
     project = review.parse_project(data, file=source)
-    checked(ctx, request, principal, check_node, "league", project.league,
-            lineage={"region": project.region})
+    league = ctx.data.league_key(project.league)
+    if league is None:
+        raise InputError(Problem("unknown league or city", file=source, field="location.league",
+                                 value=project.league, accepted=sorted(ctx.data.leagues())))
+    checked(ctx, request, principal, check_node, "league", league,
+            lineage={"region": REGION_CODE})
     result = review.review_project(project, ctx.data.review_context())
     ctx.users.audit(username=principal.username, action="project_reviewed",
                     entity="project", entity_key=project.name,
@@ -64,8 +69,8 @@ def review_page(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Resp
     if principal.is_anonymous:
         return Response(status_code=303, headers={"Location": "/login"})
     checked(ctx, request, principal, require, Action.review)
-    return render(request, ctx, principal, "review.html", text=ctx.extras.get(
-        "sample_project", ""), result=None, problems=None)
+    return render(request, ctx, principal, "review.html", text=ctx.data.sample_project(),
+                  result=None, problems=None)
 
 
 @router.post("/review", include_in_schema=False)

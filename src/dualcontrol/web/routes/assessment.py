@@ -1,0 +1,58 @@
+"""The dual-control barometer and the remaining energy budget of the region and leagues."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from dualcontrol.web.access import check_level, visible_rows
+from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked
+from dualcontrol.web.tables import Format, table_response
+
+router = APIRouter(prefix="/api/assessment", tags=["assessment"])
+
+YearQ = Annotated[int | None, Query(description="Assessment year (default: the latest).")]
+
+
+def assessment_year(ctx: WebContext, year: int | None) -> int:
+    """Return ``year`` or the latest year of the league accounts."""
+    if year is not None:
+        return year
+    leagues = ctx.data.accounts(level="league")
+    if leagues.empty:
+        raise HTTPException(404, "the store has no accounts to assess")
+    return int(leagues["year"].max())
+
+
+def scoped(principal: object, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of the region and leagues the principal may see."""
+    table = frame.assign(league=frame["region_code"])
+    return visible_rows(principal, table, "league").drop(columns=["league"])  # type: ignore[arg-type]
+
+
+@router.get("/barometer")
+def read_barometer(request: Request, ctx: Ctx, principal: CurrentPrincipal, year: YearQ = None,
+                   format: Format = Format.json) -> Response:
+    """Return the rating (red, yellow, green, no_data, no_target) of the region and each
+    league on energy intensity, total energy and CO2 intensity, with value, requirement
+    and gap (:func:`dualcontrol.assessment.progress`)."""
+    checked(ctx, request, principal, check_level, "league")
+    chosen = assessment_year(ctx, year)
+    table = scoped(principal, ctx.data.barometer(year=chosen))
+    if principal.scope is not None and principal.scope.level != "region":
+        table = table[table["level"] != "region"] if "level" in table else table
+    return table_response(table.reset_index(drop=True), format, f"barometer_{chosen}")
+
+
+@router.get("/budget")
+def read_budget(request: Request, ctx: Ctx, principal: CurrentPrincipal, year: YearQ = None,
+                format: Format = Format.json) -> Response:
+    """Return the remaining energy budget [tce] of the region and each league this year and
+    to the end of the plan (:func:`dualcontrol.budget.energy_budget`)."""
+    checked(ctx, request, principal, check_level, "league")
+    chosen = assessment_year(ctx, year)
+    table = scoped(principal, ctx.data.budget(year=chosen))
+    return table_response(table.reset_index(drop=True), format, f"budget_{chosen}")

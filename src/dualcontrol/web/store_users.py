@@ -1,0 +1,110 @@
+"""Users, API tokens and the audit log in the store (``users``, ``api_tokens``, ``audit_log``).
+
+Every call opens a short-lived connection (on DuckDB the file is not held between
+requests, so command-line imports can run while the server is up).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from dualcontrol.store import Store, open_store, schema
+from dualcontrol.web.access import Role, Scope
+from dualcontrol.web.users import AuditEntry, User, to_json
+
+logger = logging.getLogger(__name__)
+
+_USERS = schema.users
+_TOKENS = schema.api_tokens
+_AUDIT = schema.audit_log
+
+
+def _aware(value: datetime) -> datetime:
+    """Return ``value`` as an aware UTC datetime (DuckDB may hand back naive UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _user(row: Any) -> User:
+    scope = Scope(row.scope_level, row.scope_key) if row.scope_level else None
+    return User(username=row.username, role=Role(row.role), scope=scope,
+                display_name=row.display_name, password_hash=row.password_hash,
+                active=row.active is not False)
+
+
+@dataclass
+class StoreUsers:
+    """A :class:`~dualcontrol.web.users.UserRepository` on the store."""
+
+    store: Store
+
+    def get_user(self, *, username: str) -> User | None:
+        """Return the user or None."""
+        with self.store.connect() as conn:
+            row = conn.execute(sa.select(_USERS).where(_USERS.c.username == username)).first()
+        return None if row is None else _user(row)
+
+    def add_user(self, *, user: User) -> None:
+        """Store a new user; ValueError if the name is taken."""
+        with self.store.begin() as conn:
+            taken = conn.execute(sa.select(sa.func.count()).select_from(_USERS)
+                                 .where(_USERS.c.username == user.username)).scalar_one()
+            if taken:
+                raise ValueError(f"user {user.username!r} exists")
+            conn.execute(_USERS.insert().values(
+                username=user.username, display_name=user.display_name,
+                password_hash=user.password_hash, role=user.role.value,
+                created_at=datetime.now(UTC), active=user.active,
+                scope_level=user.scope.level if user.scope else None,
+                scope_key=user.scope.key if user.scope else None))
+
+    def set_password_hash(self, *, username: str, password_hash: str) -> None:
+        """Replace a user's password hash (the demo resets its users' passwords)."""
+        with self.store.begin() as conn:
+            conn.execute(_USERS.update().where(_USERS.c.username == username)
+                         .values(password_hash=password_hash))
+
+    def list_users(self) -> list[User]:
+        """Return every user, sorted by name."""
+        with self.store.connect() as conn:
+            rows = conn.execute(sa.select(_USERS).order_by(_USERS.c.username)).all()
+        return [_user(r) for r in rows]
+
+    def add_token(self, *, username: str, digest: str, expires_at: datetime) -> None:
+        """Store the digest of a new API token."""
+        with self.store.begin() as conn:
+            conn.execute(_TOKENS.insert().values(digest=digest, username=username,
+                                                 created_at=datetime.now(UTC),
+                                                 expires_at=expires_at))
+
+    def find_token(self, *, digest: str) -> tuple[str, datetime] | None:
+        """Return (username, expiry) of a token digest, or None."""
+        with self.store.connect() as conn:
+            row = conn.execute(sa.select(_TOKENS.c.username, _TOKENS.c.expires_at)
+                               .where(_TOKENS.c.digest == digest)).first()
+        return None if row is None else (row.username, _aware(row.expires_at))
+
+    def audit(self, *, username: str, action: str, entity: str, entity_key: str,
+              before: Any = None, after: Any = None) -> None:
+        """Append an entry to the store's audit log."""
+        with self.store.begin() as conn:
+            conn.execute(_AUDIT.insert().values(
+                changed_at=datetime.now(UTC), username=username[:64], action=action[:32],
+                entity=entity[:64], entity_key=str(entity_key), before_json=to_json(before),
+                after_json=to_json(after)))
+
+    def audit_entries(self, *, limit: int = 200) -> list[AuditEntry]:
+        """Return the newest audit entries, newest first."""
+        with self.store.connect() as conn:
+            rows = conn.execute(sa.select(_AUDIT).order_by(_AUDIT.c.id.desc()).limit(limit)).all()
+        return [AuditEntry(_aware(r.changed_at), r.username, r.action, r.entity, r.entity_key,
+                           r.before_json, r.after_json) for r in rows]
+
+
+def open_store_users(url: str | None = None) -> StoreUsers:
+    """Return the users of the store at ``url`` (default: the configured store)."""
+    return StoreUsers(open_store(url))
