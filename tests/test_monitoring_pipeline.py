@@ -208,3 +208,11 @@ def test_first_reading_of_the_month_keeps_its_increment(tmp_path: Path) -> None:
     assert result.rows == 96
     assert result.monthly["quantity_carrier_unit"].sum() == pytest.approx(96.0)
     assert int(result.quality[list(FAULT_CLASSES)].to_numpy().sum()) == 0
+
+
+def test_memory_limit_must_be_a_size_literal() -> None:
+    from dualcontrol.errors import InputError
+    from dualcontrol.monitoring.engines import connect
+
+    with pytest.raises(InputError, match="memory limit"):
+        connect("duckdb", memory_limit="3GB'; DROP TABLE x; --")

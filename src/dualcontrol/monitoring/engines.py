@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -82,6 +83,10 @@ def connect(engine: Engine | str = Engine.duckdb, *, master: str = "local[2]",
         return ibis.pyspark.connect(spark_session(master))
     con = ibis.duckdb.connect()
     if memory_limit:
+        # SET takes no bind parameters: only a size literal is let through
+        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory_limit):
+            raise InputError(Problem("memory limit not understood", field="memory_limit",
+                                     value=memory_limit, accepted=["3GB", "512MB", "2.5GiB"]))
         con.raw_sql(f"SET memory_limit = '{memory_limit}'")
     if threads:
         con.raw_sql(f"SET threads = {int(threads)}")
