@@ -134,7 +134,8 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     for number, (lo, hi) in enumerate(unit_groups(data.units["unit_id"].to_numpy(),
                                                   unit_chunks)):
         chunk = readings.filter(readings.unit_id.between(lo, hi))
-        labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps)
+        labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps,
+                                  stage=lambda table: table.cache())
         labelled = labelled.filter(labelled.day.between(first, last))
         with meter_hour(labelled).cache() as hours:
             days = meter_day_quality(hours)

@@ -53,6 +53,7 @@ absolute deviation). Thresholds: ``dualcontrol reference monitoring-rules``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import ibis
@@ -68,7 +69,8 @@ def _false(value: ir.BooleanValue) -> ir.BooleanValue:
 
 
 def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
-                   rule: Rules | None = None, fill_gaps: bool = False) -> ir.Table:
+                   rule: Rules | None = None, fill_gaps: bool = False,
+                   stage: Callable[[ir.Table], ir.Table] | None = None) -> ir.Table:
     """Return every reading with one boolean column per fault class and its quantity.
 
     Parameters
@@ -80,6 +82,10 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         The registry of :func:`~dualcontrol.monitoring.schema.prepare_meters`.
     as_of : datetime
         Time of the run, in the readings' time zone; later timestamps are ``future``.
+    stage : callable, optional
+        Applied to intermediate tables that are read several times (the readings with
+        their slots, the meter-days, the slot neighbours); the pipeline passes one that
+        materialises them (``Table.cache``), which bounds the engine's memory.
 
     Returns
     -------
@@ -101,7 +107,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         & (offset < step_s - r.timestamp_tolerance_s),
         epoch_s=epoch,
     )
-    t = _neighbours(t, r)
+    t = _neighbours(t, r, stage or (lambda table: table))
     step = t.epoch_s - t.prev_epoch
     is_register = t.kind == "register"
     drop = is_register & (t.reading < t.prev_reading)
@@ -164,7 +170,8 @@ NEIGHBOUR_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _neighbours(t: ir.Table, r: Rules) -> ir.Table:
+def _neighbours(t: ir.Table, r: Rules, stage: Callable[[ir.Table], ir.Table],
+                ) -> ir.Table:
     """Return ``t`` with :data:`NEIGHBOUR_COLUMNS`: the readings either side of each.
 
     The neighbours are those of the meter's series in timestamp order (ties broken by
@@ -192,7 +199,7 @@ def _neighbours(t: ir.Table, r: Rules) -> ir.Table:
     per_day = r.slots_per_day
     n = r.stuck_min_readings
     t = t.mutate(slot=t.epoch_s // step_s)
-    t = t.mutate(slot_in_day=(t.slot - 1) % per_day, tsday=(t.slot - 1) // per_day)
+    t = stage(t.mutate(slot_in_day=(t.slot - 1) % per_day, tsday=(t.slot - 1) // per_day))
     live = t.filter(~t.future)
     halves = range((per_day + 47) // 48)
     one = ibis.literal(1, type="int64")
@@ -215,7 +222,7 @@ def _neighbours(t: ir.Table, r: Rules) -> ir.Table:
         (days.prev_day == days.tsday - 1) & _false(days.prev_regular))) & (
         days.next_day.isnull() | ((days.next_day == days.tsday + 1)
                                   & _false(days.next_regular)))
-    days = days.mutate(fast=fast)
+    days = stage(days.mutate(fast=fast))
     keys = ["meter_id", "tsday"]
 
     # fast days: equi-joins on the slot within the regular days
@@ -245,7 +252,7 @@ def _neighbours(t: ir.Table, r: Rules) -> ir.Table:
     joined = joined.semi_join(days.filter(days.fast), keys)
     joined = joined.left_join(stuck, ["meter_id", "slot"])
     joined = joined.drop(*[c for c in joined.columns if c.endswith("_right")])
-    joined = joined.mutate(stuck_run=_false(joined.stuck_run))
+    joined = stage(joined.mutate(stuck_run=_false(joined.stuck_run)))
 
     # slow days (and future readings): the ordered window on their neighbourhood
     slow = days.filter(~days.fast)
@@ -259,8 +266,8 @@ def _neighbours(t: ir.Table, r: Rules) -> ir.Table:
     )
     windowed = _neighbours_by_window(
         live.semi_join(context, keys).union(t.filter(t.future)), n)
-    windowed = windowed.filter(windowed.future).union(
-        windowed.filter(~windowed.future).semi_join(slow.select(*keys), keys))
+    windowed = stage(windowed.filter(windowed.future).union(
+        windowed.filter(~windowed.future).semi_join(slow.select(*keys), keys)))
     cols = [*t.columns, *NEIGHBOUR_COLUMNS]
     return joined.select(*cols).union(windowed.select(*cols)).drop(
         "slot", "slot_in_day", "tsday")
