@@ -98,7 +98,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     step_s = r.interval_minutes * 60
     m = meters.select("meter_id", "kind", "register_max", "carrier", "use", "origin",
                       "to_carrier_unit")
-    t = readings.join(m, "meter_id")
+    t = readings
     epoch = t.ts.epoch_seconds()
     offset = epoch % step_s
     t = t.mutate(
@@ -107,7 +107,12 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         & (offset < step_s - r.timestamp_tolerance_s),
         epoch_s=epoch,
     )
-    t = _neighbours(t, r, stage or (lambda table: table))
+    # the neighbours are found on the narrow readings; the meters' attributes after
+    import os
+    if os.environ.get("DC_WINDOWS"):
+        t = (stage or (lambda table: table))(_neighbours_by_window(t, r.stuck_min_readings)).join(m, "meter_id")
+    else:
+        t = _neighbours(t, r, stage or (lambda table: table)).join(m, "meter_id")
     step = t.epoch_s - t.prev_epoch
     is_register = t.kind == "register"
     drop = is_register & (t.reading < t.prev_reading)
@@ -153,7 +158,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
                  prev_rate=per_interval(t.prev_reading, t.prev2_reading, t.prev_epoch,
                                         t.prev2_epoch),
                  next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
-    t = _spikes(t, r)
+    t = _spikes((stage or (lambda table: table))(t), r)
     keep = [*readings.columns, "kind", "carrier", "use", "origin", "to_carrier_unit",
             "n_intervals", "missing_before", "filled_quantity", "rate", "interval_quantity",
             *FAULT_CLASSES]
