@@ -108,11 +108,8 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         epoch_s=epoch,
     )
     # the neighbours are found on the narrow readings; the meters' attributes after
-    import os
-    if os.environ.get("DC_WINDOWS"):
-        t = (stage or (lambda table: table))(_neighbours_by_window(t, r.stuck_min_readings)).join(m, "meter_id")
-    else:
-        t = _neighbours(t, r, stage or (lambda table: table)).join(m, "meter_id")
+    t = _neighbours(t, r.stuck_min_readings, stage or (lambda table: table))
+    t = t.join(m, "meter_id")
     step = t.epoch_s - t.prev_epoch
     is_register = t.kind == "register"
     drop = is_register & (t.reading < t.prev_reading)
@@ -158,7 +155,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
                  prev_rate=per_interval(t.prev_reading, t.prev2_reading, t.prev_epoch,
                                         t.prev2_epoch),
                  next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
-    t = _spikes((stage or (lambda table: table))(t), r)
+    t = _spikes(t, r)
     keep = [*readings.columns, "kind", "carrier", "use", "origin", "to_carrier_unit",
             "n_intervals", "missing_before", "filled_quantity", "rate", "interval_quantity",
             *FAULT_CLASSES]
@@ -175,115 +172,20 @@ NEIGHBOUR_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _neighbours(t: ir.Table, r: Rules, stage: Callable[[ir.Table], ir.Table],
-                ) -> ir.Table:
+def _neighbours(t: ir.Table, n: int, stage: Callable[[ir.Table], ir.Table]) -> ir.Table:
     """Return ``t`` with :data:`NEIGHBOUR_COLUMNS`: the readings either side of each.
 
-    The neighbours are those of the meter's series in timestamp order (ties broken by
-    ``seq``; future readings form a series of their own); ``stuck_run`` says whether the
-    reading and the ``stuck_min_readings`` before it are all equal (and not null).
-
-    Readings are on a grid of ``interval_minutes``, so a reading has an integer slot
-    ``epoch_s / step`` and, in a *regular* meter-day (every slot of the day exactly once,
-    exactly on the grid), its neighbours are the readings of slots ``s - 1``, ``s - 2``
-    and ``s + 1``: hash equi-joins, no sort. A day is regular when it has
-    ``slots_per_day`` readings, none off the exact grid, and for each half-day the sum of
-    ``2 ** (slot mod 48)`` is ``2 ** 48 - 1``: a sum of 48 powers of two has that value
-    only if they are all different, so no slot is missing or twice. A day is taken this
-    way (*fast*) when it and its meter's previous and next days of data are regular and
-    adjacent (or absent: the series' ends); every other day (*slow*) gets the ordered
-    window of the original definition, on its own readings and those of its meter's
-    previous and next days of data (the whole meter if the previous day has too few
-    readings to hold the stuck frame), which hold every neighbour it needs.
-
-    A stuck run needs each of its readings equal to the one before, so in fast days it
-    is the count of such readings over the last ``stuck_min_readings`` slots (a range
-    window over those few readings only).
+    The series is the meter's readings in timestamp order, ties broken by ``seq``
+    (future readings form a series of their own). ``stuck_run`` says whether the reading
+    and the ``n`` before it are all equal and not null: that is, whether each of the
+    last ``n`` readings equals the one before it. Only readings equal to their
+    predecessor (few, in real data) go through the window that counts them, over the
+    position in the series; a frame of ``n + 1`` readings over every reading (min, max
+    and count) costs twice the lag and lead windows together.
     """
-    step_s = r.interval_minutes * 60
-    per_day = r.slots_per_day
-    n = r.stuck_min_readings
-    t = t.mutate(slot=t.epoch_s // step_s)
-    t = stage(t.mutate(slot_in_day=(t.slot - 1) % per_day, tsday=(t.slot - 1) // per_day))
-    live = t.filter(~t.future)
-    halves = range((per_day + 47) // 48)
-    one = ibis.literal(1, type="int64")
-    sums = {f"bits{h}": ibis.ifelse(live.slot_in_day // 48 == h,
-                                    one << (live.slot_in_day % 48), 0).sum()
-            for h in halves}
-    days = live.group_by(["meter_id", "tsday"]).aggregate(
-        n=live.count(), exact=(live.epoch_s % step_s == 0).cast("int64").sum(), **sums)
-    full = {h: (1 << min(48, per_day - 48 * h)) - 1 for h in halves}
-    regular = (days.n == per_day) & (days.exact == per_day)
-    for h in halves:
-        regular &= days[f"bits{h}"] == full[h]
-    days = days.select("meter_id", "tsday", "n", regular=regular)
-    w = ibis.window(group_by="meter_id", order_by="tsday")
-    days = days.mutate(prev_day=days.tsday.lag().over(w), next_day=days.tsday.lead().over(w),
-                       prev_regular=days.regular.lag().over(w),
-                       next_regular=days.regular.lead().over(w),
-                       prev_n=days.n.lag().over(w))
-    fast = days.regular & (days.prev_day.isnull() | (
-        (days.prev_day == days.tsday - 1) & _false(days.prev_regular))) & (
-        days.next_day.isnull() | ((days.next_day == days.tsday + 1)
-                                  & _false(days.next_regular)))
-    days = stage(days.mutate(fast=fast))
-    keys = ["meter_id", "tsday"]
-
-    # fast days: equi-joins on the slot within the regular days
-    grid = live.semi_join(days.filter(days.regular), keys)
-    side = grid.select("meter_id", "slot", "epoch_s", "reading", "seq")
-
-    def shifted(by: int, prefix: str, cols: tuple[str, ...]) -> ir.Table:
-        return side.select("meter_id", **{f"{prefix}_slot": side.slot + by},
-                           **{f"{prefix}_{c}": side[c] for c in cols})
-
-    joined = grid
-    for by, prefix, cols in ((1, "prev", ("epoch_s", "reading")),
-                             (2, "prev2", ("epoch_s", "reading")),
-                             (-1, "next", ("epoch_s", "reading", "seq"))):
-        other = shifted(by, prefix, cols)
-        joined = joined.left_join(other, [joined.meter_id == other.meter_id,
-                                          joined.slot == other[f"{prefix}_slot"]])
-        joined = joined.drop(*[c for c in joined.columns
-                               if c.endswith("_right") or c == f"{prefix}_slot"])
-    joined = joined.rename(prev_epoch="prev_epoch_s", prev2_epoch="prev2_epoch_s",
-                           next_epoch="next_epoch_s")
-    same = joined.filter(joined.reading == joined.prev_reading).select("meter_id", "slot")
-    run = ibis.range_window(preceding=n - 1, following=0, group_by="meter_id",
-                            order_by="slot")
-    same = same.mutate(k=same.slot.count().over(run))
-    stuck = same.filter(same.k >= n).select("meter_id", "slot", stuck_run=ibis.literal(True))
-    joined = joined.semi_join(days.filter(days.fast), keys)
-    joined = joined.left_join(stuck, ["meter_id", "slot"])
-    joined = joined.drop(*[c for c in joined.columns if c.endswith("_right")])
-    joined = stage(joined.mutate(stuck_run=_false(joined.stuck_run)))
-
-    # slow days (and future readings): the ordered window on their neighbourhood
-    slow = days.filter(~days.fast)
-    sparse = slow.filter(_false(slow.prev_n < n + 2)).select("meter_id").distinct()
-    context = ibis.union(
-        slow.select(*keys),
-        slow.filter(slow.prev_day.notnull()).select("meter_id", tsday=slow.prev_day),
-        slow.filter(slow.next_day.notnull()).select("meter_id", tsday=slow.next_day),
-        days.semi_join(sparse, "meter_id").select(*keys),
-        distinct=True,
-    )
-    windowed = _neighbours_by_window(
-        live.semi_join(context, keys).union(t.filter(t.future)), n)
-    windowed = stage(windowed.filter(windowed.future).union(
-        windowed.filter(~windowed.future).semi_join(slow.select(*keys), keys)))
-    cols = [*t.columns, *NEIGHBOUR_COLUMNS]
-    return joined.select(*cols).union(windowed.select(*cols)).drop(
-        "slot", "slot_in_day", "tsday")
-
-
-def _neighbours_by_window(t: ir.Table, n: int) -> ir.Table:
-    """Return ``t`` with :data:`NEIGHBOUR_COLUMNS` from ordered windows per meter."""
     series = ibis.window(group_by=[t.meter_id, t.future], order_by=[t.ts, t.seq])
-    stuck_frame = ibis.window(group_by=[t.meter_id, t.future], order_by=[t.ts, t.seq],
-                              preceding=n, following=0)
-    t = t.mutate(
+    t = stage(t.mutate(
+        position=ibis.row_number().over(series),
         prev_epoch=t.epoch_s.lag().over(series),
         prev_reading=t.reading.lag().over(series),
         prev2_epoch=t.epoch_s.lag(2).over(series),
@@ -291,13 +193,16 @@ def _neighbours_by_window(t: ir.Table, n: int) -> ir.Table:
         next_epoch=t.epoch_s.lead().over(series),
         next_reading=t.reading.lead().over(series),
         next_seq=t.seq.lead().over(series),
-        frame_max=t.reading.max().over(stuck_frame),
-        frame_min=t.reading.min().over(stuck_frame),
-        frame_n=t.reading.count().over(stuck_frame),
-    )
-    return t.mutate(stuck_run=(t.frame_n == n + 1) & (t.frame_max == t.frame_min)).drop(
-        "frame_max", "frame_min", "frame_n")
-
+    ))
+    keys = ["meter_id", "future", "position"]
+    same = t.filter(t.reading == t.prev_reading).select(*keys)
+    run = ibis.range_window(preceding=n - 1, following=0, group_by=["meter_id", "future"],
+                            order_by="position")
+    same = same.mutate(equal=same.position.count().over(run))
+    stuck = same.filter(same.equal >= n).select(*keys, stuck_run=ibis.literal(True))
+    joined = t.left_join(stuck, keys)
+    joined = joined.drop(*[c for c in joined.columns if c.endswith("_right")], "position")
+    return joined.mutate(stuck_run=_false(joined.stuck_run))
 
 def _spikes(t: ir.Table, r: Rules) -> ir.Table:
     """Return ``t`` with ``spike``: a rate far above both its neighbours.
