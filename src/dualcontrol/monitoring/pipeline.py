@@ -137,7 +137,7 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps,
                                   stage=lambda table: table.cache())
         labelled = labelled.filter(labelled.day.between(first, last))
-        with meter_hour(labelled).cache() as hours:
+        with meter_hour(labelled, meters).cache() as hours:
             days = meter_day_quality(hours)
             qualities.append(con.execute(meter_quality(days)))
             dailies.append(con.execute(unit_carrier(hours, "day")))

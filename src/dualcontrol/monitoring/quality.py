@@ -96,8 +96,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     """
     r = rule or rules()
     step_s = r.interval_minutes * 60
-    m = meters.select("meter_id", "kind", "register_max", "carrier", "use", "origin",
-                      "to_carrier_unit")
+    m = meters.select("meter_id", "kind", "register_max")
     t = readings
     epoch = t.ts.epoch_seconds()
     offset = epoch % step_s
@@ -156,8 +155,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
                                         t.prev2_epoch),
                  next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
     t = _spikes(t, r)
-    keep = [*readings.columns, "kind", "carrier", "use", "origin", "to_carrier_unit",
-            "n_intervals", "missing_before", "filled_quantity", "rate", "interval_quantity",
+    keep = [*readings.columns, "kind", "n_intervals", "missing_before", "filled_quantity", "rate", "interval_quantity",
             *FAULT_CLASSES]
     return t.mutate(
         interval_quantity=ibis.ifelse(t.spike, ibis.null("float64"),

@@ -27,8 +27,11 @@ logger = logging.getLogger(__name__)
 METER_KEYS: tuple[str, ...] = ("unit_id", "meter_id", "carrier", "use", "origin", "day")
 
 
-def meter_hour(labelled: ir.Table) -> ir.Table:
+def meter_hour(labelled: ir.Table, meters: ir.Table) -> ir.Table:
     """Return per unit, meter and hour: readings, fault counts and quantity.
+
+    The readings are grouped by meter and hour only (integer keys); the meter's unit,
+    carrier, use, origin and conversion to the carrier unit are joined to the groups.
 
     Returns
     -------
@@ -43,15 +46,19 @@ def meter_hour(labelled: ir.Table) -> ir.Table:
                        (t.ts - ibis.interval(seconds=1)).truncate("h"))
     t = t.mutate(hour=hour)
     counts = {f: t[f].cast("int64").sum() for f in FAULT_CLASSES}
-    return t.group_by([*METER_KEYS, "hour"]).aggregate(
+    hours = t.group_by(["meter_id", "day", "hour"]).aggregate(
         rows=t.count(),
         readings=(~t.duplicate & ~t.future).cast("int64").sum(),
         missing=t.missing_before.sum(),
         **counts,
         quantity=t.interval_quantity.sum(),
         filled_quantity=t.filled_quantity.sum(),
-        quantity_carrier_unit=(t.interval_quantity * t.to_carrier_unit).sum(),
     )
+    m = meters.select("meter_id", "unit_id", "carrier", "use", "origin", "to_carrier_unit")
+    hours = hours.join(m, "meter_id")
+    return hours.mutate(quantity_carrier_unit=hours.quantity * hours.to_carrier_unit).select(
+        *METER_KEYS, "hour", "rows", "readings", "missing", *FAULT_CLASSES, "quantity",
+        "filled_quantity", "quantity_carrier_unit")
 
 
 def meter_day_quality(hours: ir.Table, rule: Rules | None = None) -> ir.Table:
