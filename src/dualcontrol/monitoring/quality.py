@@ -107,7 +107,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         epoch_s=epoch,
     )
     # the neighbours are found on the narrow readings; the meters' attributes after
-    t = _neighbours(t, r.stuck_min_readings, stage or (lambda table: table))
+    t, stuck_runs = _neighbours(t, r.stuck_min_readings, stage or (lambda table: table))
     t = t.join(m, "meter_id")
     step = t.epoch_s - t.prev_epoch
     is_register = t.kind == "register"
@@ -127,7 +127,6 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         rollover=_false(rollover) & live,
         reset=_false(reset) & live,
         negative=_false(negative) & live,
-        stuck=_false(t.stuck_run) & live,
         off_grid=t.off_grid & live,
     )
     t = t.mutate(gap=t.missing_before > 0)
@@ -154,7 +153,11 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
                  prev_rate=per_interval(t.prev_reading, t.prev2_reading, t.prev_epoch,
                                         t.prev2_epoch),
                  next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
-    t = _spikes(t, r)
+    t = _spikes(t, r, stage or (lambda table: table))
+    # the few stuck runs are joined last: the spike check's MAD need not wait for them
+    t = t.left_join(stuck_runs, ["meter_id", "future", "position"])
+    t = t.drop(*[c for c in t.columns if c.endswith("_right")])
+    t = t.mutate(stuck=_false(t.stuck_run) & ~t.future)
     keep = [*readings.columns, "kind", "n_intervals", "missing_before", "filled_quantity", "rate", "interval_quantity",
             *FAULT_CLASSES]
     return t.mutate(
@@ -163,23 +166,18 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     ).select(*keep)
 
 
-#: Columns each reading gets from its neighbours in the meter's series.
-NEIGHBOUR_COLUMNS: tuple[str, ...] = (
-    "prev_epoch", "prev_reading", "prev2_epoch", "prev2_reading", "next_epoch",
-    "next_reading", "next_seq", "stuck_run",
-)
-
-
-def _neighbours(t: ir.Table, n: int, stage: Callable[[ir.Table], ir.Table]) -> ir.Table:
-    """Return ``t`` with :data:`NEIGHBOUR_COLUMNS`: the readings either side of each.
+def _neighbours(t: ir.Table, n: int, stage: Callable[[ir.Table], ir.Table],
+                ) -> tuple[ir.Table, ir.Table]:
+    """Return ``t`` with the readings either side of each, and the stuck runs.
 
     The series is the meter's readings in timestamp order, ties broken by ``seq``
-    (future readings form a series of their own). ``stuck_run`` says whether the reading
-    and the ``n`` before it are all equal and not null: that is, whether each of the
-    last ``n`` readings equals the one before it. Only readings equal to their
-    predecessor (few, in real data) go through the window that counts them, over the
-    position in the series; a frame of ``n + 1`` readings over every reading (min, max
-    and count) costs twice the lag and lead windows together.
+    (future readings form a series of their own); ``position`` is the place in it.
+    The second table holds the ``meter_id``, ``future`` and ``position`` of the readings
+    that complete a stuck run: the reading and the ``n`` before it all equal and not
+    null, that is, each of the last ``n`` readings equal to the one before it. Only the
+    readings equal to their predecessor (few, in real data) go through the window that
+    counts them; a frame of ``n + 1`` readings over every reading (min, max and count)
+    costs twice the lag and lead windows together.
     """
     series = ibis.window(group_by=[t.meter_id, t.future], order_by=[t.ts, t.seq])
     t = stage(t.mutate(
@@ -197,12 +195,10 @@ def _neighbours(t: ir.Table, n: int, stage: Callable[[ir.Table], ir.Table]) -> i
     run = ibis.range_window(preceding=n - 1, following=0, group_by=["meter_id", "future"],
                             order_by="position")
     same = same.mutate(equal=same.position.count().over(run))
-    stuck = same.filter(same.equal >= n).select(*keys, stuck_run=ibis.literal(True))
-    joined = t.left_join(stuck, keys)
-    joined = joined.drop(*[c for c in joined.columns if c.endswith("_right")], "position")
-    return joined.mutate(stuck_run=_false(joined.stuck_run))
+    return t, same.filter(same.equal >= n).select(*keys, stuck_run=ibis.literal(True))
 
-def _spikes(t: ir.Table, r: Rules) -> ir.Table:
+
+def _spikes(t: ir.Table, r: Rules, stage: Callable[[ir.Table], ir.Table]) -> ir.Table:
     """Return ``t`` with ``spike``: a rate far above both its neighbours.
 
     With ``x_k = ln(rate_k)``, a reading is a spike when both ``x_k - x_{k-1}`` and
@@ -217,7 +213,7 @@ def _spikes(t: ir.Table, r: Rules) -> ir.Table:
     t = t.mutate(up_prev=ibis.ifelse(positive, (t.rate / t.prev_rate).ln(), ibis.null()),
                  up_next=ibis.ifelse(positive, (t.rate / t.next_rate).ln(), ibis.null()))
     base = t.filter(t.up_prev.notnull())
-    mad = base.group_by(["meter_id", "day"]).aggregate(mad=base.up_prev.abs().median())
+    mad = stage(base.group_by(["meter_id", "day"]).aggregate(mad=base.up_prev.abs().median()))
     joined = t.left_join(mad, ["meter_id", "day"])
     joined = joined.drop(*[c for c in joined.columns if c.endswith("_right")])
     limit = r.spike_robust_z * r.mad_scale * joined.mad
