@@ -109,8 +109,19 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     # the neighbours are found on the narrow readings; the meters' attributes after
     t, stuck_runs = _neighbours(t, r.stuck_min_readings, stage or (lambda table: table))
     t = t.join(m, "meter_id")
-    step = t.epoch_s - t.prev_epoch
     is_register = t.kind == "register"
+
+    def per_interval(later, earlier, later_s, earlier_s):
+        # register: increment per elapsed interval; interval meter: the quantity itself
+        n_steps = ((later_s - earlier_s) / step_s).round().clip(lower=1)
+        return ibis.ifelse(is_register, (later - earlier) / n_steps, later)
+
+    t = t.mutate(rate=per_interval(t.reading, t.prev_reading, t.epoch_s, t.prev_epoch),
+                 prev_rate=per_interval(t.prev_reading, t.prev2_reading, t.prev_epoch,
+                                        t.prev2_epoch),
+                 next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
+    spikes = (stage or (lambda table: table))(_spikes(t, r, stage or (lambda table: table)))
+    step = t.epoch_s - t.prev_epoch
     drop = is_register & (t.reading < t.prev_reading)
     rollover = drop & (t.prev_reading >= r.rollover_high_fraction * t.register_max) & (
         t.reading <= r.rollover_low_fraction * t.register_max)
@@ -143,21 +154,13 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         # the reading after the gap and the one before it (prev_reading) bracket it
         filled = ibis.ifelse(t.gap & ~is_register & (t.reading >= 0) & (t.prev_reading >= 0),
                              t.missing_before * (t.reading + t.prev_reading) / 2.0, 0.0)
-    def per_interval(later, earlier, later_s, earlier_s):
-        # register: increment per elapsed interval; interval meter: the quantity itself
-        n_steps = ((later_s - earlier_s) / step_s).round().clip(lower=1)
-        return ibis.ifelse(is_register, (later - earlier) / n_steps, later)
-
-    t = t.mutate(raw_quantity=increment, filled_quantity=filled.fill_null(0.0),
-                 rate=per_interval(t.reading, t.prev_reading, t.epoch_s, t.prev_epoch),
-                 prev_rate=per_interval(t.prev_reading, t.prev2_reading, t.prev_epoch,
-                                        t.prev2_epoch),
-                 next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
-    t = _spikes(t, r, stage or (lambda table: table))
-    # the few stuck runs are joined last: the spike check's MAD need not wait for them
-    t = t.left_join(stuck_runs, ["meter_id", "future", "position"])
-    t = t.drop(*[c for c in t.columns if c.endswith("_right")])
-    t = t.mutate(stuck=_false(t.stuck_run) & ~t.future)
+    t = t.mutate(raw_quantity=increment, filled_quantity=filled.fill_null(0.0))
+    # the few stuck runs and spikes are found apart and joined last
+    keys = ["meter_id", "future", "position"]
+    for flags in (stuck_runs, spikes):
+        t = t.left_join(flags, keys)
+        t = t.drop(*[c for c in t.columns if c.endswith("_right")])
+    t = t.mutate(stuck=_false(t.stuck_run) & ~t.future, spike=_false(t.spike))
     keep = [*readings.columns, "kind", "n_intervals", "missing_before", "filled_quantity", "rate", "interval_quantity",
             *FAULT_CLASSES]
     return t.mutate(
@@ -199,7 +202,7 @@ def _neighbours(t: ir.Table, n: int, stage: Callable[[ir.Table], ir.Table],
 
 
 def _spikes(t: ir.Table, r: Rules, stage: Callable[[ir.Table], ir.Table]) -> ir.Table:
-    """Return ``t`` with ``spike``: a rate far above both its neighbours.
+    """Return the ``meter_id``, ``future`` and ``position`` of the spikes in ``t``.
 
     With ``x_k = ln(rate_k)``, a reading is a spike when both ``x_k - x_{k-1}`` and
     ``x_k - x_{k+1}`` exceed ``spike_robust_z * mad_scale * MAD``, the MAD being the
@@ -210,12 +213,11 @@ def _spikes(t: ir.Table, r: Rules, stage: Callable[[ir.Table], ir.Table]) -> ir.
     positive, or lack a neighbour, are not tested.
     """
     positive = (t.rate > 0) & (t.prev_rate > 0) & (t.next_rate > 0) & ~t.future
-    t = t.mutate(up_prev=ibis.ifelse(positive, (t.rate / t.prev_rate).ln(), ibis.null()),
-                 up_next=ibis.ifelse(positive, (t.rate / t.next_rate).ln(), ibis.null()))
-    base = t.filter(t.up_prev.notnull())
-    mad = stage(base.group_by(["meter_id", "day"]).aggregate(mad=base.up_prev.abs().median()))
-    joined = t.left_join(mad, ["meter_id", "day"])
-    joined = joined.drop(*[c for c in joined.columns if c.endswith("_right")])
-    limit = r.spike_robust_z * r.mad_scale * joined.mad
-    return joined.mutate(spike=_false((joined.mad > 0) & (joined.up_prev > limit)
-                                      & (joined.up_next > limit)))
+    t = t.filter(positive)
+    t = t.select("meter_id", "future", "position", "day",
+                 up_prev=(t.rate / t.prev_rate).ln(), up_next=(t.rate / t.next_rate).ln())
+    mad = stage(t.group_by(["meter_id", "day"]).aggregate(mad=t.up_prev.abs().median()))
+    t = t.join(mad, ["meter_id", "day"])
+    limit = r.spike_robust_z * r.mad_scale * t.mad
+    t = t.filter((t.mad > 0) & (t.up_prev > limit) & (t.up_next > limit))
+    return t.select("meter_id", "future", "position", spike=ibis.literal(True))
