@@ -120,7 +120,12 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
                  prev_rate=per_interval(t.prev_reading, t.prev2_reading, t.prev_epoch,
                                         t.prev2_epoch),
                  next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
-    spikes = (stage or (lambda table: table))(_spikes(t, r, stage or (lambda table: table)))
+    positive = (t.rate > 0) & (t.prev_rate > 0) & (t.next_rate > 0) & ~t.future
+    ups = t.filter(positive)
+    ups = (stage or (lambda table: table))(ups.select(
+        "meter_id", "future", "position", "day", up_prev=(ups.rate / ups.prev_rate).ln(),
+        up_next=(ups.rate / ups.next_rate).ln()))
+    spikes = _spikes(ups, r)
     step = t.epoch_s - t.prev_epoch
     drop = is_register & (t.reading < t.prev_reading)
     rollover = drop & (t.prev_reading >= r.rollover_high_fraction * t.register_max) & (
@@ -201,23 +206,20 @@ def _neighbours(t: ir.Table, n: int, stage: Callable[[ir.Table], ir.Table],
     return t, same.filter(same.equal >= n).select(*keys, stuck_run=ibis.literal(True))
 
 
-def _spikes(t: ir.Table, r: Rules, stage: Callable[[ir.Table], ir.Table]) -> ir.Table:
-    """Return the ``meter_id``, ``future`` and ``position`` of the spikes in ``t``.
+def _spikes(ups: ir.Table, r: Rules) -> ir.Table:
+    """Return the ``meter_id``, ``future`` and ``position`` of the spikes.
 
-    With ``x_k = ln(rate_k)``, a reading is a spike when both ``x_k - x_{k-1}`` and
-    ``x_k - x_{k+1}`` exceed ``spike_robust_z * mad_scale * MAD``, the MAD being the
-    median of ``|x_k - x_{k-1}|`` over the meter's day (the centre of consecutive
-    log-ratios is zero for a series without trend). Log-ratios make the test
-    independent of the load level, and asking for both sides keeps the steps of a
+    ``ups`` holds, for the readings whose rate and neighbours' rates are positive,
+    ``up_prev = x_k - x_{k-1}`` and ``up_next = x_k - x_{k+1}`` with ``x_k = ln(rate_k)``.
+    A reading is a spike when both exceed ``spike_robust_z * mad_scale * MAD``, the MAD
+    being the median of ``|x_k - x_{k-1}|`` over the meter's day (the centre of
+    consecutive log-ratios is zero for a series without trend). Log-ratios make the
+    test independent of the load level, and asking for both sides keeps the steps of a
     shift pattern (a rise at 08:00 that stays) from being spikes. Rates that are not
     positive, or lack a neighbour, are not tested.
     """
-    positive = (t.rate > 0) & (t.prev_rate > 0) & (t.next_rate > 0) & ~t.future
-    t = t.filter(positive)
-    t = t.select("meter_id", "future", "position", "day",
-                 up_prev=(t.rate / t.prev_rate).ln(), up_next=(t.rate / t.next_rate).ln())
-    mad = stage(t.group_by(["meter_id", "day"]).aggregate(mad=t.up_prev.abs().median()))
-    t = t.join(mad, ["meter_id", "day"])
+    mad = ups.group_by(["meter_id", "day"]).aggregate(mad=ups.up_prev.abs().median())
+    t = ups.join(mad, ["meter_id", "day"])
     limit = r.spike_robust_z * r.mad_scale * t.mad
     t = t.filter((t.mad > 0) & (t.up_prev > limit) & (t.up_next > limit))
     return t.select("meter_id", "future", "position", spike=ibis.literal(True))
