@@ -37,6 +37,10 @@ Checks, per meter in timestamp order (ties broken by ``seq``):
     exceed ``spike_robust_z`` x ``mad_scale`` x MAD of the meter's day (see
     :func:`_spikes`); contributes nothing.
 
+The neighbours come from one ordered window per meter (lag and lead of the narrow
+readings, materialised once); stuck runs and spikes are found on small side tables
+(readings equal to their predecessor; the day's log-ratios and MAD) and joined back.
+
 Gap filling (opt-in, ``fill_gaps=True``) adds to the reading after a gap of an
 interval meter an estimate of the missing quantities: the missing count times the
 mean of the quantities either side of the gap. The estimate is in the column
@@ -83,9 +87,9 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     as_of : datetime
         Time of the run, in the readings' time zone; later timestamps are ``future``.
     stage : callable, optional
-        Applied to intermediate tables that are read several times (the readings with
-        their slots, the meter-days, the slot neighbours); the pipeline passes one that
-        materialises them (``Table.cache``), which bounds the engine's memory.
+        Applied to the intermediate tables read more than once (the readings with their
+        neighbours, the log-ratios of the spike check); the pipeline passes one that
+        materialises them (``Table.cache``), so the sort runs once per reading.
 
     Returns
     -------
@@ -95,6 +99,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         [uom], ``rate`` [uom / interval] and the labels of :data:`FAULT_CLASSES`.
     """
     r = rule or rules()
+    stage = stage or (lambda table: table)
     step_s = r.interval_minutes * 60
     m = meters.select("meter_id", "kind", "register_max")
     t = readings
@@ -107,7 +112,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         epoch_s=epoch,
     )
     # the neighbours are found on the narrow readings; the meters' attributes after
-    t, stuck_runs = _neighbours(t, r.stuck_min_readings, stage or (lambda table: table))
+    t, stuck_runs = _neighbours(t, r.stuck_min_readings, stage)
     t = t.join(m, "meter_id")
     is_register = t.kind == "register"
 
@@ -122,7 +127,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
                  next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
     positive = (t.rate > 0) & (t.prev_rate > 0) & (t.next_rate > 0) & ~t.future
     ups = t.filter(positive)
-    ups = (stage or (lambda table: table))(ups.select(
+    ups = stage(ups.select(
         "meter_id", "future", "position", "day", up_prev=(ups.rate / ups.prev_rate).ln(),
         up_next=(ups.rate / ups.next_rate).ln()))
     spikes = _spikes(ups, r)
@@ -166,8 +171,8 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         t = t.left_join(flags, keys)
         t = t.drop(*[c for c in t.columns if c.endswith("_right")])
     t = t.mutate(stuck=_false(t.stuck_run) & ~t.future, spike=_false(t.spike))
-    keep = [*readings.columns, "kind", "n_intervals", "missing_before", "filled_quantity", "rate", "interval_quantity",
-            *FAULT_CLASSES]
+    keep = [*readings.columns, "kind", "n_intervals", "missing_before", "filled_quantity",
+            "rate", "interval_quantity", *FAULT_CLASSES]
     return t.mutate(
         interval_quantity=ibis.ifelse(t.spike, ibis.null("float64"),
                                       t.raw_quantity + t.filled_quantity),
