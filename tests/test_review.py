@@ -162,6 +162,15 @@ def test_effects_and_budget_rules() -> None:
     assert outcomes(over)["budget_exceeded"] == "reject" and over.verdict == "reject"
 
 
+def test_overdrawn_budget_rejects_and_renders() -> None:
+    # a league already past its budget (-5,000 tce left) has no share to give
+    overdrawn = do_review(ferrosilicon(), context(-5.0e3))
+    assert overdrawn.verdict == "reject"
+    assert outcomes(overdrawn)["budget_exceeded"] == "reject"
+    html = rv.render_html(overdrawn)
+    assert "-5,000 tce" in html and "overdrawn" in html
+
+
 def test_value_added_missing_is_noted() -> None:
     data = ferrosilicon()
     del data["design_value_added_10k_yuan"]

@@ -353,3 +353,18 @@ def test_bulletin_from_the_store(client) -> None:
     assert client.get("/bulletin").status_code == 200
     xlsx = client.get("/bulletin?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_warm_up_fills_the_overview_cache(small_store_url: str) -> None:
+    from dualcontrol.web.server import warm
+
+    store = open_store(small_store_url)
+    try:
+        data = StoreData(store)
+        warm(data)
+        kinds = {key[0] for key in data._cache}
+        assert {"accounts", "barometer", "budget"} <= kinds
+        year = int(data.accounts(level="league")["year"].max())
+        assert ("barometer", year) in data._cache
+    finally:
+        store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,22 @@ def store_app(url: str | None = None, *, settings: WebSettings | None = None,
                   credentials, data)
 
 
+def warm(data: StoreData) -> None:
+    """Compute what the overview shows, so the first visitor does not wait for it."""
+    try:
+        leagues = data.accounts(level="league")
+        data.accounts(level="region")
+        if len(leagues):
+            year = int(leagues["year"].max())
+            data.barometer(year=year)
+            data.budget(year=year)
+    except Exception:  # a failed warm-up only means the first page computes it
+        logger.exception("warming the dashboard cache failed")
+
+
 def run(served: Served) -> None:
     """Serve until interrupted (Ctrl-C), then close the store."""
+    threading.Thread(target=warm, args=(served.data,), daemon=True, name="warm").start()
     try:
         uvicorn.run(served.app, host=served.settings.host, port=served.settings.port,
                     log_level="warning")
