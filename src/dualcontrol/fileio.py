@@ -2,39 +2,65 @@
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 
 from dualcontrol.errors import InputError, Problem
 
-#: Encodings tried in order for CSV files. GB18030 is a superset of GBK and GB2312.
-CSV_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")
+#: Encodings a CSV file may be in. GB18030 is a superset of GBK and GB2312.
+CSV_ENCODINGS: tuple[str, ...] = ("utf-8", "gb18030")
+ACCEPTED_ENCODINGS = ["UTF-8", "UTF-8 with BOM", "GB18030", "GBK"]
 
 
-def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
-    """Return the encoding of a CSV file among :data:`CSV_ENCODINGS`.
+def scan_csv(path: Path) -> tuple[str, str]:
+    """Return the encoding and SHA-256 of a CSV file, reading it once in blocks.
 
     Raises
     ------
     InputError
-        If the file is neither UTF-8 nor GB18030 (e.g. UTF-16 or Big5 binary data).
+        If the file is empty or in an encoding other than UTF-8 or GB18030/GBK.
     """
+    digest = hashlib.sha256()
+    decoders = {enc: codecs.getincrementaldecoder(enc)() for enc in CSV_ENCODINGS}
+    first = True
+    size = 0
     with open(path, "rb") as handle:
-        sample = handle.read(sample_bytes)
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in sample[:4096]:
-        raise InputError(Problem("unsupported encoding (UTF-16 or binary)", file=str(path),
-                                 accepted=["UTF-8", "GB18030", "GBK"]))
-    for encoding in CSV_ENCODINGS:
+        while block := handle.read(1 << 20):
+            if first:
+                if block.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in block[:4096]:
+                    raise InputError(Problem("unsupported encoding (UTF-16 or binary file)",
+                                             file=str(path), accepted=ACCEPTED_ENCODINGS))
+                first = False
+            size += len(block)
+            digest.update(block)
+            for enc in list(decoders):
+                try:
+                    decoders[enc].decode(block)
+                except UnicodeDecodeError:
+                    del decoders[enc]
+            if not decoders:
+                break
+    if size == 0:
+        raise InputError(Problem("file is empty", file=str(path)))
+    for enc, decoder in decoders.items():
         try:
-            # a multi-byte character may be cut at the end of the sample
-            sample.decode(encoding) if len(sample) < sample_bytes else \
-                sample[: sample_bytes - 8].decode(encoding, errors="strict")
-            return encoding
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        if enc == "utf-8":
+            with open(path, "rb") as handle:
+                enc = "utf-8-sig" if handle.read(3) == codecs.BOM_UTF8 else "utf-8"
+        return enc, digest.hexdigest()
     raise InputError(Problem("unsupported encoding", file=str(path),
-                             accepted=["UTF-8", "GB18030", "GBK"]))
+                             accepted=ACCEPTED_ENCODINGS))
+
+
+def detect_encoding(path: Path) -> str:
+    """Return the encoding of a CSV file (see :func:`scan_csv`)."""
+    return scan_csv(path)[0]
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

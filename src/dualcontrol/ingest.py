@@ -19,7 +19,6 @@ The kinds of report and their columns are data (:data:`KINDS`); the templates of
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import getpass
@@ -42,6 +41,7 @@ from sqlalchemy.engine import Connection
 
 from dualcontrol.accounting import prepare_energy_rows
 from dualcontrol.errors import InputError, Problem
+from dualcontrol.fileio import scan_csv
 from dualcontrol.reference import load_table
 from dualcontrol.regions import REGION_CODE, counties, regions, uscc_in_region, uscc_problem
 from dualcontrol.store import Store, schema
@@ -49,8 +49,6 @@ from dualcontrol.store import Store, schema
 logger = logging.getLogger(__name__)
 
 #: Encodings accepted for CSV, tried in order (GB18030 is a superset of GBK and GB2312).
-CSV_ENCODINGS: tuple[str, ...] = ("utf-8", "gb18030")
-ACCEPTED_ENCODINGS = ["UTF-8", "UTF-8 with BOM", "GB18030", "GBK"]
 
 #: Problems kept in memory and reported; beyond this only the count is given.
 MAX_PROBLEMS = 5000
@@ -226,49 +224,6 @@ def map_headers(headers: list[str], kind: str, file: str) -> list[str | None]:
     if problems:
         raise InputError(problems)
     return names
-
-
-def scan_file(path: Path) -> tuple[str, str]:
-    """Return the encoding and SHA-256 of a CSV file, reading it once in blocks.
-
-    Raises
-    ------
-    InputError
-        If the file is empty or in an encoding other than UTF-8 or GB18030/GBK.
-    """
-    digest = hashlib.sha256()
-    decoders = {enc: codecs.getincrementaldecoder(enc)() for enc in CSV_ENCODINGS}
-    first = True
-    size = 0
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            if first:
-                if block.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in block[:4096]:
-                    raise InputError(Problem("unsupported encoding (UTF-16 or binary file)",
-                                             file=str(path), accepted=ACCEPTED_ENCODINGS))
-                first = False
-            size += len(block)
-            digest.update(block)
-            for enc in list(decoders):
-                try:
-                    decoders[enc].decode(block)
-                except UnicodeDecodeError:
-                    del decoders[enc]
-            if not decoders:
-                break
-    if size == 0:
-        raise InputError(Problem("file is empty", file=str(path)))
-    for enc, decoder in decoders.items():
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        if enc == "utf-8":
-            with open(path, "rb") as handle:
-                enc = "utf-8-sig" if handle.read(3) == codecs.BOM_UTF8 else "utf-8"
-        return enc, digest.hexdigest()
-    raise InputError(Problem("unsupported encoding", file=str(path),
-                             accepted=ACCEPTED_ENCODINGS))
 
 
 class _CountingReader(io.RawIOBase):
@@ -830,7 +785,7 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
     result = IngestResult(file=file, kind=kind)
     size = path.stat().st_size
     if suffix in (".csv", ".txt"):
-        result.encoding, result.content_sha256 = scan_file(path)
+        result.encoding, result.content_sha256 = scan_csv(path)
         headers, chunks = _csv_chunks(path, result.encoding, chunk_rows,
                                       (lambda n: progress(n, size)) if progress else None)
     elif suffix in (".xlsx", ".xlsm"):
