@@ -204,10 +204,30 @@ def test_first_reading_of_the_month_keeps_its_increment(tmp_path: Path) -> None:
                   "meter_id": 1, "ts": ts, "reading": 1000.0 + pd.RangeIndex(192),
                   "seq": pd.RangeIndex(192)}).to_csv(tmp_path / "readings.csv", index=False)
     con = connect("duckdb")
-    result = monitor(con, open_data(con, tmp_path), MONTH, as_of=AS_OF)
+    result = monitor(con, open_data(con, tmp_path), MONTH, as_of=AS_OF,
+                     hourly_path=tmp_path / "hourly")
     assert result.rows == 96
     assert result.monthly["quantity_carrier_unit"].sum() == pytest.approx(96.0)
     assert int(result.quality[list(FAULT_CLASSES)].to_numpy().sum()) == 0
+    # hours 00:00 .. 23:00 of 1 July, four 1 kWh intervals each (00:15 .. 01:00 is hour 0)
+    hourly = pd.read_parquet(tmp_path / "hourly").sort_values("period")
+    assert list(hourly["period"]) == list(pd.date_range("2024-07-01", periods=24, freq="h"))
+    assert hourly["quantity_carrier_unit"].tolist() == pytest.approx([4.0] * 24)
+
+
+def test_hourly_energy_adds_up_to_the_month(dataset: Path, engine: str,
+                                            tmp_path: Path) -> None:
+    con = connect(engine)
+    result = monitor(con, open_data(con, dataset), MONTH, as_of=AS_OF,
+                     hourly_path=tmp_path / "hourly")
+    hourly = pd.read_parquet(tmp_path / "hourly")
+    assert (hourly["period"].dt.floor("h") == hourly["period"]).all()
+    assert hourly["period"].min() == pd.Timestamp("2024-07-01 00:00")
+    assert hourly["period"].max() == pd.Timestamp("2024-07-03 23:00")
+    keys = ["unit_id", "carrier"]
+    by_hour = hourly.groupby(keys)["quantity_carrier_unit"].sum()
+    by_month = result.monthly.groupby(keys)["quantity_carrier_unit"].sum()
+    pd.testing.assert_series_equal(by_hour, by_month, check_index_type=False, rtol=1e-9)
 
 
 def test_memory_limit_must_be_a_size_literal() -> None:

@@ -5,9 +5,10 @@ Steps (each a function of :mod:`.quality`, :mod:`.rollup` or :mod:`.reconcile`):
 1. select the month's readings (by the ``day`` partition) and those of the day before
    and after, as neighbours of the first and last readings;
 2. label every reading (:func:`~.quality.label_readings`);
-3. aggregate per unit, meter and hour (:func:`~.rollup.meter_hour`), kept in the
-   backend's cache, from which come the quality per meter and day, and the energy per
-   unit and carrier by day (and by hour, written to Parquet on request);
+3. aggregate per unit, meter and day (:func:`~.rollup.meter_day`), from which come the
+   quality per meter and day and the energy per unit and carrier by day; on request the
+   energy per unit, carrier and hour (:func:`~.rollup.unit_carrier_hours`), written to
+   Parquet;
 4. month per unit and carrier -> tce and CO2 with the accounting core -> enterprise,
    park, league, region;
 5. reconciliation with the enterprises' monthly reports, if given.
@@ -42,10 +43,11 @@ from dualcontrol.monitoring.reconcile import reconcile
 from dualcontrol.monitoring.rollup import (
     energy_accounts,
     level_rollup,
+    meter_day,
     meter_day_quality,
-    meter_hour,
     meter_quality,
     unit_carrier,
+    unit_carrier_hours,
 )
 from dualcontrol.monitoring.schema import FAULT_CLASSES
 
@@ -137,15 +139,15 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps,
                                   stage=lambda table: table.cache())
         labelled = labelled.filter(labelled.day.between(first, last))
-        with meter_hour(labelled, meters).cache() as hours:
-            days = meter_day_quality(hours)
-            qualities.append(con.execute(meter_quality(days)))
-            dailies.append(con.execute(unit_carrier(hours, "day")))
-            if hourly_path is not None:
-                out = Path(hourly_path)
-                out.mkdir(parents=True, exist_ok=True)
-                con.to_parquet(unit_carrier(hours, "hour"), out / f"part-{number:04d}.parquet")
-            rows += int(con.execute(hours.rows.sum()) or 0)
+        with meter_day(labelled, meters).cache() as days:
+            qualities.append(con.execute(meter_quality(meter_day_quality(days))))
+            dailies.append(con.execute(unit_carrier(days, "day")))
+            rows += int(con.execute(days.rows.sum()) or 0)
+        if hourly_path is not None:
+            out = Path(hourly_path)
+            out.mkdir(parents=True, exist_ok=True)
+            con.to_parquet(unit_carrier_hours(labelled, meters),
+                           out / f"part-{number:04d}.parquet")
         logger.info("units %d-%d done (%d readings so far)", lo, hi, rows)
     quality = pd.concat(qualities, ignore_index=True)
     daily_amounts = pd.concat(dailies, ignore_index=True)

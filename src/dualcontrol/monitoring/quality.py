@@ -39,7 +39,8 @@ Checks, per meter in timestamp order (ties broken by ``seq``):
 
 The neighbours come from one ordered window per meter (lag and lead of the narrow
 readings, materialised once); stuck runs and spikes are found on small side tables
-(readings equal to their predecessor; the day's log-ratios and MAD) and joined back.
+(readings equal to their predecessor; the day's log-ratios and MAD), materialised too,
+and joined back.
 
 Gap filling (opt-in, ``fill_gaps=True``) adds to the reading after a gap of an
 interval meter an estimate of the missing quantities: the missing count times the
@@ -88,8 +89,9 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
         Time of the run, in the readings' time zone; later timestamps are ``future``.
     stage : callable, optional
         Applied to the intermediate tables read more than once (the readings with their
-        neighbours, the log-ratios of the spike check); the pipeline passes one that
-        materialises them (``Table.cache``), so the sort runs once per reading.
+        neighbours, the log-ratios of the spike check, the few stuck and spike flags);
+        the pipeline passes one that materialises them (``Table.cache``), so the sort
+        and the medians run once per reading however often the result is read.
 
     Returns
     -------
@@ -130,7 +132,7 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
     ups = stage(ups.select(
         "meter_id", "future", "position", "day", up_prev=(ups.rate / ups.prev_rate).ln(),
         up_next=(ups.rate / ups.next_rate).ln()))
-    spikes = _spikes(ups, r)
+    spikes = stage(_spikes(ups, r))
     step = t.epoch_s - t.prev_epoch
     drop = is_register & (t.reading < t.prev_reading)
     rollover = drop & (t.prev_reading >= r.rollover_high_fraction * t.register_max) & (
@@ -208,7 +210,7 @@ def _neighbours(t: ir.Table, n: int, stage: Callable[[ir.Table], ir.Table],
     run = ibis.range_window(preceding=n - 1, following=0, group_by=["meter_id", "future"],
                             order_by="position")
     same = same.mutate(equal=same.position.count().over(run))
-    return t, same.filter(same.equal >= n).select(*keys, stuck_run=ibis.literal(True))
+    return t, stage(same.filter(same.equal >= n).select(*keys, stuck_run=ibis.literal(True)))
 
 
 def _spikes(ups: ir.Table, r: Rules) -> ir.Table:
