@@ -10,7 +10,11 @@ by day, written by ``dualcontrol synth meters``). Measured in the same run:
 2. a hand-written DuckDB SQL aggregate per unit, meter and day (readings present,
    gaps as expected minus present, negatives, quantity) -- fewer checks, the practical
    floor of one pass over the data;
-3. the same pipeline on Spark local mode and on DuckDB on a smaller slice
+3. a hand-written DuckDB SQL window over every reading (previous and next reading and
+   time per meter, counting drops, repeats and out-of-order receipts per meter and day),
+   over the same unit groups as the pipeline -- the floor of any check that needs the
+   readings in time order (drops, stuck meters, spikes, out of order);
+4. the same pipeline on Spark local mode and on DuckDB on a smaller slice
    (``--spark-scale``), with the two engines' numbers compared.
 
 Each measurement runs in its own process; peak memory is that process's maximum RSS.
@@ -77,6 +81,40 @@ def run_hand_sql(data: str, engine: str, memory_limit: str, threads: int,
     start = time.perf_counter()
     frame = con.execute(HAND_SQL.format(path=data, slots=96)).df()
     rows = int(frame["present"].sum())
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+HAND_WINDOW_SQL = """
+SELECT meter_id, day, count(*) AS present,
+       count(*) FILTER (WHERE reading < prev_reading) AS drops,
+       count(*) FILTER (WHERE reading = prev_reading) AS repeats,
+       count(*) FILTER (WHERE seq > next_seq) AS out_of_order,
+       sum(reading - prev_reading) AS increments
+FROM (SELECT meter_id, day, reading, seq,
+             lag(reading) OVER w AS prev_reading, lead(seq) OVER w AS next_seq,
+             lag(ts) OVER w AS prev_ts, lead(reading) OVER w AS next_reading
+      FROM read_parquet('{path}/readings/**/*.parquet', hive_partitioning = true)
+      WHERE unit_id BETWEEN {lo} AND {hi}
+      WINDOW w AS (PARTITION BY meter_id ORDER BY ts, seq))
+GROUP BY ALL
+"""
+
+
+def run_hand_window_sql(data: str, engine: str, memory_limit: str, threads: int,
+                        unit_chunks: int) -> dict:
+    import duckdb
+
+    from dualcontrol.monitoring.pipeline import unit_groups
+
+    units = pd.read_csv(Path(data) / "units.csv")["unit_id"].to_numpy()
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {threads}; "
+                "SET preserve_insertion_order = false")
+    start = time.perf_counter()
+    rows = 0
+    for lo, hi in unit_groups(units, unit_chunks):
+        frame = con.execute(HAND_WINDOW_SQL.format(path=data, lo=lo, hi=hi)).df()
+        rows += int(frame["present"].sum())
     return {"seconds": time.perf_counter() - start, "rows": rows}
 
 
@@ -161,6 +199,11 @@ def main() -> None:
         report("hand SQL per meter-day", hand)
         print(f"  pipeline / hand SQL time: {full['seconds'] / hand['seconds']:.2f}x "
               f"(the hand SQL checks gaps and negatives only)")
+        window = measure("run_hand_window_sql", str(data), "duckdb", args.memory_limit,
+                         args.threads, chunks)
+        report("hand SQL window per meter", window)
+        print(f"  pipeline / hand window SQL time: {full['seconds'] / window['seconds']:.2f}x "
+              f"(one ordered pass, no labels, no roll-ups)")
         print(f"  goal: >= 25 M readings/s, < 4 GiB -> "
               f"{full['rows'] / full['seconds'] / 1e6:.1f} M/s, {full['peak_gib']:.2f} GiB")
         if args.spark_scale > 0:
