@@ -141,15 +141,15 @@ def measure(fn: str, *args) -> dict:
     return out
 
 
-def score(data: Path, quality: pd.DataFrame) -> tuple[int, int]:
-    """Return (missed, extra) (fault class, meter) pairs against the ground truth."""
+def score(data: Path, quality: pd.DataFrame) -> tuple[set, set]:
+    """Return the (fault class, meter) pairs missed and flagged without injection."""
     from dualcontrol.monitoring.schema import FAULT_CLASSES
 
     truth = pd.read_csv(data / "faults.csv")
     expected = set(zip(truth["fault"], truth["meter_id"].astype(int), strict=True))
     found = {(f, int(m)) for f in FAULT_CLASSES for m in quality.loc[quality[f] > 0,
                                                                       "meter_id"]}
-    return len(expected - found), len(found - expected)
+    return expected - found, found - expected
 
 
 def report(name: str, out: dict) -> None:
@@ -193,7 +193,11 @@ def main() -> None:
                        chunks)
         report("dualcontrol monitor, DuckDB", full)
         missed, extra = score(data, full["quality"])
-        print(f"  injected faults missed: {missed}, flagged without injection: {extra}")
+        print(f"  injected faults missed: {len(missed)}, flagged without injection: "
+              f"{len(extra)}")
+        for fault, meter in sorted(missed | extra)[:20]:
+            print(f"    {'missed' if (fault, meter) in missed else 'extra'}: {fault} "
+                  f"on meter {meter}")
         hand = measure("run_hand_sql", str(data), "duckdb", args.memory_limit, args.threads,
                        chunks)
         report("hand SQL per meter-day", hand)

@@ -62,11 +62,7 @@ def waterfall(path: str | Path, *, start_label: str, start: float, steps: Sequen
     ax.set_ylabel(unit)
     ax.set_title(title)
     ax.axhline(0, color="black", linewidth=0.5)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    logger.info("wrote %s", path)
-    return path
+    return _write(fig, path)
 
 
 def effect_bars(path: str | Path, *, labels: Sequence[str], values: Sequence[float],
@@ -86,10 +82,7 @@ def effect_bars(path: str | Path, *, labels: Sequence[str], values: Sequence[flo
     ax.axvline(reference, color="black", linewidth=0.6)
     ax.set_xlabel(unit)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _write(fig, path)
 
 
 def fan(path: str | Path, *, years: Sequence[int],
@@ -145,11 +138,7 @@ def fan(path: str | Path, *, years: Sequence[int],
         ax.set_title(name, fontsize=10)
         ax.legend(fontsize=7, loc="best")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    logger.info("wrote %s", path)
-    return path
+    return _write(fig, path)
 
 
 def lines(path: str | Path, *, x: Sequence[float], series: Mapping[str, Sequence[float]],
@@ -168,7 +157,13 @@ def lines(path: str | Path, *, x: Sequence[float], series: Mapping[str, Sequence
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
+    return _write(fig, path)
+
+
+def _write(fig: plt.Figure, path: Path) -> Path:
+    """Lay out, save (PNG at 120 dpi unless the suffix says otherwise) and close ``fig``."""
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    logger.info("wrote %s", path)
     return path

@@ -129,9 +129,12 @@ def label_readings(readings: ir.Table, meters: ir.Table, *, as_of: datetime,
                  next_rate=per_interval(t.next_reading, t.reading, t.next_epoch, t.epoch_s))
     positive = (t.rate > 0) & (t.prev_rate > 0) & (t.next_rate > 0) & ~t.future
     ups = t.filter(positive)
+    # the filter keeps the denominators positive; nullif keeps an engine that evaluates
+    # the ratio before the filter (Spark in ANSI mode) from dividing by zero
     ups = stage(ups.select(
-        "meter_id", "future", "position", "day", up_prev=(ups.rate / ups.prev_rate).ln(),
-        up_next=(ups.rate / ups.next_rate).ln()))
+        "meter_id", "future", "position", "day",
+        up_prev=(ups.rate / ups.prev_rate.nullif(0)).ln(),
+        up_next=(ups.rate / ups.next_rate.nullif(0)).ln()))
     spikes = stage(_spikes(ups, r))
     step = t.epoch_s - t.prev_epoch
     drop = is_register & (t.reading < t.prev_reading)
