@@ -236,3 +236,21 @@ def test_memory_limit_must_be_a_size_literal() -> None:
 
     with pytest.raises(InputError, match="memory limit"):
         connect("duckdb", memory_limit="3GB'; DROP TABLE x; --")
+
+
+def test_dense_faults_keep_an_unambiguous_truth(tmp_path: Path) -> None:
+    # at a fault rate of 0.3 per class and meter-day the meters run out before the
+    # classes do; a register is reset at most once (a second reset a day later drops
+    # from a day's count to more than 1 % of it, which the checks call negative), and
+    # what is found is exactly what was injected
+    from dualcontrol.monitoring.synth import write_synthetic
+
+    write_synthetic(tmp_path, n_units=6, n_meters=4, days=8, month=MONTH, seed=3,
+                    fault_rate=0.3)
+    truth = pd.read_csv(tmp_path / "faults.csv")
+    resets = truth.loc[truth["fault"] == "reset", "meter_id"]
+    assert len(resets) > 1 and resets.is_unique
+    con = connect("duckdb")
+    result = monitor(con, open_data(con, tmp_path), MONTH, as_of=AS_OF)
+    expected = {(f, int(m)) for f, m in truth[["fault", "meter_id"]].itertuples(index=False)}
+    assert _detected(result.quality) == expected

@@ -65,6 +65,11 @@ class Fleet:
     seq: np.ndarray                    # next sequence number per meter
     rollover_pool: np.ndarray          # meters kept free for a rollover
     used_rollover: set[int] = field(default_factory=set)
+    #: meters reset once already: a second reset within a day or two would drop from a
+    #: register holding only a day's count, to more than ``reset_max_fraction`` of it,
+    #: which the checks rightly call ``negative``; one reset per meter keeps the
+    #: ground truth unambiguous
+    used_reset: set[int] = field(default_factory=set)
 
 
 def make_fleet(n_units: int, n_meters: int, *, seed: int = 0) -> Fleet:
@@ -142,7 +147,9 @@ def _inject(fleet: Fleet, rows: np.ndarray, day: pd.Timestamp, inc: np.ndarray,
     stuck_len = r.stuck_min_readings + 4
     for kind in ("reset", "negative", "stuck", "spike"):
         for i in take(lambda i, kind=kind: kind in ("negative", "stuck", "spike")
-                      or is_register[i]):
+                      or (is_register[i] and int(rows[i]) not in fleet.used_reset)):
+            if kind == "reset":
+                fleet.used_reset.add(int(rows[i]))
             k = int(rng.integers(8, slots - 24))
             v = values[i]
             if is_register[i]:
