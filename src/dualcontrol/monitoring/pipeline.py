@@ -136,8 +136,14 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     for number, (lo, hi) in enumerate(unit_groups(data.units["unit_id"].to_numpy(),
                                                   unit_chunks)):
         chunk = readings.filter(readings.unit_id.between(lo, hi))
+        staged: list[ir.Table] = []
+
+        def stage(table: ir.Table, staged: list[ir.Table] = staged) -> ir.Table:
+            staged.append(table.cache())
+            return staged[-1]
+
         labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps,
-                                  stage=lambda table: table.cache())
+                                  stage=stage)
         labelled = labelled.filter(labelled.day.between(first, last))
         with meter_day(labelled, meters).cache() as days:
             qualities.append(con.execute(meter_quality(meter_day_quality(days))))
@@ -148,6 +154,8 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
             out.mkdir(parents=True, exist_ok=True)
             con.to_parquet(unit_carrier_hours(labelled, meters),
                            out / f"part-{number:04d}.parquet")
+        for table in staged:  # the group's intermediate tables, before the next group's
+            table.release()
         logger.info("units %d-%d done (%d readings so far)", lo, hi, rows)
     quality = pd.concat(qualities, ignore_index=True)
     daily_amounts = pd.concat(dailies, ignore_index=True)
