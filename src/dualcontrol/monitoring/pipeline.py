@@ -142,20 +142,22 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
             staged.append(table.cache())
             return staged[-1]
 
-        labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps,
-                                  stage=stage)
-        labelled = labelled.filter(labelled.day.between(first, last))
-        with meter_day(labelled, meters).cache() as days:
-            qualities.append(con.execute(meter_quality(meter_day_quality(days))))
-            dailies.append(con.execute(unit_carrier(days, "day")))
-            rows += int(con.execute(days.rows.sum()) or 0)
-        if hourly_path is not None:
-            out = Path(hourly_path)
-            out.mkdir(parents=True, exist_ok=True)
-            con.to_parquet(unit_carrier_hours(labelled, meters),
-                           out / f"part-{number:04d}.parquet")
-        for table in staged:  # the group's intermediate tables, before the next group's
-            table.release()
+        try:
+            labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps,
+                                      stage=stage)
+            labelled = labelled.filter(labelled.day.between(first, last))
+            with meter_day(labelled, meters).cache() as days:
+                qualities.append(con.execute(meter_quality(meter_day_quality(days))))
+                dailies.append(con.execute(unit_carrier(days, "day")))
+                rows += int(con.execute(days.rows.sum()) or 0)
+            if hourly_path is not None:
+                out = Path(hourly_path)
+                out.mkdir(parents=True, exist_ok=True)
+                con.to_parquet(unit_carrier_hours(labelled, meters),
+                               out / f"part-{number:04d}.parquet")
+        finally:
+            for table in staged:  # the group's intermediate tables, before the next's
+                table.release()
         logger.info("units %d-%d done (%d readings so far)", lo, hi, rows)
     quality = pd.concat(qualities, ignore_index=True)
     daily_amounts = pd.concat(dailies, ignore_index=True)
