@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,7 +19,9 @@ from rich.text import Text
 
 from dualcontrol.errors import DualControlError, InputError
 
-console = Console(width=None if Console().is_terminal else 220)
+#: a terminal (or ``COLUMNS``) sets the width; piped output gets wide lines, not wraps
+console = Console(width=None if Console().is_terminal or os.environ.get("COLUMNS")
+                  else 220)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
