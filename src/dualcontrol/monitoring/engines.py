@@ -28,7 +28,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dualcontrol.errors import InputError, Problem
+from dualcontrol.errors import InputError, Problem, require_columns
 from dualcontrol.fileio import read_table
 from dualcontrol.monitoring.schema import prepare_meters, prepare_units
 
@@ -149,12 +149,9 @@ def open_data(con: ibis.BaseBackend, path: str | Path) -> MeterData:
             readings = con.read_parquet(str(parquet))
     else:
         readings = con.read_csv(str(csv))
-    missing = [c for c in ("unit_id", "meter_id", "ts", "reading") if c not in readings.columns]
-    if missing:
-        raise InputError([Problem("required column is missing", file=str(csv if csv.exists()
-                                                                          else parquet),
-                                  field=c, accepted=["unit_id", "meter_id", "ts", "reading",
-                                                     "seq", "day"]) for c in missing])
+    require_columns(readings.columns, ("unit_id", "meter_id", "ts", "reading"),
+                    file=str(parquet if parquet.is_dir() else csv),
+                    accepted=["unit_id", "meter_id", "ts", "reading", "seq", "day"])
     has_seq = "seq" in readings.columns
     cast = {"unit_id": "int32", "meter_id": "int32", "ts": "timestamp", "reading": "float64"}
     readings = readings.mutate(**{c: readings[c].cast(t) for c, t in cast.items()})

@@ -41,7 +41,7 @@ from functools import cache
 import pandas as pd
 import pyarrow as pa
 
-from dualcontrol.errors import InputError, Problem
+from dualcontrol.errors import InputError, Problem, require_columns
 from dualcontrol.reference import (
     load_table,
     quantity_in_carrier_unit,
@@ -112,12 +112,6 @@ def rules() -> Rules:
     return Rules(**kwargs)
 
 
-def _required(frame: pd.DataFrame, columns: tuple[str, ...], file: str | None,
-              optional: tuple[str, ...] = ()) -> list[Problem]:
-    return [Problem("required column is missing", file=file, field=c, accepted=list(columns))
-            for c in columns if c not in frame.columns and c not in optional]
-
-
 def prepare_meters(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
     """Return the validated meter registry with ``to_carrier_unit`` added.
 
@@ -130,9 +124,8 @@ def prepare_meters(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFr
         For missing columns, duplicated meters, unknown carriers, kinds or units, a
         unit that does not fit the carrier, or a register without ``register_max``.
     """
-    problems = _required(frame, METER_COLUMNS, file, optional=("register_max", "use", "origin"))
-    if problems:
-        raise InputError(problems)
+    require_columns(frame.columns, METER_COLUMNS[:5], file=file, accepted=METER_COLUMNS)
+    problems: list[Problem] = []
     data = frame.reset_index(drop=True).copy()
     for column, default in (("register_max", ""), ("use", "combustion"),
                             ("origin", "purchased")):
@@ -190,14 +183,13 @@ def prepare_units(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFra
     InputError
         For missing columns or a duplicated ``unit_id``.
     """
-    problems = _required(frame, UNIT_COLUMNS, file, optional=("industry", "county", "park"))
+    require_columns(frame.columns, ("unit_id", "enterprise", "region", "league"), file=file,
+                    accepted=UNIT_COLUMNS)
     data = frame.reset_index(drop=True).copy()
-    if not problems:
-        ids = pd.to_numeric(data["unit_id"], errors="coerce")
-        for index in data.index[ids.isna() | ids.duplicated()]:
-            problems.append(Problem("unit_id must be a unique integer", file=file,
-                                    row=int(index) + 2, field="unit_id",
-                                    value=data.at[index, "unit_id"]))
+    ids = pd.to_numeric(data["unit_id"], errors="coerce")
+    problems = [Problem("unit_id must be a unique integer", file=file, row=int(index) + 2,
+                        field="unit_id", value=data.at[index, "unit_id"])
+                for index in data.index[ids.isna() | ids.duplicated()]]
     if problems:
         raise InputError(problems)
     data["unit_id"] = pd.to_numeric(data["unit_id"]).astype("int32")
