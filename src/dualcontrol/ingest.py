@@ -48,8 +48,6 @@ from dualcontrol.store import Store, schema
 
 logger = logging.getLogger(__name__)
 
-#: Encodings accepted for CSV, tried in order (GB18030 is a superset of GBK and GB2312).
-
 #: Problems kept in memory and reported; beyond this only the count is given.
 MAX_PROBLEMS = 5000
 

@@ -32,6 +32,7 @@ from dualcontrol.budget import energy_budget
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
 from dualcontrol.ingest import ingest_file, map_headers
+from dualcontrol.regions import REGION_CODE
 from dualcontrol.store import Store
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,6 @@ LEVELS = datasets.LEVELS
 UPLOAD_SUFFIXES: tuple[str, ...] = (".csv", ".txt", ".xlsx")
 #: Ratings of the barometer, in the order of the legend.
 RATINGS: tuple[str, ...] = ("red", "yellow", "green", "no_data")
-#: Code of the region (GB/T 2260) at the root of the hierarchy.
-REGION_CODE = "150000"
 
 T = TypeVar("T")
 
@@ -81,7 +80,7 @@ class StoreData:
 
     # ------------------------------------------------------------------ caching
     def version(self) -> object:
-        """Return the store's data version (newest submission id and user count)."""
+        """Return the store's data version (the newest submission id)."""
         frame = datasets.read_frame(self.store, "SELECT MAX(id) AS v FROM submissions")
         return frame["v"].iloc[0] if len(frame) else None
 

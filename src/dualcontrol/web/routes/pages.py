@@ -15,6 +15,7 @@ from dualcontrol.web.access import AccessDeniedError, Principal, check_level, vi
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, render
 from dualcontrol.web.i18n import translator
 from dualcontrol.web.routes.accounts import lineage, node_accounts
+from dualcontrol.web.routes.assessment import scoped
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,9 +91,7 @@ def overview(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Respons
             div_id="chart-intensity")
     budget = None
     if year is not None and may(principal, "league"):
-        table = ctx.data.budget(year=year)
-        table = visible_rows(principal, table.assign(league=table["region_code"]), "league") \
-            if principal.scope is not None else table
+        table = scoped(principal, ctx.data.budget(year=year))
         budget = table[table["horizon"] == "plan_end"][BUDGET_COLUMNS].to_dict("records")
     latest = visible_leagues[visible_leagues["year"] == year] if year is not None \
         else visible_leagues
@@ -152,10 +151,10 @@ def _node_page(request: Request, ctx: WebContext, principal: Principal, level: s
         ent = ctx.data.accounts(level="enterprise")
         ent = visible_rows(principal, ent[ent["league"].astype(str) == key], "enterprise")
         children = ent[ent["year"] == year].to_dict("records") if year is not None else []
+    names = ctx.data.names()
     return render(request, ctx, principal, "node.html", level=level, key=key,
-                  name=ctx.data.names().get(key, key),
-                  ancestors={lv: (code, ctx.data.names().get(code, code))
-                             for lv, code in ancestors.items()},
+                  name=names.get(key, key),
+                  ancestors={lv: (code, names.get(code, code)) for lv, code in ancestors.items()},
                   yearly=yearly.to_dict("records"), charts=charts, children=children,
                   units=unit_positions(ctx, principal, level, key))
 

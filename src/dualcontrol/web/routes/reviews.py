@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, Response
 
 from dualcontrol import review
 from dualcontrol.errors import InputError, Problem
+from dualcontrol.regions import REGION_CODE
 from dualcontrol.web.access import Action, Principal, check_node, require
-from dualcontrol.web.data import REGION_CODE
 from dualcontrol.web.deps import (
     Ctx,
     CurrentPrincipal,
