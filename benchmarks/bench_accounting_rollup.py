@@ -21,12 +21,11 @@ data included); the results are compared to dualcontrol's to 1e-9 relative.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import resource
 import time
 
 import numpy as np
 import pandas as pd
+from _measure import run_apart
 
 LEVELS = ("region", "league", "county", "park", "enterprise")
 GDP_LEVELS = ("region", "league", "county")
@@ -178,20 +177,20 @@ def run_dualcontrol(n: int, threads: int) -> tuple[float, dict[str, pd.DataFrame
     return time.perf_counter() - start, out
 
 
+def _prepared(n: int, threads: int):
+    """Return a DuckDB connection holding ``n`` enterprises' rows, and the clock's start."""
+    con = _duckdb(threads, make_rows(n))
+    return con, time.perf_counter()
+
+
 def run_sql(n: int, threads: int) -> tuple[float, dict[str, pd.DataFrame]]:
-    rows = make_rows(n)
-    con = _duckdb(threads, rows)
-    del rows
-    start = time.perf_counter()
+    con, start = _prepared(n, threads)
     out = {level: con.execute(sql_per_level(level)).df() for level in LEVELS}
     return time.perf_counter() - start, out
 
 
 def run_sql_one_query(n: int, threads: int) -> tuple[float, dict[str, pd.DataFrame]]:
-    rows = make_rows(n)
-    con = _duckdb(threads, rows)
-    del rows
-    start = time.perf_counter()
+    con, start = _prepared(n, threads)
     every = con.execute(sql_grouping_sets()).df()
     out = {}
     for i, level in enumerate(LEVELS):
@@ -245,26 +244,10 @@ def run_pandas(n: int, threads: int) -> tuple[float, dict[str, pd.DataFrame]]:
     return time.perf_counter() - start, out
 
 
-def _child(name: str, n: int, threads: int, queue: mp.Queue) -> None:
-    seconds, out = globals()[f"run_{name}"](n, threads)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
-    queue.put((seconds, peak, out))
-
-
 def measure(name: str, n: int, threads: int) -> tuple[float, float, dict]:
     """Return seconds, peak memory [GiB] and the outputs of method ``name``."""
-    queue: mp.Queue = mp.get_context("fork").Queue()
-    proc = mp.get_context("fork").Process(target=_child, args=(name, n, threads, queue))
-    proc.start()
-    while True:
-        try:
-            result = queue.get(timeout=5)
-            break
-        except Exception:
-            if not proc.is_alive():
-                raise RuntimeError(f"{name} failed (exit code {proc.exitcode})") from None
-    proc.join()
-    return result
+    (seconds, out), peak = run_apart(globals()[f"run_{name}"], n, threads, context="fork")
+    return seconds, peak, out
 
 
 def compare(reference: dict, other: dict, name: str) -> None:

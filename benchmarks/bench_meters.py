@@ -25,8 +25,6 @@ Each measurement runs in its own process; peak memory is that process's maximum 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import resource
 import shutil
 import tempfile
 import time
@@ -34,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from _measure import run_apart
 
 MONTH = "2024-07"
 AS_OF = datetime(2025, 1, 1)
@@ -118,26 +117,10 @@ def run_hand_window_sql(data: str, engine: str, memory_limit: str, threads: int,
     return {"seconds": time.perf_counter() - start, "rows": rows}
 
 
-def _child(fn: str, args: tuple, queue: mp.Queue) -> None:
-    out = globals()[fn](*args)
-    out["peak_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    queue.put(out)
-
-
 def measure(fn: str, *args) -> dict:
-    """Run ``fn(*args)`` in a fresh process and return its result and peak memory."""
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(fn, args, queue))
-    proc.start()
-    while True:
-        try:
-            out = queue.get(timeout=5)
-            break
-        except Exception:
-            if not proc.is_alive():
-                raise RuntimeError(f"{fn} failed (exit code {proc.exitcode})") from None
-    proc.join()
+    """Run ``fn(*args)`` in a fresh process; return its result and peak memory."""
+    out, peak = run_apart(globals()[fn], *args)
+    out["peak_gib"] = peak
     return out
 
 
