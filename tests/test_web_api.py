@@ -207,6 +207,30 @@ def test_public_reads_published_aggregates_only(world, client, who) -> None:
     assert_refused_and_logged(world, monthly, 403, "/api/accounts")
 
 
+def test_review_takes_its_context_from_the_store_as_the_cli_does(world, client) -> None:
+    from pathlib import Path
+
+    from dualcontrol import review
+    from dualcontrol.budget import energy_budget
+
+    text = (Path(__file__).parents[1] / "examples/projects/ferrosilicon_ulanqab.yaml")
+    data = review.read_mapping(text)
+    answer = client.post("/api/reviews", json=data, headers=auth(world, "reviewer"))
+    assert answer.status_code == 200, answer.text
+    got = answer.json()
+    # what `dualcontrol review FILE` (no --context) computes on the same store
+    raw = datasets.assessment_accounts(world["store"])
+    accounts = prepare_accounts(raw)
+    project = review.parse_project(data)
+    year = review.context_year(accounts, project.start_year)
+    context = review.context_from_accounts(raw, energy_budget(accounts, year=year),
+                                           project.league, year=year)
+    want = review.review_project(project, context).as_dict()
+    assert got["verdict"] == want["verdict"]
+    assert got["effects"] == want["effects"] and got["effects"]
+    assert got["effects"][0]["year"] == year
+
+
 def test_barometer_matches_the_assessment_and_is_scoped(world, client) -> None:
     store = world["store"]
     accounts = prepare_accounts(pd.concat([datasets.region_accounts(store, level=lv)

@@ -385,6 +385,17 @@ def area_effects(context: dict[str, Any], controlled_tce: float, energy_tce: flo
     return effects
 
 
+def context_year(accounts: pd.DataFrame, start_year: int) -> int:
+    """Return the latest full year of prepared ``accounts`` up to ``start_year``.
+
+    ``accounts`` is :func:`dualcontrol.assessment.prepare_accounts` output (``months``
+    per year); without a full year up to ``start_year``, the latest full year.
+    """
+    annual = accounts[accounts["months"] == 12]
+    years = annual.loc[annual["year"] <= start_year, "year"]
+    return int(years.max() if len(years) else annual["year"].max())
+
+
 def context_from_accounts(accounts: pd.DataFrame, budget: pd.DataFrame | None,
                           league: str, *, year: int | None = None,
                           source: str = "store") -> dict[str, Any]:
@@ -417,16 +428,17 @@ def context_from_accounts(accounts: pd.DataFrame, budget: pd.DataFrame | None,
     InputError
         If the league is unknown or the accounts have no row for it or the region.
     """
-    from dualcontrol.regions import resolve_region
+    from dualcontrol.regions import REGION_CODE, resolve_region
 
     area = resolve_region(league)
     code = str(area["code"])
-    region_code = str(area.get("parent_code") or "150000")
+    region_code = str(area.get("parent_code") or REGION_CODE)
     frame = accounts.assign(region_code=accounts["region_code"].astype(str))
     own = frame[(frame["region_code"] == code) & frame["energy_tce"].notna()]
     if own.empty:
+        held = sorted(frame.loc[frame["energy_tce"].notna(), "region_code"].unique())
         raise InputError(Problem("no accounts for the project's league", field="location.league",
-                                 value=league))
+                                 value=league, accepted=held))
     year = int(own["year"].max()) if year is None else int(year)
     out: dict[str, Any] = {"year": year, "source": f"{source}: accounts of {year} "
                            "(controlled energy after the accounting core's deductions; GDP at "
@@ -434,8 +446,9 @@ def context_from_accounts(accounts: pd.DataFrame, budget: pd.DataFrame | None,
     for level, key in (("league", code), ("region", region_code)):
         rows = frame[(frame["region_code"] == key) & (frame["year"] == year)]
         if rows.empty:
+            held = sorted(frame.loc[frame["region_code"] == key, "year"].unique().tolist())
             raise InputError(Problem(f"no accounts of {year} for the {level}",
-                                     field="region_code", value=key))
+                                     field="year", value=year, accepted=held))
         row = rows.iloc[0]
         names = resolve_region(key)
         entry: dict[str, Any] = {

@@ -112,9 +112,7 @@ def _store_context(league: str, start_year: int) -> dict | None:
                    "(give --context FILE)", err=True)
         return None
     accounts = prepare_accounts(raw)
-    annual = accounts[accounts["months"] == 12]
-    years = annual.loc[annual["year"] <= start_year, "year"]
-    year = int(years.max() if len(years) else annual["year"].max())
+    year = review.context_year(accounts, start_year)
     budget = energy_budget(accounts, year=year)
     return review.context_from_accounts(raw, budget, league, year=year)
 

@@ -192,8 +192,12 @@ class StoreData:
 
     # --------------------------------------------------------------- assessment
     def _assessable(self) -> pd.DataFrame:
-        return self._cached(("assessable",), lambda: prepare_accounts(
-            datasets.assessment_accounts(self.store)))
+        return self._cached(("assessable",),
+                            lambda: prepare_accounts(self._assessment_accounts()))
+
+    def _assessment_accounts(self) -> pd.DataFrame:
+        return self._cached(("assessment_accounts",),
+                            lambda: datasets.assessment_accounts(self.store))
 
     def barometer(self, *, year: int) -> pd.DataFrame:
         """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``.
@@ -308,14 +312,19 @@ class StoreData:
         frame = frame.astype({"year": "int64", **{c: "float64" for c in names}})
         return DecompositionInput(frame, "sector", names, 2015, 2020, path.name)
 
-    def review_context(self) -> dict[str, Any] | None:
-        """Return league and region baseline figures for project reviews, or None."""
-        path = self.inputs / "projects" / "context_2024.yaml" if self.inputs else None
-        if path is None or not path.exists():
-            return None
-        from dualcontrol.review import read_mapping
+    def review_context(self, league: str, start_year: int) -> dict[str, Any] | None:
+        """Return the league's and region's figures for a project review, or None.
 
-        return read_mapping(path)
+        From the store's accounts and budget, as ``dualcontrol review`` does without
+        ``--context``; None when the store holds no accounts.
+        """
+        from dualcontrol.review import context_from_accounts, context_year
+
+        raw = self._assessment_accounts()
+        if raw.empty:
+            return None
+        year = context_year(self._assessable(), start_year)
+        return context_from_accounts(raw, self.budget(year=year), league, year=year)
 
     def sample_project(self) -> str:
         """Return the text of the sample project shown in the review form ('' if none)."""

@@ -37,7 +37,7 @@ def run_review(ctx: WebContext, request: Request, principal: Principal,
                                  value=project.league, accepted=sorted(ctx.data.leagues())))
     checked(ctx, request, principal, check_node, "league", league,
             lineage={"region": REGION_CODE})
-    result = review.review_project(project, ctx.data.review_context())
+    result = review.review_project(project, ctx.data.review_context(league, project.start_year))
     ctx.users.audit(username=principal.username, action="project_reviewed",
                     entity="project", entity_key=project.name,
                     after={"verdict": result.verdict, "league": project.league,
