@@ -624,16 +624,22 @@ def _row_text(kind: str) -> str:
 
 
 def _duplicate_lines(conn: Connection, kind: str, import_id: int) -> list[tuple[int, int, str]]:
+    """Return (line, first line of its key, key text) of every staged row whose key repeats.
+
+    One window over the import's rows (a sort), not a join of the rows to their
+    duplicated keys: PostgreSQL, without statistics on the freshly filled staging
+    table, planned that join as a nested loop and took minutes on a large file.
+    """
     keys = KEY_COLUMNS[kind]
     staging = schema.STAGING_TABLES[kind].name
+    key_text = " || ' / ' || ".join(f"CAST({k} AS VARCHAR)" for k in keys)
     sql = f"""
-        SELECT s.line, d.first_line, d.key_text FROM {staging} s JOIN (
-            SELECT {", ".join(keys)}, MIN(line) AS first_line,
-                   {" || ' / ' || ".join(f"CAST({k} AS VARCHAR)" for k in keys)} AS key_text
+        SELECT line, first_line, key_text FROM (
+            SELECT line, MIN(line) OVER w AS first_line, COUNT(*) OVER w AS n,
+                   {key_text} AS key_text
             FROM {staging} WHERE import_id = :iid
-            GROUP BY {", ".join(keys)} HAVING COUNT(*) > 1) d
-        ON {" AND ".join(f"s.{k} = d.{k}" for k in keys)}
-        WHERE s.import_id = :iid ORDER BY s.line"""
+            WINDOW w AS (PARTITION BY {", ".join(keys)})) t
+        WHERE n > 1 ORDER BY line"""
     return [(int(a), int(b), str(c)) for a, b, c in conn.execute(sa.text(sql), {"iid": import_id})]
 
 
