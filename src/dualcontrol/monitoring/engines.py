@@ -118,6 +118,9 @@ class MeterData:
     meters: pd.DataFrame
     units: pd.DataFrame
     has_seq: bool
+    #: the ``readings`` directory when it holds ``day=YYYY-MM-DD`` partitions on the local
+    #: file system (what the sorted scan of :mod:`.scan` reads), else None
+    partitions: Path | None = None
 
 
 def open_data(con: ibis.BaseBackend, path: str | Path) -> MeterData:
@@ -162,9 +165,10 @@ def open_data(con: ibis.BaseBackend, path: str | Path) -> MeterData:
     else:
         # a reading ends its interval: the one at 00:00 belongs to the day before
         readings = readings.mutate(day=(readings.ts - ibis.interval(seconds=1)).date())
+    partitions = parquet if parquet.is_dir() and any(parquet.glob("day=*")) else None
     return MeterData(readings.select("unit_id", "meter_id", "ts", "reading",
                                      readings.seq.cast("int64").name("seq"), "day"),
-                     meters, units, has_seq)
+                     meters, units, has_seq, partitions)
 
 
 def month_days(month: str) -> tuple[date, date]:

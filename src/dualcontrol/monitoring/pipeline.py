@@ -4,31 +4,37 @@ Steps (each a function of :mod:`.quality`, :mod:`.rollup` or :mod:`.reconcile`):
 
 1. select the month's readings (by the ``day`` partition) and those of the day before
    and after, as neighbours of the first and last readings;
-2. label every reading (:func:`~.quality.label_readings`);
-3. aggregate per unit, meter and day (:func:`~.rollup.meter_day`), from which come the
-   quality per meter and day and the energy per unit and carrier by day; on request the
-   energy per unit, carrier and hour (:func:`~.rollup.unit_carrier_hours`), written to
-   Parquet;
+2. label every reading and aggregate per meter and day: by the sorted scan of
+   :mod:`.scan` (``checks="scan"``, the default on DuckDB for Parquet day partitions), or
+   by the window functions of :func:`~.quality.label_readings` and
+   :func:`~.rollup.meter_day_counts` (``checks="windows"``, on any engine; also where
+   the scan declines); both give the same table;
+3. from the meter-day table (:func:`~.rollup.meter_day`) come the quality per meter and
+   day and the energy per unit and carrier by day; on request the energy per unit,
+   carrier and hour (:func:`~.rollup.unit_carrier_hours`), written to Parquet;
 4. month per unit and carrier -> tce and CO2 with the accounting core -> enterprise,
    park, league, region;
 5. reconciliation with the enterprises' monthly reports, if given.
 
-Units are processed in ``unit_chunks`` groups of consecutive ``unit_id``; the checks are
-per meter, and a unit's meters are in one group, so any chunking gives the same result
-and bounds the memory the per-reading window functions need.
+With the window functions, units are processed in ``unit_chunks`` groups of consecutive
+``unit_id``; the checks are per meter, and a unit's meters are in one group, so any
+chunking gives the same result and bounds the memory the window functions need. The
+scan reads one day at a time and needs no chunks.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from dualcontrol.accounting import (
     LEVELS,
@@ -37,6 +43,7 @@ from dualcontrol.accounting import (
     prepare_energy_rows,
 )
 from dualcontrol.conversion import Method
+from dualcontrol.errors import InputError, Problem
 from dualcontrol.monitoring.engines import MeterData, month_days, register
 from dualcontrol.monitoring.quality import label_readings
 from dualcontrol.monitoring.reconcile import reconcile
@@ -44,14 +51,24 @@ from dualcontrol.monitoring.rollup import (
     energy_accounts,
     level_rollup,
     meter_day,
+    meter_day_counts,
     meter_day_quality,
     meter_quality,
     unit_carrier,
     unit_carrier_hours,
 )
+from dualcontrol.monitoring.scan import ScanDeclined, scan_month
 from dualcontrol.monitoring.schema import FAULT_CLASSES
 
 logger = logging.getLogger(__name__)
+
+class Checks(StrEnum):
+    """How the readings are labelled (see the module)."""
+
+    auto = "auto"
+    scan = "scan"
+    windows = "windows"
+
 
 #: Levels the monthly energy is rolled up to.
 ROLLUP_LEVELS: tuple[str, ...] = ("enterprise", "park", "league", "region")
@@ -64,6 +81,7 @@ class MonitorResult:
     month: str
     engine: str
     rows: int
+    checks: str
     quality: pd.DataFrame
     faults: pd.DataFrame
     daily: pd.DataFrame
@@ -97,8 +115,9 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
             reports: pd.DataFrame | None = None, fill_gaps: bool = False,
             unit_chunks: int = 1, hourly_path: str | Path | None = None,
             method: Method | str = Method.calorific, grid: str = "national",
-            tolerance: float | None = None) -> MonitorResult:
-    """Return the quality, energy, tce, CO2 and reconciliation of one month.
+            tolerance: float | None = None, checks: Checks | str = Checks.auto,
+            threads: int | None = None) -> MonitorResult:
+    """Return the quality, energy, tce and CO2 and reconciliation of one month.
 
     Parameters
     ----------
@@ -116,49 +135,55 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     fill_gaps : bool
         Estimate interval meters' missing quantities (see :mod:`.quality`).
     unit_chunks : int
-        Number of unit groups processed one after the other (bounds memory).
+        Number of unit groups the window functions process one after the other.
     hourly_path : path, optional
         Directory to write the hourly energy per unit and carrier to, as Parquet.
     method, grid
         Electricity valuation method and grid of the CO2 factor (accounting core).
     tolerance : float, optional
         Reconciliation tolerance [1]; default from the monitoring rules.
+    checks : {"auto", "scan", "windows"}
+        ``auto``: the sorted scan on DuckDB when the readings are Parquet day
+        partitions, else the window functions.
+    threads : int, optional
+        Threads of the sorted scan.
     """
     first, last = month_days(month)
-    # the days either side give the month's first reading its predecessor (else a
-    # register's first increment is lost) and the last its successor (out-of-order and
-    # spike checks); their own readings are dropped after labelling
-    readings = data.readings.filter(data.readings.day.between(first - timedelta(days=1),
-                                                              last + timedelta(days=1)))
     meters = register(con, "dc_meters", data.meters)
-    qualities, dailies = [], []
-    rows = 0
-    for number, (lo, hi) in enumerate(unit_groups(data.units["unit_id"].to_numpy(),
-                                                  unit_chunks)):
-        chunk = readings.filter(readings.unit_id.between(lo, hi))
-        staged: list[ir.Table] = []
-
-        def stage(table: ir.Table, staged: list[ir.Table] = staged) -> ir.Table:
-            staged.append(table.cache())
-            return staged[-1]
-
+    out = Path(hourly_path) if hourly_path is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    how = Checks(checks)
+    if how is Checks.auto:
+        how = Checks.scan if con.name == "duckdb" and data.partitions else Checks.windows
+    days = None
+    if how is Checks.scan:
+        if data.partitions is None:
+            raise InputError(Problem("the sorted scan reads Parquet day partitions",
+                                     field="checks", value=str(checks),
+                                     accepted=["readings/day=YYYY-MM-DD/*.parquet"]))
         try:
-            labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps,
-                                      stage=stage)
-            labelled = labelled.filter(labelled.day.between(first, last))
-            with meter_day(labelled, meters).cache() as days:
-                qualities.append(con.execute(meter_quality(meter_day_quality(days))))
-                dailies.append(con.execute(unit_carrier(days, "day")))
-                rows += int(con.execute(days.rows.sum()) or 0)
-            if hourly_path is not None:
-                out = Path(hourly_path)
-                out.mkdir(parents=True, exist_ok=True)
-                con.to_parquet(unit_carrier_hours(labelled, meters),
-                               out / f"part-{number:04d}.parquet")
-        finally:
-            for table in staged:  # the group's intermediate tables, before the next's
-                table.release()
-        logger.info("units %d-%d done (%d readings so far)", lo, hi, rows)
+            scanned = scan_month(data.partitions, data.meters, data.units, first, last,
+                                 as_of=as_of, fill_gaps=fill_gaps, hourly=out is not None,
+                                 threads=threads)
+        except ScanDeclined as exc:
+            logger.warning("labelling with window functions instead of the scan: %s", exc)
+            how = Checks.windows
+        else:
+            days = meter_day(register(con, "dc_meter_day_counts", scanned.meter_days), meters)
+            if out is not None and scanned.hours is not None:
+                # without the Arrow schema the dictionary-encoded keys read back as plain
+                # columns, as the window path writes them
+                pq.write_table(scanned.hours, out / "part-0000.parquet", store_schema=False)
+    if days is not None:
+        with days.cache() as cached:
+            qualities = [con.execute(meter_quality(meter_day_quality(cached)))]
+            dailies = [con.execute(unit_carrier(cached, "day"))]
+            rows = int(con.execute(cached.rows.sum()) or 0)
+    else:
+        qualities, dailies, rows = _label_with_windows(con, data, meters, first, last,
+                                                       as_of=as_of, fill_gaps=fill_gaps,
+                                                       unit_chunks=unit_chunks, out=out)
     quality = pd.concat(qualities, ignore_index=True)
     daily_amounts = pd.concat(dailies, ignore_index=True)
     years = sorted({first.year})
@@ -174,12 +199,53 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     monthly_accounted = energy_accounts(monthly_amounts, units, coefficients)
     monthly = con.execute(monthly_accounted.order_by(["unit_id", "carrier"]))
     levels = {lv: con.execute(level_rollup(monthly_accounted, lv)) for lv in ROLLUP_LEVELS}
-    result = MonitorResult(month, con.name, rows, quality, _fault_summary(quality), daily,
-                           monthly, levels)
+    result = MonitorResult(month, con.name, rows, how.value, quality,
+                           _fault_summary(quality), daily, monthly, levels)
     if reports is not None:
         result.reconciliation = con.execute(reconcile_reports(
             con, monthly_accounted, reports, month, coefficients, tolerance=tolerance))
     return result
+
+
+def _label_with_windows(con: ibis.BaseBackend, data: MeterData, meters: ir.Table,
+                        first: date, last: date, *, as_of: datetime, fill_gaps: bool,
+                        unit_chunks: int, out: Path | None,
+                        ) -> tuple[list[pd.DataFrame], list[pd.DataFrame], int]:
+    """Label the readings with window functions, unit group by unit group; return the
+    quality per meter and the daily energy per unit and carrier of each group, and the
+    readings counted; write the hourly energy to ``out`` if given."""
+    # the days either side give the month's first reading its predecessor (else a
+    # register's first increment is lost) and the last its successor (out-of-order and
+    # spike checks); their own readings are dropped after labelling
+    readings = data.readings.filter(data.readings.day.between(first - timedelta(days=1),
+                                                              last + timedelta(days=1)))
+    qualities, dailies = [], []
+    rows = 0
+    for number, (lo, hi) in enumerate(unit_groups(data.units["unit_id"].to_numpy(),
+                                                  unit_chunks)):
+        chunk = readings.filter(readings.unit_id.between(lo, hi))
+        staged: list[ir.Table] = []
+
+        def stage(table: ir.Table, staged: list[ir.Table] = staged) -> ir.Table:
+            staged.append(table.cache())
+            return staged[-1]
+
+        try:
+            labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps,
+                                      stage=stage)
+            labelled = labelled.filter(labelled.day.between(first, last))
+            with meter_day(meter_day_counts(labelled), meters).cache() as days:
+                qualities.append(con.execute(meter_quality(meter_day_quality(days))))
+                dailies.append(con.execute(unit_carrier(days, "day")))
+                rows += int(con.execute(days.rows.sum()) or 0)
+            if out is not None:
+                con.to_parquet(unit_carrier_hours(labelled, meters),
+                               out / f"part-{number:04d}.parquet")
+        finally:
+            for table in staged:  # the group's intermediate tables, before the next's
+                table.release()
+        logger.info("units %d-%d done (%d readings so far)", lo, hi, rows)
+    return qualities, dailies, rows
 
 
 def reconcile_reports(con: ibis.BaseBackend, metered: ir.Table, reports: pd.DataFrame,

@@ -1,7 +1,9 @@
 """Roll-ups of labelled readings: meter-day, then unit and carrier by hour, day and month.
 
 The labelled readings (:func:`~dualcontrol.monitoring.quality.label_readings`) are
-aggregated once per meter and day (:func:`meter_day`); the quality per meter and day and
+aggregated once per meter and day (:func:`meter_day_counts`, or the same table from the
+sorted scan of :mod:`~dualcontrol.monitoring.scan`; :func:`meter_day` adds the meters'
+attributes); the quality per meter and day and
 the energy per unit and carrier by day and month come from that aggregate, which is a
 96th of the readings at 15 minutes. The hourly energy per unit and carrier
 (:func:`unit_carrier_hours`), asked for only when it is written out, is its own
@@ -34,23 +36,23 @@ METER_KEYS: tuple[str, ...] = ("unit_id", "meter_id", "carrier", "use", "origin"
 _METER_COLUMNS = ("meter_id", "unit_id", "carrier", "use", "origin", "to_carrier_unit")
 
 
-def meter_day(labelled: ir.Table, meters: ir.Table) -> ir.Table:
-    """Return per unit, meter and day: readings, fault counts and quantity.
+def meter_day_counts(labelled: ir.Table) -> ir.Table:
+    """Return per meter and day: readings, fault counts and quantity [uom].
 
-    The readings are grouped by meter and day only; the meter's unit, carrier, use,
-    origin and conversion to the carrier unit are joined to the groups.
+    ``labelled`` is :func:`~dualcontrol.monitoring.quality.label_readings`; the
+    :mod:`~dualcontrol.monitoring.scan` computes the same table without labelling every
+    reading.
 
     Returns
     -------
     ibis Table
-        :data:`METER_KEYS`, ``rows`` (every reading), ``readings`` (live readings: not
+        ``meter_id``, ``day``, ``rows`` (every reading), ``readings`` (live readings: not
         duplicated, not in the future), ``missing`` [readings], one count column per
-        fault class, ``quantity`` [uom], ``filled_quantity`` [uom] and
-        ``quantity_carrier_unit`` [carrier unit].
+        fault class, ``quantity`` [uom] and ``filled_quantity`` [uom].
     """
     t = labelled
     counts = {f: t[f].cast("int64").sum() for f in FAULT_CLASSES}
-    days = t.group_by(["meter_id", "day"]).aggregate(
+    return t.group_by(["meter_id", "day"]).aggregate(
         rows=t.count(),
         readings=(~t.duplicate & ~t.future).cast("int64").sum(),
         missing=t.missing_before.sum(),
@@ -58,7 +60,19 @@ def meter_day(labelled: ir.Table, meters: ir.Table) -> ir.Table:
         quantity=t.interval_quantity.sum(),
         filled_quantity=t.filled_quantity.sum(),
     )
-    days = days.join(meters.select(*_METER_COLUMNS), "meter_id")
+
+
+def meter_day(counts: ir.Table, meters: ir.Table) -> ir.Table:
+    """Return :func:`meter_day_counts` with the meter's unit, carrier, use and origin.
+
+    Returns
+    -------
+    ibis Table
+        :data:`METER_KEYS`, the columns of :func:`meter_day_counts` and
+        ``quantity_carrier_unit`` [carrier unit].
+    """
+    days = counts.mutate(day=counts.day.cast("date")).join(
+        meters.select(*_METER_COLUMNS), "meter_id")
     return days.mutate(quantity_carrier_unit=days.quantity * days.to_carrier_unit).select(
         *METER_KEYS, "rows", "readings", "missing", *FAULT_CLASSES, "quantity",
         "filled_quantity", "quantity_carrier_unit")
