@@ -58,7 +58,7 @@ def _scan(data: Path, **kwargs) -> pd.DataFrame:
     first, last = month_days(MONTH)
     result = scan_month(data / "readings", meter_data.meters, meter_data.units, first, last,
                         as_of=AS_OF, **kwargs)
-    return _tidy(result.meter_days)
+    return _tidy(result.meter_days.to_pandas())
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from dualcontrol.errors import InputError, Problem, require_columns
 from dualcontrol.fileio import read_table
@@ -94,18 +95,18 @@ def connect(engine: Engine | str = Engine.duckdb, *, master: str = "local[2]",
     return con
 
 
-def register(con: ibis.BaseBackend, name: str, frame: pd.DataFrame) -> ir.Table:
-    """Return ``frame`` as a temporary table ``name`` on ``con`` (replacing any before).
+def register(con: ibis.BaseBackend, name: str, frame: pd.DataFrame | pa.Table) -> ir.Table:
+    """Return ``frame`` (pandas or Arrow) as a temporary table ``name`` on ``con``
+    (replacing any before).
 
     Small tables (registries, coefficients, per-day results) are registered by name
     rather than as Ibis memtables, which a cached Spark plan cannot resolve.
     """
     if con.name == "pyspark":
-        import pyarrow as pa
-
         session = con._session
-        session.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False)) \
-            .createOrReplaceTempView(name)
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
+            frame, preserve_index=False)
+        session.createDataFrame(table).createOrReplaceTempView(name)
         return con.table(name)
     return con.create_table(name, frame, temp=True, overwrite=True)
 

@@ -34,7 +34,6 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from dualcontrol.accounting import (
     LEVELS,
@@ -151,8 +150,6 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     first, last = month_days(month)
     meters = register(con, "dc_meters", data.meters)
     out = Path(hourly_path) if hourly_path is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
     how = Checks(checks)
     if how is Checks.auto:
         how = Checks.scan if con.name == "duckdb" and data.partitions else Checks.windows
@@ -164,17 +161,17 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
                                      accepted=["readings/day=YYYY-MM-DD/*.parquet"]))
         try:
             scanned = scan_month(data.partitions, data.meters, data.units, first, last,
-                                 as_of=as_of, fill_gaps=fill_gaps, hourly=out is not None,
+                                 as_of=as_of, fill_gaps=fill_gaps, hourly_path=out,
                                  threads=threads)
         except ScanDeclined as exc:
             logger.warning("labelling with window functions instead of the scan: %s", exc)
             how = Checks.windows
+            if out is not None:
+                for part in out.glob("part-*.parquet"):
+                    part.unlink()
         else:
-            days = meter_day(register(con, "dc_meter_day_counts", scanned.meter_days), meters)
-            if out is not None and scanned.hours is not None:
-                # without the Arrow schema the dictionary-encoded keys read back as plain
-                # columns, as the window path writes them
-                pq.write_table(scanned.hours, out / "part-0000.parquet", store_schema=False)
+            days = meter_day(register(con, "dc_meter_day_counts", scanned.meter_days),
+                             meters)
     if days is not None:
         with days.cache() as cached:
             qualities = [con.execute(meter_quality(meter_day_quality(cached)))]
@@ -239,6 +236,7 @@ def _label_with_windows(con: ibis.BaseBackend, data: MeterData, meters: ir.Table
                 dailies.append(con.execute(unit_carrier(days, "day")))
                 rows += int(con.execute(days.rows.sum()) or 0)
             if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
                 con.to_parquet(unit_carrier_hours(labelled, meters),
                                out / f"part-{number:04d}.parquet")
         finally:

@@ -78,10 +78,9 @@ class ScanDeclined(Exception):  # noqa: N818 - a condition, not an error of the 
 
 @dataclass
 class ScanResult:
-    """Meter-day aggregates (one row per meter and day) and hourly stream quantities."""
+    """Meter-day aggregates (one row per meter and day) and the readings counted."""
 
-    meter_days: pd.DataFrame
-    hours: pd.DataFrame | None
+    meter_days: pa.Table
     readings: int
 
 
@@ -89,59 +88,105 @@ class ScanResult:
 
 
 @nb.njit(cache=True, nogil=True)
-def _group(ids, ts_us, seq, lookup, as_of_us, n_meters, day_lo_us, day_hi_us):
+def _count(ids, ts_us, lookup, as_of_us, day_lo_us, day_hi_us, live, cnt, d, counted):
     # pragma: no cover - compiled
-    """Return the day's readings grouped by meter (counting sort, file order kept), the
-    groups' starts, the meters whose file order is not by (time, seq), the readings'
-    meter index (-1: not in the registry) and future flag, and a status.
-
-    Readings of unknown meters and future ones are left out of the groups; the status
-    is ``_MISPLACED`` if a live reading's time is outside ``(day_lo_us, day_hi_us]``.
+    """Count one batch's live readings per meter into ``live``; count its future ones
+    into ``cnt`` (if the day is ``counted``). Return the readings of known meters and a
+    status: ``_MISPLACED`` if a live reading's time is outside ``(day_lo_us, day_hi_us]``.
     """
-    n = ids.shape[0]
-    midx = np.empty(n, np.int32)
-    fut = np.empty(n, np.bool_)
-    starts = np.zeros(n_meters + 1, np.int64)
+    known = 0
     status = _OK
-    for i in range(n):
+    for i in range(ids.shape[0]):
         k = ids[i]
         m = lookup[k] if 0 <= k < lookup.shape[0] else -1
-        midx[i] = m
-        fut[i] = ts_us[i] > as_of_us
-        if m < 0 or fut[i]:
+        if m < 0:
             continue
-        if ts_us[i] <= day_lo_us or ts_us[i] > day_hi_us:
+        known += 1
+        t = ts_us[i]
+        if t > as_of_us:
+            if counted:
+                cnt[m, d, _ROWS] += 1
+                cnt[m, d, _FUTURE] += 1
+            continue
+        if t <= day_lo_us or t > day_hi_us:
             status = _MISPLACED
-        starts[m + 1] += 1
-    for m in range(n_meters):
-        starts[m + 1] += starts[m]
-    pos = starts[:-1].copy()
-    order = np.empty(starts[n_meters], np.int64)
-    unsorted = np.zeros(n_meters, np.bool_)
-    for i in range(n):
-        m = midx[i]
-        if m < 0 or fut[i]:
-            continue
-        if pos[m] > starts[m]:
-            k = order[pos[m] - 1]
-            if ts_us[k] > ts_us[i] or (ts_us[k] == ts_us[i] and seq[k] > seq[i]):
-                unsorted[m] = True
-        order[pos[m]] = i
-        pos[m] += 1
-    return order, starts, unsorted, midx, fut, status
+        live[m + 1] += 1
+    return known, status
 
 
 @nb.njit(cache=True, nogil=True)
-def _sort_group(order, lo, hi, ts, sq):  # pragma: no cover - compiled
-    """Put ``order[lo:hi]`` in (time, seq) order; insertion sort, as it is nearly sorted."""
+def _gather(ids, ts_us, rd, sq, lookup, as_of_us, starts, pos, g_ts, g_rd, g_sq,
+            unsorted):  # pragma: no cover - compiled
+    """Copy one batch's live readings to their meter's group (file order kept) and flag
+    the meters whose readings do not come in (time, seq) order."""
+    for i in range(ids.shape[0]):
+        k = ids[i]
+        m = lookup[k] if 0 <= k < lookup.shape[0] else -1
+        if m < 0 or ts_us[i] > as_of_us:
+            continue
+        p = pos[m]
+        if p > starts[m] and (g_ts[p - 1] > ts_us[i]
+                              or (g_ts[p - 1] == ts_us[i] and g_sq[p - 1] > sq[i])):
+            unsorted[m] = True
+        g_ts[p] = ts_us[i]
+        g_rd[p] = rd[i]
+        g_sq[p] = sq[i]
+        pos[m] = p + 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _sort_group(lo, hi, g_ts, g_rd, g_sq):  # pragma: no cover - compiled
+    """Put a meter's readings ``[lo, hi)`` in (time, seq) order (insertion sort: the
+    readings come nearly in order)."""
     for a in range(lo + 1, hi):
-        item = order[a]
+        t, r, q = g_ts[a], g_rd[a], g_sq[a]
         b = a - 1
-        while b >= lo and (ts[order[b]] > ts[item]
-                           or (ts[order[b]] == ts[item] and sq[order[b]] > sq[item])):
-            order[b + 1] = order[b]
+        while b >= lo and (g_ts[b] > t or (g_ts[b] == t and g_sq[b] > q)):
+            g_ts[b + 1], g_rd[b + 1], g_sq[b + 1] = g_ts[b], g_rd[b], g_sq[b]
             b -= 1
-        order[b + 1] = item
+        g_ts[b + 1], g_rd[b + 1], g_sq[b + 1] = t, r, q
+
+
+@nb.njit(cache=True, nogil=True)
+def _take_spike(m, day, q, hour, cnt, qty, qn, stream, to_cu, hours_q, hours_n):
+    # pragma: no cover - compiled
+    """Count a spike on meter ``m``'s ``day`` and take its quantity back out."""
+    cnt[m, day, _SPIKE] += 1
+    if not math.isnan(q):
+        qty[m, day] -= q
+        qn[m, day] -= 1
+        if hours_q.shape[0]:
+            hours_q[stream[m], hour] -= q * to_cu[m]
+            hours_n[stream[m], hour] -= 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _resolve(m, k_ups, ratio_prev, ratio_next, zc, stf, sti, cand, cand_h, cnt, qty, qn,
+             stream, to_cu, hours_q, hours_n):  # pragma: no cover - compiled
+    """Decide the spikes of meter ``m``'s pending day now its last reading's next is known.
+
+    ``k_ups`` says whether that last reading (the meter's previous reading) is in the
+    day's log-ratio set, with ``ratio_prev``, ``ratio_next`` its rate over the rates
+    either side.
+    """
+    if sti[m, _PEND] == 0:
+        return
+    day = sti[m, _DAY]
+    up_prev = math.log(ratio_prev) if k_ups else np.nan
+    up_next = math.log(ratio_next) if k_ups else np.nan
+    n = int(stf[m, _SN])
+    mad = _median_of(n, stf[m, _SLO], stf[m, _SMID], stf[m, _SHI], abs(up_prev), k_ups)
+    if mad > 0:
+        limit = zc * mad
+        for c in range(sti[m, _NCAND]):
+            if cand[m, c, 0] > limit and cand[m, c, 1] > limit:
+                _take_spike(m, day, cand[m, c, 2], cand_h[m, c], cnt, qty, qn, stream,
+                            to_cu, hours_q, hours_n)
+        if k_ups and up_prev > limit and up_next > limit:
+            _take_spike(m, day, stf[m, _Q], sti[m, _HOUR], cnt, qty, qn, stream, to_cu,
+                        hours_q, hours_n)
+    sti[m, _PEND] = 0
+    sti[m, _NCAND] = 0
 
 
 @nb.njit(cache=True, nogil=True)
@@ -161,50 +206,6 @@ def _median_of(n, s_lo, s_mid, s_hi, x, with_x):  # pragma: no cover - compiled
     first = min(s_mid, max(s_lo, x))      # rank n//2
     second = min(s_hi, max(s_mid, x))     # rank n//2 + 1
     return (first + second) / 2.0
-
-
-@nb.njit(cache=True, nogil=True)
-def _take_spike(m, day, q, hour, cnt, qty, qn, corr_h, corr_q, corr_n):
-    # pragma: no cover - compiled
-    cnt[m, day, _SPIKE] += 1
-    if not math.isnan(q):
-        qty[m, day] -= q
-        qn[m, day] -= 1
-        if corr_h.shape[1] == 0:  # no hourly quantities kept
-            return
-        k = corr_n[m]
-        corr_h[m, k] = hour
-        corr_q[m, k] = q
-        corr_n[m] = k + 1
-
-
-@nb.njit(cache=True, nogil=True)
-def _resolve(m, k_ups, ratio_prev, ratio_next, zc, stf, sti, cand, cand_h, cnt, qty, qn,
-             corr_h, corr_q, corr_n):  # pragma: no cover - compiled
-    """Decide the spikes of meter ``m``'s pending day now its last reading's next is known.
-
-    ``k_ups`` says whether that last reading (the meter's previous reading) is in the
-    day's log-ratio set, with ``ratio_prev``, ``ratio_next`` its rate over the rates
-    either side.
-    """
-    if sti[m, _PEND] == 0:
-        return
-    day = sti[m, _DAY]
-    up_prev = math.log(ratio_prev) if k_ups else np.nan
-    up_next = math.log(ratio_next) if k_ups else np.nan
-    n = int(stf[m, _SN])
-    mad = _median_of(n, stf[m, _SLO], stf[m, _SMID], stf[m, _SHI], abs(up_prev), k_ups)
-    if mad > 0:
-        limit = zc * mad
-        for c in range(sti[m, _NCAND]):
-            if cand[m, c, 0] > limit and cand[m, c, 1] > limit:
-                _take_spike(m, day, cand[m, c, 2], cand_h[m, c], cnt, qty, qn,
-                            corr_h, corr_q, corr_n)
-        if k_ups and up_prev > limit and up_next > limit:
-            _take_spike(m, day, stf[m, _Q], sti[m, _HOUR], cnt, qty, qn,
-                        corr_h, corr_q, corr_n)
-    sti[m, _PEND] = 0
-    sti[m, _NCAND] = 0
 
 
 @nb.njit(cache=True, nogil=True)
@@ -285,15 +286,16 @@ def _prepare(m, s_vals, n_s, c_vals, c_hours, n_c, zc, stf, sti, cand, cand_h):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _scan_day(d, n_days, counted, order, starts, unsorted, ts_us, rd, sq, is_reg, reg_max,
-              params, stf, sti, cand, cand_h, cnt, qty, qn, filled_sum, hour_q, hour_n,
-              hour_rows, corr_h, corr_q, corr_n):  # pragma: no cover - compiled
-    """Label one day's live readings, meter by meter (in parallel), into the aggregates.
+def _scan_day(d, n_days, counted, blocks, starts, unsorted, g_ts, g_rd, g_sq, is_reg,
+              reg_max, params, stf, sti, cand, cand_h, cnt, qty, qn, filled_sum, stream,
+              to_cu, hours_q, hours_n, hours_rows):  # pragma: no cover - compiled
+    """Label one day's live readings into the aggregates, meter by meter.
 
-    ``params``: interval [s], timestamp tolerance [s], stuck run, spike limit factor
-    (robust z x MAD scale), reset, rollover high and low fractions [1], fill gaps (0/1),
-    first hour of the month [h since the epoch]. A meter's state is held in locals
-    while its day is walked and written back after.
+    The meters of a block (whole units, so whole unit-carrier streams) are walked by one
+    thread, the blocks in parallel. ``params``: interval [s], timestamp tolerance [s],
+    stuck run, spike limit factor (robust z x MAD scale), reset, rollover high and low
+    fractions [1], fill gaps (0/1), first hour of the month [h since the epoch]. A
+    meter's state is held in locals while its day is walked and written back after.
     """
     step = params[0]
     tol = params[1]
@@ -304,190 +306,172 @@ def _scan_day(d, n_days, counted, order, starts, unsorted, ts_us, rd, sq, is_reg
     roll_lo = params[6]
     fill = params[7] > 0
     hour0 = int(params[8])
-    hourly = hour_q.shape[1] > 0
-    n_meters = starts.shape[0] - 1
-    status = np.zeros(n_meters, np.int64)
-    for m in nb.prange(n_meters):
-        lo = starts[m]
-        hi = starts[m + 1]
-        if hi == lo:
-            continue
-        if unsorted[m]:
-            _sort_group(order, lo, hi, ts_us, sq)
-        n_here = hi - lo
-        s_vals = np.empty(n_here)
-        c_vals = np.empty((n_here, 3))
-        c_hours = np.empty(n_here, np.int64)
-        n_s = 0
-        n_c = 0
-        reg = is_reg[m]
-        rmax = reg_max[m]
-        # the meter's state: its previous reading k and the rate before it
-        has = sti[m, _HAS] == 1
-        pr = stf[m, _R]
-        pe = stf[m, _EP]
-        rk = stf[m, _RATE]
-        rk1 = stf[m, _RATE1]
-        qk = stf[m, _Q]
-        seq_k = sti[m, _SEQ]
-        k_day = sti[m, _DAY]
-        hour_k = sti[m, _HOUR]
-        run = sti[m, _RUN]
-        n_rows = n_live = n_missing = n_gap = n_dup = n_neg = n_reset = n_roll = 0
-        n_stuck = n_off = n_ooo = n_q = 0
-        q_sum = 0.0
-        f_sum = 0.0
-        for a in range(lo, hi):
-            j = order[a]
-            e = ts_us[j] / 1e6  # epoch seconds, as EPOCH(ts)
-            r = rd[j]
-            s = sq[j]
-            missing = 0
-            dup = False
-            if has:
-                dstep = e - pe
-                n_int = math.floor(dstep / step + 0.5)
-                dup = dstep == 0
-                if n_int > 1:
-                    missing = n_int - 1
-                rate = (r - pr) / max(n_int, 1) if reg else r
-                # the previous reading k is now complete: out of order, log-ratios
-                k_ups = rk > 0 and rk1 > 0 and rate > 0
-                out_of_order = seq_k != NO_SEQ and s != NO_SEQ and seq_k > s
-                if k_day == d:
-                    if counted:
-                        n_ooo += out_of_order
-                        if k_ups:
-                            ratio_prev = rk / rk1
-                            ratio_next = rk / rate
-                            s_vals[n_s] = ratio_prev
-                            n_s += 1
-                            if ratio_prev > 1.0 and ratio_next > 1.0:
-                                c_vals[n_c, 0] = ratio_prev
-                                c_vals[n_c, 1] = ratio_next
-                                c_vals[n_c, 2] = qk
-                                c_hours[n_c] = hour_k
-                                n_c += 1
-                elif k_day >= 0 and k_day < n_days:
-                    cnt[m, k_day, _OUT_OF_ORDER] += out_of_order
-                    if sti[m, _PEND] == 1:
-                        _resolve(m, k_ups, rk / rk1, rk / rate, zc, stf, sti, cand,
-                                 cand_h, cnt, qty, qn, corr_h, corr_q, corr_n)
-            else:
-                rate = np.nan if reg else r
-            drop = reg and has and r < pr
-            rollover = drop and pr >= roll_hi * rmax and r <= roll_lo * rmax
-            reset = drop and not rollover and r <= reset_frac * pr
-            negative = (drop and not rollover and not reset) or ((not reg) and r < 0)
-            run = run + 1 if (has and r == pr) else 0
-            if dup or negative:
-                raw = np.nan
-            elif not reg:
-                raw = r
-            elif rollover:
-                raw = r + rmax - pr
-            elif reset:
-                raw = r
-            elif not has:
-                raw = np.nan
-            else:
-                raw = r - pr
-            filled = 0.0
-            if fill and missing > 0 and (not reg) and r >= 0 and pr >= 0:
-                filled = missing * (r + pr) / 2.0
-            q = raw + filled
-            hour = math.floor((e - 1.0) / 3600.0) - hour0
-            if counted:
-                n_rows += 1
-                n_live += not dup
-                n_missing += missing
-                n_gap += missing > 0
-                n_dup += dup
-                n_neg += negative
-                n_reset += reset
-                n_roll += rollover
-                n_stuck += run >= stuck_n
-                offset = e - step * math.floor(e / step)
-                n_off += offset > tol and offset < step - tol
-                f_sum += filled
-                valid = not math.isnan(q)
-                if valid:
-                    q_sum += q
-                    n_q += 1
-                if hourly:
-                    h = hour - d * 24
-                    hour_rows[m, h] += 1
+    hourly = hours_q.shape[0] > 0
+    status = np.zeros(blocks.shape[0] - 1, np.int64)
+    for b in nb.prange(blocks.shape[0] - 1):
+        for m in range(blocks[b], blocks[b + 1]):
+            lo = starts[m]
+            hi = starts[m + 1]
+            if hi == lo:
+                continue
+            if unsorted[m]:
+                _sort_group(lo, hi, g_ts, g_rd, g_sq)
+            n_here = hi - lo
+            s_vals = np.empty(n_here)
+            c_vals = np.empty((n_here, 3))
+            c_hours = np.empty(n_here, np.int64)
+            n_s = 0
+            n_c = 0
+            reg = is_reg[m]
+            rmax = reg_max[m]
+            sm = stream[m]
+            cu = to_cu[m]
+            # the meter's state: its previous reading k and the rate before it
+            has = sti[m, _HAS] == 1
+            pr = stf[m, _R]
+            pe = stf[m, _EP]
+            rk = stf[m, _RATE]
+            rk1 = stf[m, _RATE1]
+            qk = stf[m, _Q]
+            seq_k = sti[m, _SEQ]
+            k_day = sti[m, _DAY]
+            hour_k = sti[m, _HOUR]
+            run = sti[m, _RUN]
+            n_rows = n_live = n_missing = n_gap = n_dup = n_neg = n_reset = n_roll = 0
+            n_stuck = n_off = n_ooo = n_q = 0
+            q_sum = 0.0
+            f_sum = 0.0
+            for a in range(lo, hi):
+                e = g_ts[a] / 1e6  # epoch seconds, as EPOCH(ts)
+                r = g_rd[a]
+                s = g_sq[a]
+                missing = 0
+                dup = False
+                if has:
+                    dstep = e - pe
+                    n_int = math.floor(dstep / step + 0.5)
+                    dup = dstep == 0
+                    if n_int > 1:
+                        missing = n_int - 1
+                    rate = (r - pr) / max(n_int, 1) if reg else r
+                    # the previous reading k is now complete: out of order, log-ratios
+                    k_ups = rk > 0 and rk1 > 0 and rate > 0
+                    out_of_order = seq_k != NO_SEQ and s != NO_SEQ and seq_k > s
+                    if k_day == d:
+                        if counted:
+                            n_ooo += out_of_order
+                            if k_ups:
+                                ratio_prev = rk / rk1
+                                ratio_next = rk / rate
+                                s_vals[n_s] = ratio_prev
+                                n_s += 1
+                                if ratio_prev > 1.0 and ratio_next > 1.0:
+                                    c_vals[n_c, 0] = ratio_prev
+                                    c_vals[n_c, 1] = ratio_next
+                                    c_vals[n_c, 2] = qk
+                                    c_hours[n_c] = hour_k
+                                    n_c += 1
+                    elif k_day >= 0 and k_day < n_days:
+                        cnt[m, k_day, _OUT_OF_ORDER] += out_of_order
+                        if sti[m, _PEND] == 1:
+                            _resolve(m, k_ups, rk / rk1, rk / rate, zc, stf, sti, cand,
+                                     cand_h, cnt, qty, qn, stream, to_cu, hours_q, hours_n)
+                else:
+                    rate = np.nan if reg else r
+                drop = reg and has and r < pr
+                rollover = drop and pr >= roll_hi * rmax and r <= roll_lo * rmax
+                reset = drop and not rollover and r <= reset_frac * pr
+                negative = (drop and not rollover and not reset) or ((not reg) and r < 0)
+                run = run + 1 if (has and r == pr) else 0
+                if dup or negative:
+                    raw = np.nan
+                elif not reg:
+                    raw = r
+                elif rollover:
+                    raw = r + rmax - pr
+                elif reset:
+                    raw = r
+                elif not has:
+                    raw = np.nan
+                else:
+                    raw = r - pr
+                filled = 0.0
+                if fill and missing > 0 and (not reg) and r >= 0 and pr >= 0:
+                    filled = missing * (r + pr) / 2.0
+                q = raw + filled
+                hour = math.floor((e - 1.0) / 3600.0) - hour0
+                if counted:
+                    n_rows += 1
+                    n_live += not dup
+                    n_missing += missing
+                    n_gap += missing > 0
+                    n_dup += dup
+                    n_neg += negative
+                    n_reset += reset
+                    n_roll += rollover
+                    n_stuck += run >= stuck_n
+                    offset = e - step * math.floor(e / step)
+                    n_off += offset > tol and offset < step - tol
+                    f_sum += filled
+                    valid = not math.isnan(q)
                     if valid:
-                        hour_q[m, h] += q
-                        hour_n[m, h] += 1
-            # reading j becomes the previous reading
-            rk1 = rk if has else np.nan
-            rk = rate
-            pr = r
-            pe = e
-            qk = q
-            seq_k = s
-            k_day = d
-            hour_k = hour
-            has = True
-        stf[m, _R] = pr
-        stf[m, _EP] = pe
-        stf[m, _RATE] = rk
-        stf[m, _RATE1] = rk1
-        stf[m, _Q] = qk
-        sti[m, _HAS] = 1
-        sti[m, _SEQ] = seq_k
-        sti[m, _DAY] = k_day
-        sti[m, _HOUR] = hour_k
-        sti[m, _RUN] = run
-        if counted:
-            row = cnt[m, d]
-            row[_ROWS] += n_rows
-            row[_READINGS] += n_live
-            row[_MISSING] += n_missing
-            row[_GAP] += n_gap
-            row[_DUPLICATE] += n_dup
-            row[_NEGATIVE] += n_neg
-            row[_RESET] += n_reset
-            row[_ROLLOVER] += n_roll
-            row[_STUCK] += n_stuck
-            row[_OFF_GRID] += n_off
-            row[_OUT_OF_ORDER] += n_ooo
-            qty[m, d] += q_sum
-            qn[m, d] += n_q
-            filled_sum[m, d] += f_sum
-            status[m] = _prepare(m, s_vals, n_s, c_vals, c_hours, n_c, zc, stf, sti,
-                                 cand, cand_h)
+                        q_sum += q
+                        n_q += 1
+                    if hourly:
+                        hours_rows[sm, hour] += 1
+                        if valid:
+                            hours_q[sm, hour] += q * cu
+                            hours_n[sm, hour] += 1
+                # reading a becomes the previous reading
+                rk1 = rk if has else np.nan
+                rk = rate
+                pr = r
+                pe = e
+                qk = q
+                seq_k = s
+                k_day = d
+                hour_k = hour
+                has = True
+            stf[m, _R] = pr
+            stf[m, _EP] = pe
+            stf[m, _RATE] = rk
+            stf[m, _RATE1] = rk1
+            stf[m, _Q] = qk
+            sti[m, _HAS] = 1
+            sti[m, _SEQ] = seq_k
+            sti[m, _DAY] = k_day
+            sti[m, _HOUR] = hour_k
+            sti[m, _RUN] = run
+            if counted:
+                row = cnt[m, d]
+                row[_ROWS] += n_rows
+                row[_READINGS] += n_live
+                row[_MISSING] += n_missing
+                row[_GAP] += n_gap
+                row[_DUPLICATE] += n_dup
+                row[_NEGATIVE] += n_neg
+                row[_RESET] += n_reset
+                row[_ROLLOVER] += n_roll
+                row[_STUCK] += n_stuck
+                row[_OFF_GRID] += n_off
+                row[_OUT_OF_ORDER] += n_ooo
+                qty[m, d] += q_sum
+                qn[m, d] += n_q
+                filled_sum[m, d] += f_sum
+                status[b] = max(status[b], _prepare(m, s_vals, n_s, c_vals, c_hours, n_c,
+                                                    zc, stf, sti, cand, cand_h))
     return status.max()
 
 
 @nb.njit(cache=True, nogil=True)
-def _finish(n_days, zc, stf, sti, cand, cand_h, cnt, qty, qn, corr_h, corr_q, corr_n):
-    # pragma: no cover - compiled
+def _finish(n_days, zc, stf, sti, cand, cand_h, cnt, qty, qn, stream, to_cu, hours_q,
+            hours_n):  # pragma: no cover - compiled
     """Decide the days still waiting at the end of the data (their last reading has no
     next reading, so it is not in the log-ratio set)."""
     for m in range(stf.shape[0]):
         if sti[m, _PEND] == 1 and sti[m, _DAY] < n_days:
             _resolve(m, False, np.nan, np.nan, zc, stf, sti, cand, cand_h, cnt, qty, qn,
-                     corr_h, corr_q, corr_n)
-
-
-@nb.njit(cache=True, nogil=True)
-def _add_hours(d, stream, to_cu, hour_q, hour_n, hour_rows, hours_q, hours_n, hours_rows,
-               corr_h, corr_q, corr_n):  # pragma: no cover - compiled
-    """Add a day's meter-hour quantities [uom] to the streams' hours [carrier unit], and
-    take the spikes found since out of the hours they were added to."""
-    for m in range(hour_q.shape[0]):
-        s = stream[m]
-        for h in range(hour_q.shape[1]):
-            if hour_rows[m, h] > 0:
-                hours_q[s, d * 24 + h] += hour_q[m, h] * to_cu[m]
-                hours_n[s, d * 24 + h] += hour_n[m, h]
-                hours_rows[s, d * 24 + h] += hour_rows[m, h]
-        for k in range(corr_n[m]):
-            hours_q[s, corr_h[m, k]] -= corr_q[m, k] * to_cu[m]
-            hours_n[s, corr_h[m, k]] -= 1
-        corr_n[m] = 0
+                     stream, to_cu, hours_q, hours_n)
 
 
 # ---------------------------------------------------------------- the scan
@@ -504,17 +488,30 @@ def day_directories(readings_dir: Path) -> dict[date, Path]:
     return days
 
 
-def _read_day(path: Path, unit_range: tuple[int, int]) -> pa.Table | None:
-    """Return a partition's readings of the units in ``unit_range`` (None if empty)."""
+def _read_day(path: Path) -> list[tuple[np.ndarray, ...]]:
+    """Return a partition's readings as NumPy batches (meter_id, ts [us], reading, seq).
+
+    Run in the reader thread: Arrow decodes with its own threads, and the batches are
+    turned into arrays there, without copies where the data has no nulls.
+    """
     files = sorted(path.glob("*.parquet"))
     if not files:
-        return None
+        return []
     names = pq.read_schema(files[0]).names
-    keep = [c for c in ("unit_id", "meter_id", "ts", "reading", "seq") if c in names]
+    keep = [c for c in ("meter_id", "ts", "reading", "seq") if c in names]
     table = pq.read_table(files if len(files) > 1 else files[0], columns=keep)
-    units = table.column("unit_id").to_numpy()
-    inside = (units >= unit_range[0]) & (units <= unit_range[1])
-    return table if inside.all() else table.filter(pa.array(inside))
+    batches = []
+    for batch in table.to_batches():
+        ids = batch.column("meter_id").cast(pa.int32()).to_numpy(zero_copy_only=False)
+        ts = batch.column("ts").cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+        reading = batch.column("reading").cast(pa.float64()).to_numpy(zero_copy_only=False)
+        if "seq" in batch.schema.names:
+            seq = batch.column("seq").cast(pa.int64())
+            seq = (seq.fill_null(NO_SEQ) if seq.null_count else seq).to_numpy()
+        else:
+            seq = np.full(len(ids), NO_SEQ, np.int64)
+        batches.append((ids, ts.view(np.int64), reading, seq))
+    return batches
 
 
 @dataclass
@@ -529,17 +526,25 @@ class _State:
     qty: np.ndarray
     qn: np.ndarray
     filled: np.ndarray
-    hours_day: tuple[np.ndarray, np.ndarray, np.ndarray]
     hours: tuple[np.ndarray, np.ndarray, np.ndarray]
-    corrections: tuple[np.ndarray, np.ndarray, np.ndarray]
+    #: the day's readings grouped by meter (time [us], reading, seq), reused day to day
+    #: (fresh arrays each day cost as much in page faults as the gathering itself)
+    buffers: tuple[np.ndarray, np.ndarray, np.ndarray] = (
+        np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
+
+    def grouped(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the grouped-readings buffers, at least ``n`` long."""
+        if len(self.buffers[0]) < n:
+            size = int(n * 1.1)
+            self.buffers = (np.empty(size, np.int64), np.empty(size),
+                            np.empty(size, np.int64))
+        return self.buffers
 
     @classmethod
-    def empty(cls, n_meters: int, n_days: int, n_streams: int, hourly: bool) -> _State:
+    def empty(cls, n_meters: int, n_days: int, n_streams: int) -> _State:
         sti = np.zeros((n_meters, 7), np.int64)
         sti[:, _DAY] = -2
-        hours_day = 24 if hourly else 0
-        width = MAX_PENDING + 1 if hourly else 0  # spikes found a day late, per meter
-        hours_shape = (n_streams if hourly else 0, n_days * 24)
+        hours_shape = (n_streams, n_days * 24)
         return cls(
             stf=np.full((n_meters, 9), np.nan), sti=sti,
             cand=np.zeros((n_meters, MAX_PENDING, 3)),
@@ -547,80 +552,104 @@ class _State:
             cnt=np.zeros((n_meters, n_days, len(COUNT_COLUMNS)), np.int32),
             qty=np.zeros((n_meters, n_days)), qn=np.zeros((n_meters, n_days), np.int32),
             filled=np.zeros((n_meters, n_days)),
-            hours_day=(np.zeros((n_meters, hours_day)),
-                       np.zeros((n_meters, hours_day), np.int32),
-                       np.zeros((n_meters, hours_day), np.int32)),
-            hours=(np.zeros(hours_shape), np.zeros(hours_shape, np.int64),
-                   np.zeros(hours_shape, np.int64)),
-            corrections=(np.zeros((n_meters, width), np.int64), np.zeros((n_meters, width)),
-                         np.zeros(n_meters, np.int64)))
+            hours=(np.zeros(hours_shape), np.zeros(hours_shape, np.int32),
+                   np.zeros(hours_shape, np.int32)))
+
+    def settled_before(self, day: int) -> int:
+        """Return the first day whose spikes may still change (all before are final)."""
+        waiting = self.sti[self.sti[:, _PEND] == 1, _DAY]
+        return min(day, int(waiting.min())) if len(waiting) else day
 
 
 @dataclass(frozen=True)
-class _Setup:
-    """What every day's labelling needs besides the readings and the state."""
+class _Fleet:
+    """The meters as the kernels index them: by unit, in blocks of whole units."""
 
-    n_days: int
-    lookup: np.ndarray      # meter_id -> meter index, -1 for unknown
-    is_register: np.ndarray
-    register_max: np.ndarray
-    as_of_us: int
-    params: np.ndarray
+    meters: pd.DataFrame     # the registry, sorted by unit and meter
+    lookup: np.ndarray       # meter_id -> meter index, -1 for unknown
+    blocks: np.ndarray       # first meter index of each block, and the count
+    stream: np.ndarray       # unit-carrier stream of each meter
+    streams: pd.DataFrame    # unit_id, carrier, use, origin of each stream
+    to_cu: np.ndarray        # [carrier unit / uom]
+
+    @classmethod
+    def of(cls, meters: pd.DataFrame, n_blocks: int = 256) -> _Fleet:
+        reg = meters.sort_values(["unit_id", "meter_id"]).reset_index(drop=True)
+        ids = reg["meter_id"].to_numpy(np.int64)
+        lookup = np.full(int(ids.max()) + 1, -1, np.int32)
+        lookup[ids] = np.arange(len(ids), dtype=np.int32)
+        units = reg["unit_id"].to_numpy()
+        unit_starts = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])
+        targets = np.linspace(0, len(reg), n_blocks + 1)[1:-1]
+        cuts = unit_starts[np.minimum(np.searchsorted(unit_starts, targets),
+                                      len(unit_starts) - 1)]
+        blocks = np.unique(np.r_[0, cuts, len(reg)]).astype(np.int64)
+        keys = ["unit_id", "carrier", "use", "origin"]
+        stream = reg.groupby(keys, sort=True).ngroup().to_numpy(np.int64)
+        streams = reg.assign(stream=stream).drop_duplicates("stream").sort_values(
+            "stream")[keys].reset_index(drop=True)
+        return cls(reg, lookup, blocks, stream, streams,
+                   reg["to_carrier_unit"].to_numpy(np.float64))
 
 
-def _label_day(table: pa.Table, d: int, counted: bool, day: date, setup: _Setup,
+def _label_day(batches: list[tuple[np.ndarray, ...]], d: int, counted: bool, day: date,
+               fleet: _Fleet, params: np.ndarray, n_days: int, as_of_us: int,
                state: _State, path: Path) -> int:
     """Label one partition's readings into ``state``; return the readings counted."""
-    ids = table.column("meter_id").cast(pa.int32()).to_numpy()
-    ts_us = table.column("ts").cast(pa.timestamp("us")).to_numpy().view(np.int64)
-    reading = table.column("reading").cast(pa.float64()).to_numpy(zero_copy_only=False)
-    if "seq" in table.column_names:
-        seq = table.column("seq").cast(pa.int64())
-        seq = (seq.fill_null(NO_SEQ) if seq.null_count else seq).to_numpy()
-    else:
-        seq = np.full(len(ts_us), NO_SEQ, np.int64)
+    n_meters = len(fleet.meters)
     day_lo = _epoch_us(datetime(day.year, day.month, day.day))
-    n_meters = len(setup.is_register)
-    order, starts, unsorted, midx, future, status = _group(
-        ids, ts_us, seq, setup.lookup, setup.as_of_us, n_meters, day_lo,
-        day_lo + 86_400_000_000)
-    if status == _MISPLACED:
-        raise ScanDeclined(f"readings outside their day partition in {path}")
-    if state.hours_day[0].shape[1]:
-        for array in state.hours_day:
-            array[:] = 0
-    status = _scan_day(d, setup.n_days, counted, order, starts, unsorted, ts_us, reading, seq,
-                       setup.is_register, setup.register_max, setup.params, state.stf,
-                       state.sti, state.cand, state.cand_h, state.cnt, state.qty, state.qn,
-                       state.filled, *state.hours_day, *state.corrections)
+    day_hi = day_lo + 86_400_000_000
+    live = np.zeros(n_meters + 1, np.int64)
+    known = 0
+    for ids, ts, _, _ in batches:
+        k, status = _count(ids, ts, fleet.lookup, as_of_us, day_lo, day_hi, live,
+                           state.cnt, d, counted)
+        known += k
+        if status == _MISPLACED:
+            raise ScanDeclined(f"readings outside their day partition in {path}")
+    starts = np.cumsum(live)
+    g_ts, g_rd, g_sq = state.grouped(int(starts[-1]))
+    pos = starts[:-1].copy()
+    unsorted = np.zeros(n_meters, np.bool_)
+    for ids, ts, reading, seq in batches:
+        _gather(ids, ts, reading, seq, fleet.lookup, as_of_us, starts, pos, g_ts, g_rd,
+                g_sq, unsorted)
+    status = _scan_day(d, n_days, counted, fleet.blocks, starts, unsorted, g_ts, g_rd,
+                       g_sq, (fleet.meters["kind"] == "register").to_numpy(),
+                       fleet.meters["register_max"].to_numpy(np.float64), params,
+                       state.stf, state.sti, state.cand, state.cand_h, state.cnt,
+                       state.qty, state.qn, state.filled, fleet.stream, fleet.to_cu,
+                       *state.hours)
     if status == _OVERFLOW:
         raise ScanDeclined(f"more than {MAX_PENDING} spike candidates in a meter-day of "
                            f"{day}")
-    if not counted:
-        return 0
-    return _count_future(midx, future, d, state.cnt)
+    return known if counted else 0
 
 
 def scan_month(readings_dir: Path, meters: pd.DataFrame, units: pd.DataFrame,
                first: date, last: date, *, as_of: datetime, rule: Rules | None = None,
-               fill_gaps: bool = False, hourly: bool = False, threads: int | None = None,
+               fill_gaps: bool = False, hourly_path: Path | None = None,
+               threads: int | None = None,
                progress: Callable[[date], None] | None = None) -> ScanResult:
-    """Return the meter-day aggregates (and hourly streams) of days ``first``..``last``.
+    """Return the meter-day aggregates of days ``first``..``last``.
 
     Parameters
     ----------
     readings_dir : Path
         The ``readings`` directory of a data set (``day=YYYY-MM-DD/*.parquet``).
     meters, units : DataFrame
-        Registries of :func:`~.schema.prepare_meters` and :func:`~.schema.prepare_units`.
+        Registries of :func:`~.schema.prepare_meters` and :func:`~.schema.prepare_units`;
+        readings of meters not in the registry are left out, as the window path's join
+        leaves them out.
     first, last : date
         The days to report; the day before and after are read as neighbours.
     as_of : datetime
         Time of the run; later readings are ``future``.
-    hourly : bool
-        Also return the quantity per unit-carrier stream and hour [carrier unit].
+    hourly_path : Path, optional
+        Write the quantity per unit-carrier stream and hour [carrier unit] to
+        ``hourly_path / "part-0000.parquet"``, each day once its spikes are settled.
     threads : int, optional
-        Threads of the labelling kernel (meters are labelled in parallel).
+        Threads of the labelling kernel (blocks of meters are labelled in parallel).
     progress : callable, optional
         Called with each day once it is labelled.
 
@@ -633,69 +662,94 @@ def scan_month(readings_dir: Path, meters: pd.DataFrame, units: pd.DataFrame,
     if threads:
         nb.set_num_threads(min(int(threads), nb.config.NUMBA_NUM_THREADS))
     n_days = (last - first).days + 1
-    meter_ids = meters["meter_id"].to_numpy(np.int64)
-    lookup = np.full(int(meter_ids.max()) + 1, -1, np.int32)
-    lookup[meter_ids] = np.arange(len(meter_ids), dtype=np.int32)
+    unit_ids = units["unit_id"]
+    fleet = _Fleet.of(meters[meters["unit_id"].between(unit_ids.min(), unit_ids.max())])
     month_start = datetime(first.year, first.month, first.day)
-    setup = _Setup(
-        n_days=n_days, lookup=lookup,
-        is_register=(meters["kind"] == "register").to_numpy(),
-        register_max=meters["register_max"].to_numpy(np.float64),
-        as_of_us=_epoch_us(as_of),
-        params=np.array([r.interval_minutes * 60, r.timestamp_tolerance_s,
-                         r.stuck_min_readings, r.spike_robust_z * r.mad_scale,
-                         r.reset_max_fraction, r.rollover_high_fraction,
-                         r.rollover_low_fraction, 1.0 if fill_gaps else 0.0,
-                         _epoch_us(month_start) // 3_600_000_000], dtype=np.float64))
-    stream_keys = ["unit_id", "carrier", "use", "origin"]
-    stream = meters.groupby(stream_keys, sort=True).ngroup().to_numpy(np.int64)
-    to_cu = meters["to_carrier_unit"].to_numpy(np.float64)
-    state = _State.empty(len(meter_ids), n_days, int(stream.max()) + 1, hourly)
-    unit_range = (int(units["unit_id"].min()), int(units["unit_id"].max()))
+    params = np.array([r.interval_minutes * 60, r.timestamp_tolerance_s,
+                       r.stuck_min_readings, r.spike_robust_z * r.mad_scale,
+                       r.reset_max_fraction, r.rollover_high_fraction,
+                       r.rollover_low_fraction, 1.0 if fill_gaps else 0.0,
+                       _epoch_us(month_start) // 3_600_000_000], dtype=np.float64)
+    zc = float(params[3])
+    state = _State.empty(len(fleet.meters), n_days,
+                         len(fleet.streams) if hourly_path is not None else 0)
+    as_of_us = _epoch_us(as_of)
     partitions = day_directories(readings_dir)
     days = [first + timedelta(days=offset) for offset in range(-1, n_days + 1)]
     days = [day for day in days if day in partitions]
+    hours = _HourWriter(hourly_path, fleet.streams, month_start, state.hours)
     total = 0
     # the next day is read (Arrow's own threads, no GIL) while this one is labelled
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        coming = reader.submit(_read_day, partitions[days[0]], unit_range) if days else None
+    with ThreadPoolExecutor(max_workers=1) as reader, hours:
+        coming = reader.submit(_read_day, partitions[days[0]]) if days else None
         for i, day in enumerate(days):
-            table = coming.result()
+            batches = coming.result()
             if i + 1 < len(days):
-                coming = reader.submit(_read_day, partitions[days[i + 1]], unit_range)
-            if table is None:
-                continue
+                coming = reader.submit(_read_day, partitions[days[i + 1]])
             offset = (day - first).days
             counted = 0 <= offset < n_days
             d = offset if counted else (-1 if offset < 0 else n_days)
-            total += _label_day(table, d, counted, day, setup, state, partitions[day])
-            if hourly and counted:
-                _add_hours(d, stream, to_cu, *state.hours_day, *state.hours,
-                           *state.corrections)
+            total += _label_day(batches, d, counted, day, fleet, params, n_days, as_of_us,
+                                state, partitions[day])
+            del batches
+            hours.write_until(state.settled_before(min(max(d, 0), n_days)))
             if progress:
                 progress(day)
-    _finish(n_days, float(setup.params[3]), state.stf, state.sti, state.cand, state.cand_h,
-            state.cnt, state.qty, state.qn, *state.corrections)
-    hours = None
-    if hourly:
-        state.hours_day[2][:] = 0  # only the corrections of the days still waiting
-        _add_hours(0, stream, to_cu, *state.hours_day, *state.hours, *state.corrections)
-        hours = _hours_table(meters, stream, stream_keys, month_start, *state.hours)
-    return ScanResult(_meter_day_frame(meters, first, state), hours, total)
+        _finish(n_days, zc, state.stf, state.sti, state.cand, state.cand_h, state.cnt,
+                state.qty, state.qn, fleet.stream, fleet.to_cu, state.hours[0],
+                state.hours[1])
+        hours.write_until(n_days)
+    return ScanResult(_meter_day_table(fleet.meters, first, state), total)
 
 
-@nb.njit(cache=True, nogil=True)
-def _count_future(midx, fut, d, cnt):  # pragma: no cover - compiled
-    """Count the day's future readings; return the day's readings of known meters."""
-    known = 0
-    for i in range(midx.shape[0]):
-        if midx[i] < 0:
-            continue
-        known += 1
-        if fut[i]:
-            cnt[midx[i], d, _ROWS] += 1
-            cnt[midx[i], d, _FUTURE] += 1
-    return known
+class _HourWriter:
+    """Writes the hourly stream quantities day by day, in a thread of its own."""
+
+    def __init__(self, out: Path | None, streams: pd.DataFrame, month_start: datetime,
+                 hours: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        self.out, self.hours, self.month_start = out, hours, month_start
+        self.done = 0
+        self.writer: pq.ParquetWriter | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: list = []
+        self.dictionaries = {key: pa.array(streams[key].to_numpy()) for key in streams}
+
+    def __enter__(self) -> _HourWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for job in self.pending:
+            job.result()
+        self.pool.shutdown()
+        if self.writer is not None:
+            self.writer.close()
+
+    def write_until(self, day: int) -> None:
+        """Write the days before ``day`` not written yet (their quantities are final)."""
+        if self.out is None:
+            return
+        while self.done < day:
+            table = self._day_table(self.done)
+            if self.writer is None:
+                self.out.mkdir(parents=True, exist_ok=True)
+                # without the Arrow schema the dictionary-encoded keys read back as plain
+                # columns, as the window path writes them
+                self.writer = pq.ParquetWriter(self.out / "part-0000.parquet", table.schema,
+                                               store_schema=False)
+            self.pending.append(self.pool.submit(self.writer.write_table, table))
+            self.done += 1
+
+    def _day_table(self, d: int) -> pa.Table:
+        q, n, rows = (a[:, d * 24:(d + 1) * 24] for a in self.hours)
+        s_idx, h_idx = np.nonzero(rows > 0)
+        columns = {key: pa.DictionaryArray.from_arrays(pa.array(s_idx.astype(np.int32)),
+                                                        values)
+                   for key, values in self.dictionaries.items()}
+        hour = np.datetime64(self.month_start, "h") + d * 24 + h_idx
+        columns["period"] = pa.array(hour.astype("datetime64[us]"))
+        columns["quantity_carrier_unit"] = pa.array(q[s_idx, h_idx].copy(),
+                                                    mask=n[s_idx, h_idx] == 0)
+        return pa.table(columns)
 
 
 def _epoch_us(moment: datetime) -> int:
@@ -703,36 +757,18 @@ def _epoch_us(moment: datetime) -> int:
     return int((pd.Timestamp(moment) - pd.Timestamp(0)) // pd.Timedelta(microseconds=1))
 
 
-def _meter_day_frame(meters: pd.DataFrame, first: date, state: _State) -> pd.DataFrame:
-    """Return the meter-day aggregates: ``meter_id``, ``day`` and :func:`meter_day_counts`
-    columns of :mod:`.rollup`."""
+def _meter_day_table(meters: pd.DataFrame, first: date, state: _State) -> pa.Table:
+    """Return the meter-day aggregates: ``meter_id``, ``day`` and the columns of
+    :func:`~dualcontrol.monitoring.rollup.meter_day_counts`."""
     m_idx, d_idx = np.nonzero(state.cnt[:, :, _ROWS] > 0)
-    frame = pd.DataFrame({
-        "meter_id": meters["meter_id"].to_numpy()[m_idx],
-        "day": (np.datetime64(first, "D") + d_idx).astype("datetime64[s]"),
-    })
     picked = state.cnt[m_idx, d_idx]
+    columns = {
+        "meter_id": pa.array(meters["meter_id"].to_numpy()[m_idx]),
+        "day": pa.array(np.datetime64(first, "D") + d_idx),
+    }
     for i, column in enumerate(COUNT_COLUMNS):
-        frame[column] = picked[:, i].astype(np.int64)
-    frame["quantity"] = np.where(state.qn[m_idx, d_idx] > 0, state.qty[m_idx, d_idx], np.nan)
-    frame["filled_quantity"] = state.filled[m_idx, d_idx]
-    return frame
-
-
-def _hours_table(meters: pd.DataFrame, stream: np.ndarray, keys: list[str],
-                 month_start: datetime, hours_q: np.ndarray, hours_n: np.ndarray,
-                 hours_rows: np.ndarray) -> pa.Table:
-    """Return the hourly quantity per stream [carrier unit], as :func:`unit_carrier_hours`
-    of :mod:`.rollup` gives it: null where no reading of the hour has a quantity."""
-    s_idx, h_idx = np.nonzero(hours_rows > 0)
-    attributes = meters.assign(stream=stream).drop_duplicates("stream").set_index(
-        "stream").sort_index()
-    columns = {}
-    for key in keys:
-        columns[key] = pa.DictionaryArray.from_arrays(
-            pa.array(s_idx, pa.int32()), pa.array(attributes[key].to_numpy()))
-    periods = np.datetime64(month_start, "h") + h_idx
-    columns["period"] = pa.array(periods.astype("datetime64[us]"))
-    quantity = hours_q[s_idx, h_idx]
-    columns["quantity_carrier_unit"] = pa.array(quantity, mask=hours_n[s_idx, h_idx] == 0)
+        columns[column] = pa.array(picked[:, i].astype(np.int64))
+    columns["quantity"] = pa.array(state.qty[m_idx, d_idx],
+                                   mask=state.qn[m_idx, d_idx] == 0)
+    columns["filled_quantity"] = pa.array(state.filled[m_idx, d_idx])
     return pa.table(columns)
