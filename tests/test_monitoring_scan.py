@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dualcontrol.errors import InputError
+from dualcontrol.monitoring import scan
 from dualcontrol.monitoring.engines import connect, month_days, open_data, register
 from dualcontrol.monitoring.pipeline import monitor
 from dualcontrol.monitoring.quality import label_readings
@@ -95,13 +96,51 @@ def _copy(data: Path, out: Path, change) -> Path:
     return out
 
 
-def test_file_order_does_not_matter(dense: Path, tmp_path: Path) -> None:
+def _spy_counting_sort(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the batches grouped by the counting sort (the fallback of the runs)."""
+    calls: list[int] = []
+    original = scan._count
+
+    def spy(ids, *args):
+        calls.append(len(ids))
+        return original(ids, *args)
+
+    monkeypatch.setattr(scan, "_count", spy)
+    return calls
+
+
+def test_file_order_does_not_matter(dense: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows shuffled within each day file: the counting sort and the repair of each
     meter's order give the same table."""
     rng = np.random.default_rng(0)
     shuffled = _copy(dense, tmp_path / "shuffled",
                      lambda table: table.take(rng.permutation(table.num_rows)))
-    _assert_same(_scan(shuffled), _scan(dense))
+    expected = _scan(dense)
+    calls = _spy_counting_sort(monkeypatch)
+    _assert_same(_scan(shuffled), expected)
+    assert calls  # shuffled meters come in too many runs: grouped by counting sort
+
+
+def test_late_readings_join_their_meter(dense: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written meter by meter with some readings of a few meters received late
+    (moved to the end of the file, out of time order): the runs and the late readings
+    give the same table as the window functions, without the counting sort."""
+
+    def delay(table):
+        order = np.arange(table.num_rows)
+        meter = table.column("meter_id").to_numpy()
+        late = order[(meter % 25 == 0) & (order % 7 == 0)]
+        assert len(late)
+        return table.take(np.r_[np.delete(order, late), late[::-1]])
+
+    delayed = _copy(dense, tmp_path / "delayed", delay)
+    calls = _spy_counting_sort(monkeypatch)
+    scanned = _scan(delayed)
+    assert not calls
+    _assert_same(scanned, _windows(delayed))
+    _assert_same(scanned, _scan(dense))
 
 
 def test_without_seq(dense: Path, tmp_path: Path) -> None:

@@ -115,6 +115,110 @@ def _count(ids, ts_us, lookup, as_of_us, day_lo_us, day_hi_us, live, cnt, d, cou
 
 
 @nb.njit(cache=True, nogil=True)
+def _append(ids, ts_us, rd, sq, lookup, as_of_us, day_lo_us, day_hi_us, future, g_ts,
+            g_rd, g_sq, lo_of, hi_of, unsorted, late, late_rd, late_n, cursor):
+    # pragma: no cover - compiled
+    """Append one batch's live readings to the day's buffers in file order, a meter's
+    run of consecutive readings at a time (files written meter by meter have one run per
+    meter); count the future ones per meter into ``future``.
+
+    A reading of a meter whose run has ended (a late duplicate, say) goes to ``late``
+    (meter, time, seq) and ``late_rd`` (reading), counted per meter in ``late_n``, for
+    :func:`_regroup`.
+    ``cursor``: next position, current meter, readings of known meters, status
+    (``_MISPLACED`` as in :func:`_count`), late readings, and 0 once ``late`` is full.
+    """
+    p = cursor[0]
+    current = cursor[1]
+    known = cursor[2]
+    status = cursor[3]
+    n_late = cursor[4]
+    room = 1
+    for i in range(ids.shape[0]):
+        k = ids[i]
+        m = lookup[k] if 0 <= k < lookup.shape[0] else -1
+        if m < 0:
+            continue
+        known += 1
+        t = ts_us[i]
+        if t > as_of_us:
+            future[m] += 1
+            continue
+        if t <= day_lo_us or t > day_hi_us:
+            status = _MISPLACED
+        if m != current:
+            if lo_of[m] >= 0:
+                if n_late == late.shape[0]:
+                    room = 0
+                    break
+                late[n_late, 0] = m
+                late[n_late, 1] = t
+                late[n_late, 2] = sq[i]
+                late_rd[n_late] = rd[i]
+                late_n[m] += 1
+                n_late += 1
+                continue
+            if current >= 0:
+                hi_of[current] = p
+            lo_of[m] = p
+            current = m
+        elif g_ts[p - 1] > t or (g_ts[p - 1] == t and g_sq[p - 1] > sq[i]):
+            unsorted[m] = True
+        g_ts[p] = t
+        g_rd[p] = rd[i]
+        g_sq[p] = sq[i]
+        p += 1
+    if current >= 0:
+        hi_of[current] = p
+    cursor[0] = p
+    cursor[1] = current
+    cursor[2] = known
+    cursor[3] = status
+    cursor[4] = n_late
+    cursor[5] = room
+
+
+@nb.njit(cache=True, nogil=True)
+def _regroup(g_ts, g_rd, g_sq, lo_of, hi_of, unsorted, late, late_rd, late_n, cursor):
+    # pragma: no cover - compiled
+    """Move the runs of the meters with late readings to the end of the buffers, each
+    followed by its late readings in file order; return False if the buffers are too
+    short."""
+    p = cursor[0]
+    n_late = cursor[4]
+    pos = np.full(lo_of.shape[0], -1, np.int64)
+    for j in range(n_late):
+        m = late[j, 0]
+        if pos[m] >= 0:
+            continue
+        lo = lo_of[m]
+        hi = hi_of[m]
+        if p + (hi - lo) + late_n[m] > g_ts.shape[0]:
+            return False
+        g_ts[p:p + hi - lo] = g_ts[lo:hi]
+        g_rd[p:p + hi - lo] = g_rd[lo:hi]
+        g_sq[p:p + hi - lo] = g_sq[lo:hi]
+        lo_of[m] = p
+        p += hi - lo
+        pos[m] = p
+        p += late_n[m]
+        hi_of[m] = p
+    for j in range(n_late):
+        m = late[j, 0]
+        q = pos[m]
+        t = late[j, 1]
+        if q > lo_of[m] and (g_ts[q - 1] > t or (g_ts[q - 1] == t
+                                                  and g_sq[q - 1] > late[j, 2])):
+            unsorted[m] = True
+        g_ts[q] = t
+        g_rd[q] = late_rd[j]
+        g_sq[q] = late[j, 2]
+        pos[m] = q + 1
+    cursor[0] = p
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
 def _gather(ids, ts_us, rd, sq, lookup, as_of_us, starts, pos, g_ts, g_rd, g_sq,
             unsorted):  # pragma: no cover - compiled
     """Copy one batch's live readings to their meter's group (file order kept) and flag
@@ -286,7 +390,7 @@ def _prepare(m, s_vals, n_s, c_vals, c_hours, n_c, zc, stf, sti, cand, cand_h):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _scan_day(d, n_days, counted, blocks, starts, unsorted, g_ts, g_rd, g_sq, is_reg,
+def _scan_day(d, n_days, counted, blocks, lo_of, hi_of, unsorted, g_ts, g_rd, g_sq, is_reg,
               reg_max, params, stf, sti, cand, cand_h, cnt, qty, qn, filled_sum, stream,
               to_cu, hours_q, hours_n, hours_rows):  # pragma: no cover - compiled
     """Label one day's live readings into the aggregates, meter by meter.
@@ -310,9 +414,9 @@ def _scan_day(d, n_days, counted, blocks, starts, unsorted, g_ts, g_rd, g_sq, is
     status = np.zeros(blocks.shape[0] - 1, np.int64)
     for b in nb.prange(blocks.shape[0] - 1):
         for m in range(blocks[b], blocks[b + 1]):
-            lo = starts[m]
-            hi = starts[m + 1]
-            if hi == lo:
+            lo = lo_of[m]
+            hi = hi_of[m]
+            if hi <= lo:
                 continue
             if unsorted[m]:
                 _sort_group(lo, hi, g_ts, g_rd, g_sq)
@@ -532,13 +636,24 @@ class _State:
     buffers: tuple[np.ndarray, np.ndarray, np.ndarray] = (
         np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
 
+    late_buffers: tuple[np.ndarray, np.ndarray] = (np.empty((0, 3), np.int64),
+                                                   np.empty(0))
+
     def grouped(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the grouped-readings buffers, at least ``n`` long."""
-        if len(self.buffers[0]) < n:
-            size = int(n * 1.1)
+        """Return the grouped-readings buffers, ``n`` long and 1/8 more (the room
+        :func:`_regroup` moves runs to)."""
+        if len(self.buffers[0]) < n + n // 8:
+            size = int(n * 1.25)
             self.buffers = (np.empty(size, np.int64), np.empty(size),
                             np.empty(size, np.int64))
         return self.buffers
+
+    def late(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the late-readings buffers, ``n // 64`` long at least."""
+        if len(self.late_buffers[1]) < n // 64:
+            size = n // 32
+            self.late_buffers = (np.empty((size, 3), np.int64), np.empty(size))
+        return self.late_buffers
 
     @classmethod
     def empty(cls, n_meters: int, n_days: int, n_streams: int) -> _State:
@@ -599,23 +714,47 @@ def _label_day(batches: list[tuple[np.ndarray, ...]], d: int, counted: bool, day
     n_meters = len(fleet.meters)
     day_lo = _epoch_us(datetime(day.year, day.month, day.day))
     day_hi = day_lo + 86_400_000_000
-    live = np.zeros(n_meters + 1, np.int64)
-    known = 0
-    for ids, ts, _, _ in batches:
-        k, status = _count(ids, ts, fleet.lookup, as_of_us, day_lo, day_hi, live,
-                           state.cnt, d, counted)
-        known += k
-        if status == _MISPLACED:
-            raise ScanDeclined(f"readings outside their day partition in {path}")
-    starts = np.cumsum(live)
-    g_ts, g_rd, g_sq = state.grouped(int(starts[-1]))
-    pos = starts[:-1].copy()
+    n = sum(len(batch[0]) for batch in batches)
+    g_ts, g_rd, g_sq = state.grouped(n)
+    lo_of = np.full(n_meters, -1, np.int64)
+    hi_of = np.full(n_meters, -1, np.int64)
     unsorted = np.zeros(n_meters, np.bool_)
+    future = np.zeros(n_meters, np.int32)
+    late, late_rd = state.late(n)
+    late_n = np.zeros(n_meters, np.int64)
+    # position, current meter, known readings, status, late readings, room for them
+    cursor = np.array([0, -1, 0, _OK, 0, 1], np.int64)
     for ids, ts, reading, seq in batches:
-        _gather(ids, ts, reading, seq, fleet.lookup, as_of_us, starts, pos, g_ts, g_rd,
-                g_sq, unsorted)
-    status = _scan_day(d, n_days, counted, fleet.blocks, starts, unsorted, g_ts, g_rd,
-                       g_sq, (fleet.meters["kind"] == "register").to_numpy(),
+        _append(ids, ts, reading, seq, fleet.lookup, as_of_us, day_lo, day_hi, future,
+                g_ts, g_rd, g_sq, lo_of, hi_of, unsorted, late, late_rd, late_n, cursor)
+        if not cursor[5]:
+            break
+    grouped = bool(cursor[5]) and _regroup(g_ts, g_rd, g_sq, lo_of, hi_of, unsorted,
+                                           late, late_rd, late_n, cursor)
+    if grouped:
+        known, status = int(cursor[2]), int(cursor[3])
+        if counted:
+            state.cnt[:, d, _ROWS] += future
+            state.cnt[:, d, _FUTURE] += future
+    else:  # too many late readings: group the day by counting sort
+        live = np.zeros(n_meters + 1, np.int64)
+        known, status = 0, _OK
+        for ids, ts, _, _ in batches:
+            k, batch_status = _count(ids, ts, fleet.lookup, as_of_us, day_lo, day_hi,
+                                     live, state.cnt, d, counted)
+            known += k
+            status = max(status, batch_status)
+        starts = np.cumsum(live)
+        lo_of, hi_of = starts[:-1].copy(), starts[1:]
+        unsorted[:] = False
+        pos = lo_of.copy()
+        for ids, ts, reading, seq in batches:
+            _gather(ids, ts, reading, seq, fleet.lookup, as_of_us, starts, pos, g_ts,
+                    g_rd, g_sq, unsorted)
+    if status == _MISPLACED:
+        raise ScanDeclined(f"readings outside their day partition in {path}")
+    status = _scan_day(d, n_days, counted, fleet.blocks, lo_of, hi_of, unsorted, g_ts,
+                       g_rd, g_sq, (fleet.meters["kind"] == "register").to_numpy(),
                        fleet.meters["register_max"].to_numpy(np.float64), params,
                        state.stf, state.sti, state.cand, state.cand_h, state.cnt,
                        state.qty, state.qn, state.filled, fleet.stream, fleet.to_cu,
