@@ -100,7 +100,8 @@ def register(con: ibis.BaseBackend, name: str, frame: pd.DataFrame | pa.Table) -
     (replacing any before).
 
     Small tables (registries, coefficients, per-day results) are registered by name
-    rather than as Ibis memtables, which a cached Spark plan cannot resolve.
+    rather than as Ibis memtables, which a cached Spark plan cannot resolve. On DuckDB an
+    Arrow table becomes a view that DuckDB scans in place, not a copy.
     """
     if con.name == "pyspark":
         session = con._session
@@ -108,7 +109,17 @@ def register(con: ibis.BaseBackend, name: str, frame: pd.DataFrame | pa.Table) -
             frame, preserve_index=False)
         session.createDataFrame(table).createOrReplaceTempView(name)
         return con.table(name)
+    if con.name == "duckdb" and isinstance(frame, pa.Table):
+        con.con.register(name, frame)
+        return con.table(name)
     return con.create_table(name, frame, temp=True, overwrite=True)
+
+
+def unregister(con: ibis.BaseBackend, name: str) -> None:
+    """Let go of a view :func:`register` made of an Arrow table on DuckDB (its memory is
+    freed once nothing else refers to the table)."""
+    if con.name == "duckdb":
+        con.con.unregister(name)
 
 
 @dataclass

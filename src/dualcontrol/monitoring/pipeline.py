@@ -34,6 +34,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dualcontrol.accounting import (
     LEVELS,
@@ -43,7 +44,7 @@ from dualcontrol.accounting import (
 )
 from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.monitoring.engines import MeterData, month_days, register
+from dualcontrol.monitoring.engines import MeterData, month_days, register, unregister
 from dualcontrol.monitoring.quality import label_readings
 from dualcontrol.monitoring.reconcile import reconcile
 from dualcontrol.monitoring.rollup import (
@@ -75,7 +76,8 @@ ROLLUP_LEVELS: tuple[str, ...] = ("enterprise", "park", "league", "region")
 
 @dataclass
 class MonitorResult:
-    """Everything a monitoring run produced, as pandas frames."""
+    """Everything a monitoring run produced: pandas frames, and the daily accounts as an
+    Arrow table (a row per unit, carrier and day: millions at national scale)."""
 
     month: str
     engine: str
@@ -83,7 +85,7 @@ class MonitorResult:
     checks: str
     quality: pd.DataFrame
     faults: pd.DataFrame
-    daily: pd.DataFrame
+    daily: pa.Table
     monthly: pd.DataFrame
     levels: dict[str, pd.DataFrame] = field(default_factory=dict)
     reconciliation: pd.DataFrame | None = None
@@ -172,35 +174,45 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         else:
             days = meter_day(register(con, "dc_meter_day_counts", scanned.meter_days),
                              meters)
-    if days is not None:
-        with days.cache() as cached:
-            qualities = [con.execute(meter_quality(meter_day_quality(cached)))]
-            dailies = [con.execute(unit_carrier(cached, "day"))]
-            rows = int(con.execute(cached.rows.sum()) or 0)
-    else:
-        qualities, dailies, rows = _label_with_windows(con, data, meters, first, last,
-                                                       as_of=as_of, fill_gaps=fill_gaps,
-                                                       unit_chunks=unit_chunks, out=out)
-    quality = pd.concat(qualities, ignore_index=True)
-    daily_amounts = pd.concat(dailies, ignore_index=True)
-    years = sorted({first.year})
-    coefficients = register(con, "dc_coefficients",
-                            coefficient_table(years, method=method, grid=grid))
-    units = register(con, "dc_units", data.units)
-    daily_table = register(con, "dc_daily_amounts", daily_amounts)
-    daily = con.execute(energy_accounts(daily_table, units, coefficients)
-                        .order_by(["unit_id", "carrier", "period"]))
-    monthly_amounts = daily_table.mutate(period=daily_table.period.truncate("M")).group_by(
-        ["unit_id", "carrier", "use", "origin", "period"]).aggregate(
-        quantity_carrier_unit=daily_table.quantity_carrier_unit.sum())
-    monthly_accounted = energy_accounts(monthly_amounts, units, coefficients)
-    monthly = con.execute(monthly_accounted.order_by(["unit_id", "carrier"]))
-    levels = {lv: con.execute(level_rollup(monthly_accounted, lv)) for lv in ROLLUP_LEVELS}
-    result = MonitorResult(month, con.name, rows, how.value, quality,
-                           _fault_summary(quality), daily, monthly, levels)
-    if reports is not None:
-        result.reconciliation = con.execute(reconcile_reports(
-            con, monthly_accounted, reports, month, coefficients, tolerance=tolerance))
+            del scanned
+    staged: list[ir.Table] = []  # tables materialised on the backend, released at the end
+    try:
+        if days is not None:  # a view of the scan's Arrow table, joined to the meters
+            quality = con.execute(meter_quality(meter_day_quality(days)))
+            daily_table = unit_carrier(days, "day").cache()
+            staged.append(daily_table)
+            rows = int(con.execute(days.rows.sum()) or 0)
+            unregister(con, "dc_meter_day_counts")  # before the daily frame is built
+        else:
+            qualities, dailies, rows = _label_with_windows(
+                con, data, meters, first, last, as_of=as_of, fill_gaps=fill_gaps,
+                unit_chunks=unit_chunks, out=out)
+            quality = pd.concat(qualities, ignore_index=True)
+            daily_table = register(con, "dc_daily_amounts",
+                                   pd.concat(dailies, ignore_index=True))
+        coefficients = register(con, "dc_coefficients",
+                                coefficient_table([first.year], method=method, grid=grid))
+        units = register(con, "dc_units", data.units)
+        daily = con.to_pyarrow(energy_accounts(daily_table, units, coefficients)
+                               .order_by(["unit_id", "carrier", "period"]))
+        monthly_amounts = daily_table.mutate(
+            period=daily_table.period.truncate("M")).group_by(
+            ["unit_id", "carrier", "use", "origin", "period"]).aggregate(
+            quantity_carrier_unit=daily_table.quantity_carrier_unit.sum())
+        monthly_accounted = energy_accounts(monthly_amounts, units, coefficients).cache()
+        staged.append(monthly_accounted)
+        monthly = con.execute(monthly_accounted.order_by(["unit_id", "carrier"]))
+        levels = {lv: con.execute(level_rollup(monthly_accounted, lv))
+                  for lv in ROLLUP_LEVELS}
+        result = MonitorResult(month, con.name, rows, how.value, quality,
+                               _fault_summary(quality), daily, monthly, levels)
+        if reports is not None:
+            result.reconciliation = con.execute(reconcile_reports(
+                con, monthly_accounted, reports, month, coefficients,
+                tolerance=tolerance))
+    finally:
+        for table in staged:
+            table.release()
     return result
 
 

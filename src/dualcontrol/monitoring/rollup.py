@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 #: Keys of the meter-day aggregate.
 METER_KEYS: tuple[str, ...] = ("unit_id", "meter_id", "carrier", "use", "origin", "day")
 
+#: Count columns of the meter-day aggregate.
+COUNTS: tuple[str, ...] = ("rows", "readings", "missing", *FAULT_CLASSES)
+
 #: Meter attributes joined to the aggregates.
 _METER_COLUMNS = ("meter_id", "unit_id", "carrier", "use", "origin", "to_carrier_unit")
 
@@ -71,10 +74,11 @@ def meter_day(counts: ir.Table, meters: ir.Table) -> ir.Table:
         :data:`METER_KEYS`, the columns of :func:`meter_day_counts` and
         ``quantity_carrier_unit`` [carrier unit].
     """
-    days = counts.mutate(day=counts.day.cast("date")).join(
+    as_int64 = {c: counts[c].cast("int64") for c in COUNTS}
+    days = counts.mutate(day=counts.day.cast("date"), **as_int64).join(
         meters.select(*_METER_COLUMNS), "meter_id")
     return days.mutate(quantity_carrier_unit=days.quantity * days.to_carrier_unit).select(
-        *METER_KEYS, "rows", "readings", "missing", *FAULT_CLASSES, "quantity",
+        *METER_KEYS, *COUNTS, "quantity",
         "filled_quantity", "quantity_carrier_unit")
 
 

@@ -46,12 +46,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dualcontrol.monitoring.rollup import COUNTS
 from dualcontrol.monitoring.schema import FAULT_CLASSES, Rules, rules
 
 logger = logging.getLogger(__name__)
 
 #: Columns of the per-meter-day count array: rows, live readings, missing, the faults.
-COUNT_COLUMNS: tuple[str, ...] = ("rows", "readings", "missing", *FAULT_CLASSES)
+COUNT_COLUMNS: tuple[str, ...] = COUNTS
 _ROWS, _READINGS, _MISSING = 0, 1, 2
 _GAP, _DUPLICATE, _NEGATIVE, _RESET, _ROLLOVER, _STUCK, _SPIKE, _OUT_OF_ORDER, _FUTURE, \
     _OFF_GRID = (3 + FAULT_CLASSES.index(f) for f in (
@@ -648,6 +649,12 @@ class _State:
                             np.empty(size, np.int64))
         return self.buffers
 
+    def release(self) -> None:
+        """Let go of the day buffers and the hour arrays (once the hours are written)."""
+        self.buffers = _State.buffers
+        self.late_buffers = _State.late_buffers
+        self.hours = tuple(np.zeros((0, 0), a.dtype) for a in self.hours)
+
     def late(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the late-readings buffers, ``n // 64`` long at least."""
         if len(self.late_buffers[1]) < n // 64:
@@ -838,6 +845,7 @@ def scan_month(readings_dir: Path, meters: pd.DataFrame, units: pd.DataFrame,
                 state.qty, state.qn, fleet.stream, fleet.to_cu, state.hours[0],
                 state.hours[1])
         hours.write_until(n_days)
+    state.release()
     return ScanResult(_meter_day_table(fleet.meters, first, state), total)
 
 
@@ -862,6 +870,7 @@ class _HourWriter:
         self.pool.shutdown()
         if self.writer is not None:
             self.writer.close()
+        self.hours = ()
 
     def write_until(self, day: int) -> None:
         """Write the days before ``day`` not written yet (their quantities are final)."""
@@ -899,15 +908,19 @@ def _epoch_us(moment: datetime) -> int:
 def _meter_day_table(meters: pd.DataFrame, first: date, state: _State) -> pa.Table:
     """Return the meter-day aggregates: ``meter_id``, ``day`` and the columns of
     :func:`~dualcontrol.monitoring.rollup.meter_day_counts`."""
-    m_idx, d_idx = np.nonzero(state.cnt[:, :, _ROWS] > 0)
-    picked = state.cnt[m_idx, d_idx]
+    n_days = state.cnt.shape[1]
+    flat = state.cnt.reshape(-1, len(COUNT_COLUMNS))
+    present = np.flatnonzero(flat[:, _ROWS] > 0)
+    # one gather, then each count column contiguous (int32, as counted; the roll-ups
+    # cast to int64)
+    counts = np.ascontiguousarray(flat[present].T)
     columns = {
-        "meter_id": pa.array(meters["meter_id"].to_numpy()[m_idx]),
-        "day": pa.array(np.datetime64(first, "D") + d_idx),
+        "meter_id": pa.array(meters["meter_id"].to_numpy()[present // n_days]),
+        "day": pa.array(np.datetime64(first, "D") + (present % n_days)),
     }
     for i, column in enumerate(COUNT_COLUMNS):
-        columns[column] = pa.array(picked[:, i].astype(np.int64))
-    columns["quantity"] = pa.array(state.qty[m_idx, d_idx],
-                                   mask=state.qn[m_idx, d_idx] == 0)
-    columns["filled_quantity"] = pa.array(state.filled[m_idx, d_idx])
+        columns[column] = pa.array(counts[i])
+    columns["quantity"] = pa.array(state.qty.reshape(-1)[present],
+                                   mask=state.qn.reshape(-1)[present] == 0)
+    columns["filled_quantity"] = pa.array(state.filled.reshape(-1)[present])
     return pa.table(columns)
