@@ -186,6 +186,29 @@ def test_cli_synth_and_monitor_json(tmp_path: Path) -> None:
     assert payload["readings"] > 0 and payload["levels"]["region"][0]["energy_tce"] > 0
 
 
+def test_cli_checks_choice(tmp_path: Path) -> None:
+    """``--checks`` picks the labelling; both ways give the same readings and tce."""
+    runner = CliRunner()
+    out = tmp_path / "data"
+    assert runner.invoke(app, ["synth", "meters", str(out), "--units", "3", "--meters",
+                               "2", "--days", "2"]).exit_code == 0
+    payloads = {}
+    for checks in ("scan", "windows"):
+        shown = runner.invoke(app, ["monitor", str(out), "--month", MONTH, "--json",
+                                    "--as-of", "2025-01-01T00:00:00", "--checks", checks,
+                                    "--threads", "1"])
+        assert shown.exit_code == 0, shown.output
+        payloads[checks] = json.loads(shown.stdout)
+        assert payloads[checks]["checks"] == checks
+    scan, windows = payloads["scan"], payloads["windows"]
+    assert scan["readings"] == windows["readings"] > 0
+    assert scan["faults"] == windows["faults"]
+    assert scan["levels"]["region"][0]["energy_tce"] == pytest.approx(
+        windows["levels"]["region"][0]["energy_tce"], rel=1e-12)
+    wrong = runner.invoke(app, ["monitor", str(out), "--month", MONTH, "--checks", "sort"])
+    assert wrong.exit_code == 2 and "scan" in wrong.output
+
+
 def test_cli_reports_missing_files(tmp_path: Path) -> None:
     shown = CliRunner().invoke(app, ["monitor", str(tmp_path), "--month", MONTH])
     assert shown.exit_code == 2

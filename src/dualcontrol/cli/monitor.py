@@ -14,7 +14,7 @@ from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
 from dualcontrol.monitoring.engines import Engine, connect, open_data
-from dualcontrol.monitoring.pipeline import monitor
+from dualcontrol.monitoring.pipeline import Checks, monitor
 from dualcontrol.monitoring.schema import FAULT_CLASSES
 from dualcontrol.monitoring.synth import write_synthetic
 
@@ -77,7 +77,12 @@ def monitor_cmd(
         help="Directory to write hourly energy per unit and carrier (Parquet).")] = None,
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 3GB.")]
     = None,
-    threads: Annotated[int | None, typer.Option(help="DuckDB threads.")] = None,
+    threads: Annotated[int | None, typer.Option(
+        help="Threads of DuckDB and of the sorted scan.")] = None,
+    checks: Annotated[Checks, typer.Option(
+        help="How readings are labelled: scan (compiled pass over Parquet day "
+             "partitions), windows (SQL window functions, any engine), auto (scan on "
+             "DuckDB where it can).")] = Checks.auto,
     method: Annotated[Method, typer.Option(help="Electricity valuation method.")] = (
         Method.calorific),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
@@ -98,12 +103,13 @@ def monitor_cmd(
         when = as_of or datetime.now(CST).replace(tzinfo=None)
         result = monitor(con, meter_data, month, as_of=when, reports=report_frame,
                          fill_gaps=fill_gaps, unit_chunks=unit_chunks, hourly_path=hourly,
-                         method=method)
+                         method=method, checks=checks, threads=threads)
     flagged = result.quality[(result.quality[list(FAULT_CLASSES)].sum(axis=1) > 0)
                              | (result.quality["days_incomplete"] > 0)]
     if as_json:
         print_json({
-            "month": result.month, "engine": result.engine, "readings": result.rows,
+            "month": result.month, "engine": result.engine, "checks": result.checks,
+            "readings": result.rows,
             "faults": frame_records(result.faults),
             "meters_flagged": frame_records(flagged),
             "monthly": frame_records(result.monthly),
@@ -112,7 +118,8 @@ def monitor_cmd(
             else frame_records(result.reconciliation),
         })
         return
-    typer.echo(f"{result.rows:,} readings of {month} on {result.engine}")
+    typer.echo(f"{result.rows:,} readings of {month} on {result.engine} "
+               f"(checks: {result.checks})")
     emit(result.faults, title="Quality: flagged readings by fault class", lang=lang)
     shown = flagged.drop(columns=["days", "quantity", "filled_quantity"])
     emit(shown.head(50), title=f"Meters flagged ({len(flagged)}; first 50)", lang=lang)
