@@ -135,6 +135,9 @@ def _append(ids, ts_us, rd, sq, lookup, as_of_us, day_lo_us, day_hi_us, future, 
     status = cursor[3]
     n_late = cursor[4]
     room = 1
+    # the current meter's last reading (time, seq), for the order check
+    prev_t = g_ts[p - 1] if p > 0 else 0
+    prev_s = g_sq[p - 1] if p > 0 else 0
     for i in range(ids.shape[0]):
         k = ids[i]
         m = lookup[k] if 0 <= k < lookup.shape[0] else -1
@@ -163,11 +166,13 @@ def _append(ids, ts_us, rd, sq, lookup, as_of_us, day_lo_us, day_hi_us, future, 
                 hi_of[current] = p
             lo_of[m] = p
             current = m
-        elif g_ts[p - 1] > t or (g_ts[p - 1] == t and g_sq[p - 1] > sq[i]):
+        elif prev_t > t or (prev_t == t and prev_s > sq[i]):
             unsorted[m] = True
+        prev_t = t
+        prev_s = sq[i]
         g_ts[p] = t
         g_rd[p] = rd[i]
-        g_sq[p] = sq[i]
+        g_sq[p] = prev_s
         p += 1
     if current >= 0:
         hi_of[current] = p
@@ -413,7 +418,14 @@ def _scan_day(d, n_days, counted, blocks, lo_of, hi_of, unsorted, g_ts, g_rd, g_
     hour0 = int(params[8])
     hourly = hours_q.shape[0] > 0
     status = np.zeros(blocks.shape[0] - 1, np.int64)
+    longest = 1
+    for m in range(lo_of.shape[0]):
+        longest = max(longest, hi_of[m] - lo_of[m])
     for b in nb.prange(blocks.shape[0] - 1):
+        # the spike test's ratios and candidates of one meter-day, reused meter to meter
+        s_vals = np.empty(longest)
+        c_vals = np.empty((longest, 3))
+        c_hours = np.empty(longest, np.int64)
         for m in range(blocks[b], blocks[b + 1]):
             lo = lo_of[m]
             hi = hi_of[m]
@@ -421,10 +433,6 @@ def _scan_day(d, n_days, counted, blocks, lo_of, hi_of, unsorted, g_ts, g_rd, g_
                 continue
             if unsorted[m]:
                 _sort_group(lo, hi, g_ts, g_rd, g_sq)
-            n_here = hi - lo
-            s_vals = np.empty(n_here)
-            c_vals = np.empty((n_here, 3))
-            c_hours = np.empty(n_here, np.int64)
             n_s = 0
             n_c = 0
             reg = is_reg[m]
@@ -458,7 +466,12 @@ def _scan_day(d, n_days, counted, blocks, lo_of, hi_of, unsorted, g_ts, g_rd, g_
                     dup = dstep == 0
                     if n_int > 1:
                         missing = n_int - 1
-                    rate = (r - pr) / max(n_int, 1) if reg else r
+                    if not reg:
+                        rate = r
+                    elif n_int > 1:
+                        rate = (r - pr) / n_int
+                    else:  # as divided by 1
+                        rate = r - pr
                     # the previous reading k is now complete: out of order, log-ratios
                     k_ups = rk > 0 and rk1 > 0 and rate > 0
                     out_of_order = seq_k != NO_SEQ and s != NO_SEQ and seq_k > s
@@ -504,7 +517,7 @@ def _scan_day(d, n_days, counted, blocks, lo_of, hi_of, unsorted, g_ts, g_rd, g_
                 if fill and missing > 0 and (not reg) and r >= 0 and pr >= 0:
                     filled = missing * (r + pr) / 2.0
                 q = raw + filled
-                hour = math.floor((e - 1.0) / 3600.0) - hour0
+                hour = math.floor((e - 1.0) / 3600.0) - hour0 if hourly else 0
                 if counted:
                     n_rows += 1
                     n_live += not dup
