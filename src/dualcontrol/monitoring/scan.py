@@ -4,15 +4,24 @@
 with window functions, which sort every reading; on two cores no engine does that faster
 than about 10 M readings/s (see the README). This module computes the same labels and
 the same meter-day aggregates (:func:`~dualcontrol.monitoring.rollup.meter_day_counts`)
-without a sort of the month: the day partitions are read in date order, a counting
-sort groups each day's readings by meter (linear time; the file order within a meter is
-kept and only repaired where it is not by time), and a compiled loop walks each meter's
-readings carrying the meter's state from one day to the next: the previous reading, its
-rate and the rate before it, the run of unchanged readings, and the day still waiting
-for the reading after its last one (which decides that last reading's spike test and
-whether it joins the day's MAD). Only the aggregates are kept: counts per meter and day,
-quantities, and on request the quantity per meter and hour, reduced to unit-carrier
-streams.
+without a sort of the month: the day partitions are read in date order (the next day
+decoded by Arrow in a thread while this one is labelled), each day's readings are put
+in one buffer grouped by meter, and a compiled loop walks each meter's readings (blocks
+of whole units in parallel) carrying the meter's state from one day to the next: the
+previous reading, its rate and the rate before it, the run of unchanged readings, and
+the day still waiting for the reading after its last one (which decides that last
+reading's spike test and whether it joins the day's MAD). Only the aggregates are kept:
+counts per meter and day, quantities, and on request the quantity per unit-carrier
+stream and hour. The loops are compiled by numba on first use (about 20 s, then cached
+on disk beside the module or under ``NUMBA_CACHE_DIR``).
+
+Grouping by meter costs one sequential copy where files are written meter by meter (as
+platforms compact them, and as ``synth meters`` writes them): each meter's run is
+appended as it comes, and a meter's few readings that arrive after its run (late
+duplicates, say) are moved in behind it (:func:`_append`, :func:`_regroup`). Files in
+any other order (by time, shuffled) are grouped by a counting sort over the meters
+(:func:`_count`, :func:`_gather`): linear too, but its writes are scattered. Either way the file
+order within a meter is kept and repaired only where it is not by (time, seq).
 
 The rules, their thresholds and the null semantics are those of :mod:`.quality`, which
 remains the definition (and the code that runs on Spark); the tests run both on the
