@@ -100,8 +100,8 @@ def register(con: ibis.BaseBackend, name: str, frame: pd.DataFrame | pa.Table) -
     (replacing any before).
 
     Small tables (registries, coefficients, per-day results) are registered by name
-    rather than as Ibis memtables, which a cached Spark plan cannot resolve. On DuckDB an
-    Arrow table becomes a view that DuckDB scans in place, not a copy.
+    rather than as Ibis memtables, which a cached Spark plan cannot resolve. On DuckDB the
+    frame becomes a view of an Arrow table that DuckDB scans in place, not a copy.
     """
     if con.name == "pyspark":
         session = con._session
@@ -109,7 +109,9 @@ def register(con: ibis.BaseBackend, name: str, frame: pd.DataFrame | pa.Table) -
             frame, preserve_index=False)
         session.createDataFrame(table).createOrReplaceTempView(name)
         return con.table(name)
-    if con.name == "duckdb" and isinstance(frame, pa.Table):
+    if con.name == "duckdb":
+        if isinstance(frame, pd.DataFrame):
+            frame = pa.Table.from_pandas(frame, preserve_index=False)
         con.con.register(name, frame)
         return con.table(name)
     return con.create_table(name, frame, temp=True, overwrite=True)

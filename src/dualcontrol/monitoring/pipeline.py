@@ -174,6 +174,7 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         else:
             days = meter_day(register(con, "dc_meter_day_counts", scanned.meter_days),
                              meters)
+            rows = scanned.readings
             del scanned
     staged: list[ir.Table] = []  # tables materialised on the backend, released at the end
     try:
@@ -181,7 +182,6 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
             quality = con.execute(meter_quality(meter_day_quality(days)))
             daily_table = unit_carrier(days, "day").cache()
             staged.append(daily_table)
-            rows = int(con.execute(days.rows.sum()) or 0)
             unregister(con, "dc_meter_day_counts")  # before the daily frame is built
         else:
             qualities, dailies, rows = _label_with_windows(
