@@ -904,16 +904,21 @@ class _HourWriter:
                 self.out.mkdir(parents=True, exist_ok=True)
                 # without the Arrow schema the dictionary-encoded keys read back as plain
                 # columns, as the window path writes them
+                # the keys and hours as dictionaries, the quantities plain (a dictionary
+                # of them is tried and dropped every row group); statistics for the
+                # columns readers filter on
+                keys = [*self.dictionaries, "period"]
                 self.writer = pq.ParquetWriter(self.out / "part-0000.parquet", table.schema,
-                                               store_schema=False)
+                                               store_schema=False, use_dictionary=keys,
+                                               write_statistics=["unit_id", "period"])
             self.pending.append(self.pool.submit(self.writer.write_table, table))
             self.done += 1
 
     def _day_table(self, d: int) -> pa.Table:
         q, n, rows = (a[:, d * 24:(d + 1) * 24] for a in self.hours)
         s_idx, h_idx = np.nonzero(rows > 0)
-        columns = {key: pa.DictionaryArray.from_arrays(pa.array(s_idx.astype(np.int32)),
-                                                        values)
+        streams = pa.array(s_idx.astype(np.int32))
+        columns = {key: pa.DictionaryArray.from_arrays(streams, values)
                    for key, values in self.dictionaries.items()}
         hour = np.datetime64(self.month_start, "h") + d * 24 + h_idx
         columns["period"] = pa.array(hour.astype("datetime64[us]"))
