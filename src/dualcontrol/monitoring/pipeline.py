@@ -62,6 +62,7 @@ from dualcontrol.monitoring.schema import FAULT_CLASSES
 
 logger = logging.getLogger(__name__)
 
+
 class Checks(StrEnum):
     """How the readings are labelled (see the module)."""
 
