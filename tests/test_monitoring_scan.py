@@ -23,8 +23,8 @@ from dualcontrol.monitoring import scan
 from dualcontrol.monitoring.engines import connect, month_days, open_data, register
 from dualcontrol.monitoring.pipeline import monitor
 from dualcontrol.monitoring.quality import label_readings
-from dualcontrol.monitoring.rollup import meter_day_counts
-from dualcontrol.monitoring.scan import COUNT_COLUMNS, ScanDeclined, scan_month
+from dualcontrol.monitoring.rollup import COUNTS, meter_day_counts
+from dualcontrol.monitoring.scan import ScanDeclined, scan_month
 from dualcontrol.monitoring.synth import write_synthetic
 
 AS_OF = datetime(2025, 1, 1)
@@ -69,7 +69,7 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _assert_same(scan: pd.DataFrame, windows: pd.DataFrame) -> None:
     assert len(scan) == len(windows)
-    keys = ["meter_id", "day", *COUNT_COLUMNS]
+    keys = ["meter_id", "day", *COUNTS]
     pd.testing.assert_frame_equal(scan[keys], windows[keys], check_dtype=False)
     # quantities are sums of the same terms in another order: equal to rounding
     for column in ("quantity", "filled_quantity"):
@@ -80,7 +80,7 @@ def test_scan_equals_windows_on_dense_faults(dense: Path) -> None:
     scan = _scan(dense)
     _assert_same(scan, _windows(dense))
     # the comparison is not vacuous: every fault class is present
-    assert (scan[list(COUNT_COLUMNS[3:])].sum() > 0).all()
+    assert (scan[list(COUNTS[3:])].sum() > 0).all()
 
 
 def test_scan_equals_windows_with_gap_filling(dense: Path) -> None:
@@ -168,6 +168,18 @@ def test_hourly_streams_equal_the_window_path(dense: Path, tmp_path: Path) -> No
                                   check_dtype=False)
     np.testing.assert_allclose(scan["quantity_carrier_unit"],
                                windows["quantity_carrier_unit"], rtol=1e-9)
+
+
+def test_progress_counts_days_or_unit_groups(dense: Path) -> None:
+    """The scan reports each day file read (five here), the window functions each unit
+    group, ending at the total."""
+    for checks, chunks, total in (("scan", 1, 5), ("windows", 3, 3)):
+        seen: list[tuple[int, int]] = []
+        con = connect("duckdb")
+        monitor(con, open_data(con, dense), MONTH, as_of=AS_OF, checks=checks,
+                unit_chunks=chunks, progress=lambda done, of, seen=seen: seen.append(
+                    (done, of)))
+        assert seen == [(done, total) for done in range(1, total + 1)], checks
 
 
 def test_reading_outside_its_partition_falls_back_to_windows(dense: Path,

@@ -7,9 +7,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from dualcontrol.cli.app import app
-from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
+from dualcontrol.cli.output import (
+    Lang,
+    emit,
+    err_console,
+    frame_records,
+    print_json,
+    user_errors,
+)
 from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
@@ -101,9 +109,15 @@ def monitor_cmd(
 
             report_frame = datasets.monthly_report_rows(month=month)
         when = as_of or datetime.now(CST).replace(tzinfo=None)
-        result = monitor(con, meter_data, month, as_of=when, reports=report_frame,
-                         fill_gaps=fill_gaps, unit_chunks=unit_chunks, hourly_path=hourly,
-                         method=method, checks=checks, threads=threads)
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
+                      disable=as_json, transient=True) as bar:
+            task = bar.add_task("label readings", total=None)
+            result = monitor(con, meter_data, month, as_of=when, reports=report_frame,
+                             fill_gaps=fill_gaps, unit_chunks=unit_chunks,
+                             hourly_path=hourly, method=method, checks=checks,
+                             threads=threads, progress=lambda done, total: bar.update(
+                                 task, completed=done, total=total))
     flagged = result.quality[(result.quality[list(FAULT_CLASSES)].sum(axis=1) > 0)
                              | (result.quality["days_incomplete"] > 0)]
     if as_json:

@@ -25,6 +25,7 @@ scan reads one day at a time and needs no chunks.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -118,7 +119,8 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
             unit_chunks: int = 1, hourly_path: str | Path | None = None,
             method: Method | str = Method.calorific, grid: str = "national",
             tolerance: float | None = None, checks: Checks | str = Checks.auto,
-            threads: int | None = None) -> MonitorResult:
+            threads: int | None = None,
+            progress: Callable[[int, int], None] | None = None) -> MonitorResult:
     """Return the quality, energy, tce and CO2 and reconciliation of one month.
 
     Parameters
@@ -149,6 +151,9 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         partitions, else the window functions.
     threads : int, optional
         Threads of the sorted scan.
+    progress : callable, optional
+        Called with the steps done and the steps of the labelling (days read by the
+        scan, unit groups of the window functions), after each step.
     """
     first, last = month_days(month)
     meters = register(con, "dc_meters", data.meters)
@@ -165,7 +170,7 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         try:
             scanned = scan_month(data.partitions, data.meters, data.units, first, last,
                                  as_of=as_of, fill_gaps=fill_gaps, hourly_path=out,
-                                 threads=threads)
+                                 threads=threads, progress=progress)
         except ScanDeclined as exc:
             logger.warning("labelling with window functions instead of the scan: %s", exc)
             how = Checks.windows
@@ -187,7 +192,7 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         else:
             qualities, dailies, rows = _label_with_windows(
                 con, data, meters, first, last, as_of=as_of, fill_gaps=fill_gaps,
-                unit_chunks=unit_chunks, out=out)
+                unit_chunks=unit_chunks, out=out, progress=progress)
             quality = pd.concat(qualities, ignore_index=True)
             daily_table = register(con, "dc_daily_amounts",
                                    pd.concat(dailies, ignore_index=True))
@@ -220,6 +225,7 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
 def _label_with_windows(con: ibis.BaseBackend, data: MeterData, meters: ir.Table,
                         first: date, last: date, *, as_of: datetime, fill_gaps: bool,
                         unit_chunks: int, out: Path | None,
+                        progress: Callable[[int, int], None] | None = None,
                         ) -> tuple[list[pd.DataFrame], list[pd.DataFrame], int]:
     """Label the readings with window functions, unit group by unit group; return the
     quality per meter and the daily energy per unit and carrier of each group, and the
@@ -231,8 +237,8 @@ def _label_with_windows(con: ibis.BaseBackend, data: MeterData, meters: ir.Table
                                                               last + timedelta(days=1)))
     qualities, dailies = [], []
     rows = 0
-    for number, (lo, hi) in enumerate(unit_groups(data.units["unit_id"].to_numpy(),
-                                                  unit_chunks)):
+    groups = unit_groups(data.units["unit_id"].to_numpy(), unit_chunks)
+    for number, (lo, hi) in enumerate(groups):
         chunk = readings.filter(readings.unit_id.between(lo, hi))
         staged: list[ir.Table] = []
 
@@ -256,6 +262,8 @@ def _label_with_windows(con: ibis.BaseBackend, data: MeterData, meters: ir.Table
             for table in staged:  # the group's intermediate tables, before the next's
                 table.release()
         logger.info("units %d-%d done (%d readings so far)", lo, hi, rows)
+        if progress:
+            progress(number + 1, len(groups))
     return qualities, dailies, rows
 
 

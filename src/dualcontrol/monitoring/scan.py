@@ -60,8 +60,6 @@ from dualcontrol.monitoring.schema import FAULT_CLASSES, Rules, rules
 
 logger = logging.getLogger(__name__)
 
-#: Columns of the per-meter-day count array: rows, live readings, missing, the faults.
-COUNT_COLUMNS: tuple[str, ...] = COUNTS
 _ROWS, _READINGS, _MISSING = 0, 1, 2
 _GAP, _DUPLICATE, _NEGATIVE, _RESET, _ROLLOVER, _STUCK, _SPIKE, _OUT_OF_ORDER, _FUTURE, \
     _OFF_GRID = (3 + FAULT_CLASSES.index(f) for f in (
@@ -693,7 +691,7 @@ class _State:
             stf=np.full((n_meters, 9), np.nan), sti=sti,
             cand=np.zeros((n_meters, MAX_PENDING, 3)),
             cand_h=np.zeros((n_meters, MAX_PENDING), np.int64),
-            cnt=np.zeros((n_meters, n_days, len(COUNT_COLUMNS)), np.int32),
+            cnt=np.zeros((n_meters, n_days, len(COUNTS)), np.int32),
             qty=np.zeros((n_meters, n_days)), qn=np.zeros((n_meters, n_days), np.int32),
             filled=np.zeros((n_meters, n_days)),
             hours=(np.zeros(hours_shape), np.zeros(hours_shape, np.int32),
@@ -715,6 +713,8 @@ class _Fleet:
     stream: np.ndarray       # unit-carrier stream of each meter
     streams: pd.DataFrame    # unit_id, carrier, use, origin of each stream
     to_cu: np.ndarray        # [carrier unit / uom]
+    is_register: np.ndarray  # cumulative register (else interval quantities)
+    register_max: np.ndarray  # where a register rolls over [uom]
 
     @classmethod
     def of(cls, meters: pd.DataFrame, n_blocks: int = 256) -> _Fleet:
@@ -733,7 +733,9 @@ class _Fleet:
         streams = reg.assign(stream=stream).drop_duplicates("stream").sort_values(
             "stream")[keys].reset_index(drop=True)
         return cls(reg, lookup, blocks, stream, streams,
-                   reg["to_carrier_unit"].to_numpy(np.float64))
+                   reg["to_carrier_unit"].to_numpy(np.float64),
+                   (reg["kind"] == "register").to_numpy(),
+                   reg["register_max"].to_numpy(np.float64))
 
 
 def _label_day(batches: list[tuple[np.ndarray, ...]], d: int, counted: bool, day: date,
@@ -783,8 +785,7 @@ def _label_day(batches: list[tuple[np.ndarray, ...]], d: int, counted: bool, day
     if status == _MISPLACED:
         raise ScanDeclined(f"readings outside their day partition in {path}")
     status = _scan_day(d, n_days, counted, fleet.blocks, lo_of, hi_of, unsorted, g_ts,
-                       g_rd, g_sq, (fleet.meters["kind"] == "register").to_numpy(),
-                       fleet.meters["register_max"].to_numpy(np.float64), params,
+                       g_rd, g_sq, fleet.is_register, fleet.register_max, params,
                        state.stf, state.sti, state.cand, state.cand_h, state.cnt,
                        state.qty, state.qn, state.filled, fleet.stream, fleet.to_cu,
                        *state.hours)
@@ -798,7 +799,7 @@ def scan_month(readings_dir: Path, meters: pd.DataFrame, units: pd.DataFrame,
                first: date, last: date, *, as_of: datetime, rule: Rules | None = None,
                fill_gaps: bool = False, hourly_path: Path | None = None,
                threads: int | None = None,
-               progress: Callable[[date], None] | None = None) -> ScanResult:
+               progress: Callable[[int, int], None] | None = None) -> ScanResult:
     """Return the meter-day aggregates of days ``first``..``last``.
 
     Parameters
@@ -819,7 +820,7 @@ def scan_month(readings_dir: Path, meters: pd.DataFrame, units: pd.DataFrame,
     threads : int, optional
         Threads of the labelling kernel (blocks of meters are labelled in parallel).
     progress : callable, optional
-        Called with each day once it is labelled.
+        Called with the days labelled and the days to read, after each day.
 
     Raises
     ------
@@ -862,7 +863,7 @@ def scan_month(readings_dir: Path, meters: pd.DataFrame, units: pd.DataFrame,
             del batches
             hours.write_until(state.settled_before(min(max(d, 0), n_days)))
             if progress:
-                progress(day)
+                progress(i + 1, len(days))
         _finish(n_days, zc, state.stf, state.sti, state.cand, state.cand_h, state.cnt,
                 state.qty, state.qn, fleet.stream, fleet.to_cu, state.hours[0],
                 state.hours[1])
@@ -936,7 +937,7 @@ def _meter_day_table(meters: pd.DataFrame, first: date, state: _State) -> pa.Tab
     """Return the meter-day aggregates: ``meter_id``, ``day`` and the columns of
     :func:`~dualcontrol.monitoring.rollup.meter_day_counts`."""
     n_days = state.cnt.shape[1]
-    flat = state.cnt.reshape(-1, len(COUNT_COLUMNS))
+    flat = state.cnt.reshape(-1, len(COUNTS))
     present = np.flatnonzero(flat[:, _ROWS] > 0)
     # one gather, then each count column contiguous (int32, as counted; the roll-ups
     # cast to int64)
@@ -945,7 +946,7 @@ def _meter_day_table(meters: pd.DataFrame, first: date, state: _State) -> pa.Tab
         "meter_id": pa.array(meters["meter_id"].to_numpy()[present // n_days]),
         "day": pa.array(np.datetime64(first, "D") + (present % n_days)),
     }
-    for i, column in enumerate(COUNT_COLUMNS):
+    for i, column in enumerate(COUNTS):
         columns[column] = pa.array(counts[i])
     columns["quantity"] = pa.array(state.qty.reshape(-1)[present],
                                    mask=state.qn.reshape(-1)[present] == 0)
