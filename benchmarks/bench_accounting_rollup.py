@@ -13,7 +13,8 @@ league, county), the intensities:
 3. straightforward pandas: merge, vectorised columns, groupby per level.
 
 Every method runs in its own process (peak memory is that process's maximum RSS,
-data included); the results are compared to dualcontrol's to 1e-9 relative.
+data included), after an untimed warm-up run on 100 enterprises in that process; the
+results are compared to dualcontrol's to 1e-9 relative.
 
     python benchmarks/bench_accounting_rollup.py [--scale 1.0] [--threads 2]
 """
@@ -244,9 +245,21 @@ def run_pandas(n: int, threads: int) -> tuple[float, dict[str, pd.DataFrame]]:
     return time.perf_counter() - start, out
 
 
+def _warm_run(name: str, n: int, threads: int) -> tuple[float, dict[str, pd.DataFrame]]:
+    """Run method ``name`` once on 100 enterprises (untimed), then on ``n``.
+
+    The first run pays the process's one-time costs (imports, Ibis and SQL compiler
+    set-up, DuckDB's first allocations), so the timed run measures what a running
+    service pays for each roll-up; every method gets the same warm-up.
+    """
+    method = globals()[f"run_{name}"]
+    method(100, threads)
+    return method(n, threads)
+
+
 def measure(name: str, n: int, threads: int) -> tuple[float, float, dict]:
     """Return seconds, peak memory [GiB] and the outputs of method ``name``."""
-    (seconds, out), peak = run_apart(globals()[f"run_{name}"], n, threads, context="fork")
+    (seconds, out), peak = run_apart(_warm_run, name, n, threads, context="fork")
     return seconds, peak, out
 
 
@@ -292,10 +305,12 @@ def main() -> None:
         compare(reference, results[name][2], name)
     print("  results match (rtol 1e-9) at every level")
     d = results["dualcontrol"][0]
-    print(f"  dualcontrol / hand SQL per level : {d / results['sql'][0]:.2f}x (goal <= 1.25)")
-    print(f"  dualcontrol / one SQL query      : {d / results['sql_one_query'][0]:.2f}x")
+    one = results["sql_one_query"][0]
+    print(f"  dualcontrol / hand SQL per level : {d / results['sql'][0]:.2f}x")
+    print(f"  dualcontrol / one SQL query      : {d / one:.2f}x (goal <= 1.25)")
     print(f"  pandas / dualcontrol             : {results['pandas'][0] / d:.1f}x "
           f"(goal >= 15)")
+    print(f"  pandas / one SQL query           : {results['pandas'][0] / one:.1f}x")
 
 
 if __name__ == "__main__":

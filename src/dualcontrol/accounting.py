@@ -303,31 +303,42 @@ def account_rows(rows: ir.Table, coefficients: ir.Table) -> ir.Table:
 
     ``rows`` has the columns of :func:`prepare_energy_rows`; ``coefficients`` those of
     :func:`coefficient_table`. See the module docstring for the rules.
+
+    The carrier's properties (secondary, fossil, electricity, heat) are tested once per
+    coefficient row, and each row's exclusions once per row, so the engine compares no
+    string more than once per energy row.
     """
-    coef = coefficients.select("carrier", "year", "tce_per_unit", "co2_t_per_unit",
-                               "category", "fossil_family")
+    c = coefficients
+    coef = c.select("carrier", "year", "tce_per_unit", "co2_t_per_unit", "category",
+                    "fossil_family",
+                    _secondary=c.category == "secondary",
+                    _fossil=c.fossil_family.isin(["coal", "oil", "gas"]),
+                    _electricity=c.carrier == "electricity",
+                    _heat=c.carrier == "heat")
     joined = rows.join(coef, ["carrier", "year"], how="left")
-    gross = joined.quantity_carrier_unit * joined.tce_per_unit
-    secondary = joined.category == "secondary"
-    self_made_secondary = (joined.origin == "self_produced") & secondary
-    renewable = joined.origin == "renewable"
-    feedstock = (joined.use == "feedstock") & joined.fossil_family.isin(["coal", "oil", "gas"])
-    emits = ~renewable & ~self_made_secondary & ~feedstock
-    co2 = ibis.ifelse(emits, joined.quantity_carrier_unit * joined.co2_t_per_unit, 0.0)
-    energy = ibis.ifelse(self_made_secondary, 0.0, gross)
-    feedstock_tce = ibis.ifelse(feedstock & ~self_made_secondary, gross, 0.0)
-    renewable_tce = ibis.ifelse(renewable & ~self_made_secondary, gross, 0.0)
-    return joined.mutate(
-        energy_tce=energy,
-        feedstock_tce=feedstock_tce,
-        renewable_tce=renewable_tce,
-        controlled_tce=energy - feedstock_tce - renewable_tce,
-        self_produced_tce=ibis.ifelse(self_made_secondary, gross, 0.0),
-        co2_t=co2,
-        co2_combustion_t=ibis.ifelse(secondary, 0.0, co2),
-        co2_electricity_t=ibis.ifelse(joined.carrier == "electricity", co2, 0.0),
-        co2_heat_t=ibis.ifelse(joined.carrier == "heat", co2, 0.0),
+    flagged = joined.mutate(
+        _gross=joined.quantity_carrier_unit * joined.tce_per_unit,
+        _self_secondary=(joined.origin == "self_produced") & joined._secondary,
+        _renewable=joined.origin == "renewable",
+        _feedstock=(joined.use == "feedstock") & joined._fossil,
     )
+    f = flagged
+    measured = f.mutate(
+        energy_tce=ibis.ifelse(f._self_secondary, 0.0, f._gross),
+        feedstock_tce=ibis.ifelse(f._feedstock & ~f._self_secondary, f._gross, 0.0),
+        renewable_tce=ibis.ifelse(f._renewable & ~f._self_secondary, f._gross, 0.0),
+        self_produced_tce=ibis.ifelse(f._self_secondary, f._gross, 0.0),
+        co2_t=ibis.ifelse(~f._renewable & ~f._self_secondary & ~f._feedstock,
+                          f.quantity_carrier_unit * f.co2_t_per_unit, 0.0),
+    )
+    m = measured
+    return m.mutate(
+        controlled_tce=m.energy_tce - m.feedstock_tce - m.renewable_tce,
+        co2_combustion_t=ibis.ifelse(m._secondary, 0.0, m.co2_t),
+        co2_electricity_t=ibis.ifelse(m._electricity, m.co2_t, 0.0),
+        co2_heat_t=ibis.ifelse(m._heat, m.co2_t, 0.0),
+    ).drop("_secondary", "_fossil", "_electricity", "_heat", "_gross", "_self_secondary",
+           "_renewable", "_feedstock")
 
 
 def _check_level_grain(level: str, grain: str) -> None:
