@@ -143,3 +143,23 @@ def test_bad_meter_registry_lists_every_problem() -> None:
         prepare_meters(bad, file="meters.csv")
     fields = sorted(p.field for p in info.value.problems)
     assert fields == ["carrier", "kind", "meter_id", "register_max"]
+
+
+def test_meter_registry_problems_name_every_row_of_a_bad_spelling() -> None:
+    """Each (carrier, uom) spelling is resolved once, and a bad one is reported on each
+    of its rows (spreadsheet numbering: the header is row 1)."""
+    from dualcontrol.errors import InputError
+
+    good = {"carrier": "electricity", "uom": "kWh"}
+    bad = {"carrier": "electricity", "uom": "t"}  # a mass unit for electricity
+    rows = [good, bad, good, bad, {"carrier": "natural_gas", "uom": "tce"}]
+    frame = pd.DataFrame([{"meter_id": i + 1, "unit_id": 1, "kind": "interval", **r}
+                          for i, r in enumerate(rows)])
+    with pytest.raises(InputError) as info:
+        prepare_meters(frame, file="meters.csv")
+    found = [(p.row, p.field) for p in info.value.problems]
+    assert found == [(3, "uom"), (5, "uom"), (6, "uom")]
+    assert "not tce" in info.value.problems[-1].message
+    ok = prepare_meters(frame.iloc[[0, 2]], file="meters.csv")
+    assert ok["to_carrier_unit"].tolist() == [1.0, 1.0]
+    assert ok["carrier"].tolist() == ["electricity", "electricity"]

@@ -35,9 +35,10 @@ hundreds of millions of readings; every roll-up joins them on the small aggregat
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -112,6 +113,19 @@ def rules() -> Rules:
     return Rules(**kwargs)
 
 
+def _meter_unit(carrier_name: str, uom: str, file: str | None) -> tuple[float, str]:
+    """Return [carrier unit / uom] and the carrier code of a meter's carrier and unit.
+
+    Raises :class:`InputError` (without a row: the caller adds every row of the pair).
+    """
+    carrier = resolve_carrier(carrier_name, file=file)
+    unit = resolve_unit(uom, file=file, field="uom")
+    if unit.dimension == "standard_coal":
+        raise InputError(Problem("a meter measures a physical quantity, not tce", file=file,
+                                 field="uom", value=uom, accepted=units_for(carrier)))
+    return quantity_in_carrier_unit(1.0, unit, carrier, file=file, field="uom"), carrier.code
+
+
 def prepare_meters(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
     """Return the validated meter registry with ``to_carrier_unit`` added.
 
@@ -132,32 +146,32 @@ def prepare_meters(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFr
         if column not in data.columns:
             data[column] = default
         data[column] = data[column].fillna(default).astype(str).str.strip().replace("", default)
-    to_unit, carrier_codes = [], []
-    for index, row in data.iterrows():
-        line = int(index) + 2
+    lines = data.index.to_numpy() + 2  # spreadsheet rows: the header is row 1
+    pairs = data[["carrier", "uom"]].astype(str)
+    pair_of = pairs.groupby(["carrier", "uom"], sort=False).ngroup().to_numpy()
+    to_unit = np.full(len(data), np.nan)
+    carrier_codes = np.full(len(data), None, dtype=object)
+    # a registry has a few (carrier, uom) spellings: each is resolved once
+    for number, (carrier_name, uom) in enumerate(
+            pairs.drop_duplicates().itertuples(index=False)):
+        at = np.flatnonzero(pair_of == number)
         try:
-            carrier = resolve_carrier(str(row["carrier"]), row=line, file=file)
-            unit = resolve_unit(str(row["uom"]), row=line, file=file, field="uom")
-            if unit.dimension == "standard_coal":
-                raise InputError(Problem("a meter measures a physical quantity, not tce",
-                                         file=file, row=line, field="uom", value=row["uom"],
-                                         accepted=units_for(carrier)))
-            to_unit.append(quantity_in_carrier_unit(1.0, unit, carrier, row=line, file=file,
-                                                    field="uom"))
-            carrier_codes.append(carrier.code)
+            factor, code = _meter_unit(carrier_name, uom, file)
         except InputError as exc:
-            problems.extend(exc.problems)
-            to_unit.append(float("nan"))
-            carrier_codes.append(None)
-        if row["kind"] not in KINDS:
-            problems.append(Problem("unknown meter kind", file=file, row=line, field="kind",
-                                    value=row["kind"], accepted=KINDS))
-        elif row["kind"] == "register":
-            value = pd.to_numeric(row["register_max"], errors="coerce")
-            if not value > 0:
-                problems.append(Problem("a register meter needs register_max > 0", file=file,
-                                        row=line, field="register_max",
-                                        value=row["register_max"]))
+            problems.extend(replace(p, row=int(line)) for line in lines[at]
+                            for p in exc.problems)
+            continue
+        to_unit[at] = factor
+        carrier_codes[at] = code
+    kind = data["kind"]
+    for at in np.flatnonzero(~kind.isin(KINDS).to_numpy()):
+        problems.append(Problem("unknown meter kind", file=file, row=int(lines[at]),
+                                field="kind", value=kind.iat[at], accepted=KINDS))
+    register_max = pd.to_numeric(data["register_max"], errors="coerce")
+    for at in np.flatnonzero(((kind == "register") & ~(register_max > 0)).to_numpy()):
+        problems.append(Problem("a register meter needs register_max > 0", file=file,
+                                row=int(lines[at]), field="register_max",
+                                value=data["register_max"].iat[at]))
     ids = pd.to_numeric(data["meter_id"], errors="coerce")
     for index in data.index[ids.isna()]:
         problems.append(Problem("meter_id must be an integer", file=file, row=int(index) + 2,
@@ -166,11 +180,12 @@ def prepare_meters(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFr
         problems.append(Problem("meter_id given twice", file=file, row=int(index) + 2,
                                 field="meter_id", value=data.at[index, "meter_id"]))
     if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.field or ""))
         raise InputError(problems)
     data["meter_id"] = ids.astype("int32")
     data["unit_id"] = pd.to_numeric(data["unit_id"]).astype("int32")
     data["carrier"] = carrier_codes
-    data["register_max"] = pd.to_numeric(data["register_max"], errors="coerce")
+    data["register_max"] = register_max
     data["to_carrier_unit"] = to_unit
     return data[[*METER_COLUMNS, "to_carrier_unit"]]
 
