@@ -124,6 +124,15 @@ def unregister(con: ibis.BaseBackend, name: str) -> None:
         con.con.unregister(name)
 
 
+def fetch(con: ibis.BaseBackend, expr: ir.Table) -> pd.DataFrame:
+    """Return the result of ``expr`` as a pandas frame, by way of Arrow.
+
+    Ibis's DuckDB ``execute`` turns every column holding a null into Python objects one
+    value at a time (0.8 s for 200,000 meters' quality); Arrow's conversion does not.
+    """
+    return con.to_pyarrow(expr).to_pandas()
+
+
 @dataclass
 class MeterData:
     """A data set opened on a backend: the readings as an Ibis table, registries as frames."""

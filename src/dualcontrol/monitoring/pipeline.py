@@ -9,9 +9,11 @@ Steps (each a function of :mod:`.quality`, :mod:`.rollup` or :mod:`.reconcile`):
    by the window functions of :func:`~.quality.label_readings` and
    :func:`~.rollup.meter_day_counts` (``checks="windows"``, on any engine; also where
    the scan declines); both give the same table;
-3. from the meter-day table (:func:`~.rollup.meter_day`) come the quality per meter and
-   day and the energy per unit and carrier by day; on request the energy per unit,
-   carrier and hour (:func:`~.rollup.unit_carrier_hours`), written to Parquet;
+3. from the meter-day table come the quality per meter and day
+   (:func:`~.rollup.meter_day_quality`) and the energy per unit and carrier by day
+   (:func:`~.rollup.unit_carrier_days`), valued in tce and CO2 (the daily accounts); on
+   request the energy per unit, carrier and hour (:func:`~.rollup.unit_carrier_hours`),
+   written to Parquet;
 4. month per unit and carrier -> tce and CO2 with the accounting core -> enterprise,
    park, league, region;
 5. reconciliation with the enterprises' monthly reports, if given.
@@ -45,17 +47,23 @@ from dualcontrol.accounting import (
 )
 from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.monitoring.engines import MeterData, month_days, register, unregister
+from dualcontrol.monitoring.engines import (
+    MeterData,
+    fetch,
+    month_days,
+    register,
+    unregister,
+)
 from dualcontrol.monitoring.quality import label_readings
 from dualcontrol.monitoring.reconcile import reconcile
 from dualcontrol.monitoring.rollup import (
     energy_accounts,
     level_rollup,
-    meter_day,
     meter_day_counts,
     meter_day_quality,
     meter_quality,
-    unit_carrier,
+    stream_accounts,
+    unit_carrier_days,
     unit_carrier_hours,
 )
 from dualcontrol.monitoring.scan import ScanDeclined, scan_month
@@ -79,7 +87,8 @@ ROLLUP_LEVELS: tuple[str, ...] = ("enterprise", "park", "league", "region")
 @dataclass
 class MonitorResult:
     """Everything a monitoring run produced: pandas frames, and the daily accounts as an
-    Arrow table (a row per unit, carrier and day: millions at national scale)."""
+    Arrow table (a row per unit, carrier and day: millions at national scale; their
+    units' hierarchy is in the unit registry, joined in the monthly accounts)."""
 
     month: str
     engine: str
@@ -161,7 +170,7 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
     how = Checks(checks)
     if how is Checks.auto:
         how = Checks.scan if con.name == "duckdb" and data.partitions else Checks.windows
-    days = None
+    counts = None
     if how is Checks.scan:
         if data.partitions is None:
             raise InputError(Problem("the sorted scan reads Parquet day partitions",
@@ -178,15 +187,14 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
                 for part in out.glob("part-*.parquet"):
                     part.unlink()
         else:
-            days = meter_day(register(con, "dc_meter_day_counts", scanned.meter_days),
-                             meters)
+            counts = register(con, "dc_meter_day_counts", scanned.meter_days)
             rows = scanned.readings
             del scanned
     staged: list[ir.Table] = []  # tables materialised on the backend, released at the end
     try:
-        if days is not None:  # a view of the scan's Arrow table, joined to the meters
-            quality = con.execute(meter_quality(meter_day_quality(days)))
-            daily_table = unit_carrier(days, "day").cache()
+        if counts is not None:  # a view of the scan's Arrow table
+            quality = fetch(con, meter_quality(meter_day_quality(counts), meters))
+            daily_table = unit_carrier_days(counts, meters).cache()
             staged.append(daily_table)
             unregister(con, "dc_meter_day_counts")  # before the daily frame is built
         else:
@@ -199,7 +207,7 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
         coefficients = register(con, "dc_coefficients",
                                 coefficient_table([first.year], method=method, grid=grid))
         units = register(con, "dc_units", data.units)
-        daily = con.to_pyarrow(energy_accounts(daily_table, units, coefficients)
+        daily = con.to_pyarrow(stream_accounts(daily_table, coefficients)
                                .order_by(["unit_id", "carrier", "period"]))
         monthly_amounts = daily_table.mutate(
             period=daily_table.period.truncate("M")).group_by(
@@ -207,8 +215,8 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
             quantity_carrier_unit=daily_table.quantity_carrier_unit.sum())
         monthly_accounted = energy_accounts(monthly_amounts, units, coefficients).cache()
         staged.append(monthly_accounted)
-        monthly = con.execute(monthly_accounted.order_by(["unit_id", "carrier"]))
-        levels = {lv: con.execute(level_rollup(monthly_accounted, lv))
+        monthly = fetch(con, monthly_accounted.order_by(["unit_id", "carrier"]))
+        levels = {lv: fetch(con, level_rollup(monthly_accounted, lv))
                   for lv in ROLLUP_LEVELS}
         result = MonitorResult(month, con.name, rows, how.value, quality,
                                _fault_summary(quality), daily, monthly, levels)
@@ -250,10 +258,11 @@ def _label_with_windows(con: ibis.BaseBackend, data: MeterData, meters: ir.Table
             labelled = label_readings(chunk, meters, as_of=as_of, fill_gaps=fill_gaps,
                                       stage=stage)
             labelled = labelled.filter(labelled.day.between(first, last))
-            with meter_day(meter_day_counts(labelled), meters).cache() as days:
-                qualities.append(con.execute(meter_quality(meter_day_quality(days))))
-                dailies.append(con.execute(unit_carrier(days, "day")))
-                rows += int(con.execute(days.rows.sum()) or 0)
+            with meter_day_counts(labelled).cache() as counts:
+                qualities.append(fetch(con, meter_quality(meter_day_quality(counts),
+                                                          meters)))
+                dailies.append(fetch(con, unit_carrier_days(counts, meters)))
+                rows += int(con.execute(counts.rows.sum()) or 0)
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
                 con.to_parquet(unit_carrier_hours(labelled, meters),

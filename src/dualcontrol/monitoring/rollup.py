@@ -2,10 +2,11 @@
 
 The labelled readings (:func:`~dualcontrol.monitoring.quality.label_readings`) are
 aggregated once per meter and day (:func:`meter_day_counts`, or the same table from the
-sorted scan of :mod:`~dualcontrol.monitoring.scan`; :func:`meter_day` adds the meters'
-attributes); the quality per meter and day and
+sorted scan of :mod:`~dualcontrol.monitoring.scan`); the quality per meter and day and
 the energy per unit and carrier by day and month come from that aggregate, which is a
-96th of the readings at 15 minutes. The hourly energy per unit and carrier
+96th of the readings at 15 minutes. Aggregates group on integer keys (the meter, or the
+meter's unit-carrier stream) and the meters' text attributes are joined to the groups,
+not to the rows. The hourly energy per unit and carrier
 (:func:`unit_carrier_hours`), asked for only when it is written out, is its own
 aggregate of the readings: a meter-hour table would be a quarter of the readings and,
 measured on 28.8 M readings, took three times as long as labelling them. Energy to tce
@@ -24,13 +25,13 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
-from dualcontrol.accounting import account_rows, rollup
+from dualcontrol.accounting import MEASURES, account_rows, rollup
 from dualcontrol.monitoring.schema import FAULT_CLASSES, Rules, rules
 
 logger = logging.getLogger(__name__)
 
-#: Keys of the meter-day aggregate.
-METER_KEYS: tuple[str, ...] = ("unit_id", "meter_id", "carrier", "use", "origin", "day")
+#: What a unit's energy is kept apart by: its unit-carrier streams.
+STREAM_KEYS: tuple[str, ...] = ("unit_id", "carrier", "use", "origin")
 
 #: Count columns of the meter-day aggregate.
 COUNTS: tuple[str, ...] = ("rows", "readings", "missing", *FAULT_CLASSES)
@@ -65,58 +66,70 @@ def meter_day_counts(labelled: ir.Table) -> ir.Table:
     )
 
 
-def meter_day(counts: ir.Table, meters: ir.Table) -> ir.Table:
-    """Return :func:`meter_day_counts` with the meter's unit, carrier, use and origin.
+def meter_day_quality(counts: ir.Table, rule: Rules | None = None) -> ir.Table:
+    """Return per meter and day: readings, completeness and fault counts.
 
-    Returns
-    -------
-    ibis Table
-        :data:`METER_KEYS`, the columns of :func:`meter_day_counts` and
-        ``quantity_carrier_unit`` [carrier unit].
-    """
-    as_int64 = {c: counts[c].cast("int64") for c in COUNTS}
-    days = counts.mutate(day=counts.day.cast("date"), **as_int64).join(
-        meters.select(*_METER_COLUMNS), "meter_id")
-    return days.mutate(quantity_carrier_unit=days.quantity * days.to_carrier_unit).select(
-        *METER_KEYS, *COUNTS, "quantity",
-        "filled_quantity", "quantity_carrier_unit")
-
-
-def meter_day_quality(days: ir.Table, rule: Rules | None = None) -> ir.Table:
-    """Return per unit, meter and day: readings, completeness and fault counts.
-
-    ``days`` is :func:`meter_day`. ``completeness`` [1] is the share of the day's
-    expected readings present (live, on time or off grid); ``complete`` says whether it
-    meets ``completeness_min_fraction`` (发改环资〔2017〕1711号).
+    ``counts`` is :func:`meter_day_counts` (or the scan's table of the same columns).
+    ``completeness`` [1] is the share of the day's expected readings present (live, on
+    time or off grid); ``complete`` says whether it meets ``completeness_min_fraction``
+    (发改环资〔2017〕1711号).
     """
     r = rule or rules()
-    day = days.select("unit_id", "meter_id", "carrier", "day", "readings", *FAULT_CLASSES,
-                      "quantity", "filled_quantity")
+    day = counts.select("meter_id", "day",
+                        **{c: counts[c].cast("int64") for c in ("readings", *FAULT_CLASSES)},
+                        quantity=counts.quantity, filled_quantity=counts.filled_quantity)
     completeness = day.readings.cast("float64") / r.slots_per_day
     return day.mutate(completeness=completeness,
                       complete=completeness >= r.completeness_min_fraction)
 
 
-def meter_quality(days: ir.Table) -> ir.Table:
-    """Return per unit and meter over the period: readings, days incomplete, faults."""
+def meter_quality(days: ir.Table, meters: ir.Table) -> ir.Table:
+    """Return per unit and meter over the period: readings, days incomplete, faults.
+
+    ``days`` is :func:`meter_day_quality`; the meter's unit and carrier are joined to the
+    per-meter sums (grouping on the integer meter id alone).
+    """
     counts = {f: days[f].sum() for f in FAULT_CLASSES}
-    return days.group_by(["unit_id", "meter_id", "carrier"]).aggregate(
+    per_meter = days.group_by("meter_id").aggregate(
         days=days.count(), readings=days.readings.sum(),
         days_incomplete=(~days.complete).cast("int64").sum(),
         min_completeness=days.completeness.min(), **counts,
         quantity=days.quantity.sum(), filled_quantity=days.filled_quantity.sum(),
-    ).order_by(["unit_id", "meter_id"])
+    )
+    joined = per_meter.join(meters.select("meter_id", "unit_id", "carrier"), "meter_id")
+    return joined.select("unit_id", "meter_id", "carrier",
+                         *[c for c in per_meter.columns if c != "meter_id"]
+                         ).order_by(["unit_id", "meter_id"])
 
 
-def unit_carrier(days: ir.Table, grain: str = "day") -> ir.Table:
-    """Return metered quantity per unit, carrier, use, origin and ``grain``.
+def _streams(meters: ir.Table) -> ir.Table:
+    """Return the meters with ``stream``: a number per unit, carrier, use and origin."""
+    m = meters.select(*_METER_COLUMNS)
+    return m.mutate(stream=ibis.dense_rank().over(order_by=list(STREAM_KEYS)))
 
-    ``days`` is :func:`meter_day`; ``grain`` is ``day`` or ``month``; the quantity is
-    ``quantity_carrier_unit`` [carrier unit: kWh, m3, GJ, t].
+
+def _stream_amounts(amounts: ir.Table, streams: ir.Table) -> ir.Table:
+    """Return ``amounts`` (``stream``, ``period``, ``quantity_carrier_unit``) with each
+    stream's unit, carrier, use and origin."""
+    keys = streams.select("stream", *STREAM_KEYS).distinct()
+    joined = amounts.join(keys, "stream")
+    return joined.select(*STREAM_KEYS, "period", "quantity_carrier_unit")
+
+
+def unit_carrier_days(counts: ir.Table, meters: ir.Table) -> ir.Table:
+    """Return metered quantity per unit, carrier, use, origin and day.
+
+    ``counts`` is :func:`meter_day_counts`; ``period`` is the day (as a timestamp) and
+    ``quantity_carrier_unit`` [carrier unit: kWh, m3, GJ, t] the sum of the meters'
+    quantities [uom] times ``to_carrier_unit``. The meter-days are grouped on integer
+    keys (the meter's unit-carrier stream and the day), the attributes joined after.
     """
-    period = {"day": days.day.cast("timestamp"),
-              "month": days.day.cast("timestamp").truncate("M")}[grain]
-    return _per_unit_carrier(days.mutate(period=period))
+    streams = _streams(meters)
+    t = counts.join(streams.select("meter_id", "stream", "to_carrier_unit"), "meter_id")
+    t = t.mutate(quantity_carrier_unit=t.quantity * t.to_carrier_unit)
+    per_day = t.group_by(["stream", "day"]).aggregate(
+        quantity_carrier_unit=t.quantity_carrier_unit.sum())
+    return _stream_amounts(per_day.mutate(period=per_day.day.cast("timestamp")), streams)
 
 
 def unit_carrier_hours(labelled: ir.Table, meters: ir.Table) -> ir.Table:
@@ -127,26 +140,30 @@ def unit_carrier_hours(labelled: ir.Table, meters: ir.Table) -> ir.Table:
     keys (the meter's unit-carrier stream and the hour's number since the epoch), the
     attributes joined to the groups after.
     """
-    keys = ["unit_id", "carrier", "use", "origin"]
-    m = meters.select(*_METER_COLUMNS)
-    m = m.mutate(stream=ibis.dense_rank().over(order_by=keys))
+    streams = _streams(meters)
     t = labelled.filter(~labelled.future)
-    t = t.join(m.select("meter_id", "stream", "to_carrier_unit"), "meter_id")
+    t = t.join(streams.select("meter_id", "stream", "to_carrier_unit"), "meter_id")
     t = t.mutate(hour=(t.ts.epoch_seconds() - 1) // 3600,
                  quantity_carrier_unit=t.interval_quantity * t.to_carrier_unit)
     hours = t.group_by(["stream", "hour"]).aggregate(
         quantity_carrier_unit=t.quantity_carrier_unit.sum())
-    streams = m.select("stream", *keys).distinct()
-    hours = hours.join(streams, "stream")
     epoch = ibis.literal(datetime(1970, 1, 1))
-    return hours.select(*keys, period=epoch + (hours.hour * 3600).as_interval("s"),
-                        quantity_carrier_unit=hours.quantity_carrier_unit)
+    return _stream_amounts(
+        hours.mutate(period=epoch + (hours.hour * 3600).as_interval("s")), streams)
 
 
-def _per_unit_carrier(t: ir.Table) -> ir.Table:
-    return t.group_by(["unit_id", "carrier", "use", "origin", "period"]).aggregate(
-        quantity_carrier_unit=t.quantity_carrier_unit.sum(),
-    )
+def stream_accounts(amounts: ir.Table, coefficients: ir.Table) -> ir.Table:
+    """Return metered quantities with tce and CO2, without the units' hierarchy.
+
+    ``amounts`` is :func:`unit_carrier_days` (or the same by hour or month);
+    ``coefficients`` is :func:`dualcontrol.accounting.coefficient_table` for the years
+    of the data. Returns :data:`STREAM_KEYS`, ``period``, ``quantity_carrier_unit``
+    [carrier unit] and the measures of :func:`dualcontrol.accounting.account_rows`
+    (``energy_tce``, ``co2_t`` [t] ...); a unit's hierarchy is in the unit registry.
+    """
+    dated = amounts.mutate(year=amounts.period.year().cast("int64"))
+    accounted = account_rows(dated, coefficients)
+    return accounted.select(*STREAM_KEYS, "period", "quantity_carrier_unit", *MEASURES)
 
 
 def energy_accounts(amounts: ir.Table, units: ir.Table, coefficients: ir.Table) -> ir.Table:
@@ -155,7 +172,7 @@ def energy_accounts(amounts: ir.Table, units: ir.Table, coefficients: ir.Table) 
     Parameters
     ----------
     amounts : ibis Table
-        Output of :func:`unit_carrier`.
+        Output of :func:`unit_carrier_days`, or the same by month.
     units : ibis Table
         The unit registry (``unit_id``, ``enterprise`` and the hierarchy levels).
     coefficients : ibis Table
