@@ -543,7 +543,7 @@ def _scan_day(d, n_days, counted, blocks, lo_of, hi_of, unsorted, g_ts, g_rd, g_
                         q_sum += q
                         n_q += 1
                     if hourly:
-                        hours_rows[sm, hour] += 1
+                        hours_rows[sm, hour] = True
                         if valid:
                             hours_q[sm, hour] += q * cu
                             hours_n[sm, hour] += 1
@@ -599,6 +599,31 @@ def _finish(n_days, zc, stf, sti, cand, cand_h, cnt, qty, qn, stream, to_cu, hou
                      stream, to_cu, hours_q, hours_n)
 
 
+@nb.njit(cache=True, nogil=True)
+def _hour_cells(q, n, rows, lo, hi):  # pragma: no cover - compiled
+    """Return the stream-hours of hours ``lo..hi`` that have readings (``rows`` true):
+    stream, hour (counted from ``lo``), quantity [carrier unit] and whether it has none
+    (all its readings without a quantity), in stream then hour order."""
+    count = 0
+    for s in range(rows.shape[0]):
+        for h in range(lo, hi):
+            count += rows[s, h]
+    s_idx = np.empty(count, np.int32)
+    h_idx = np.empty(count, np.int64)
+    qv = np.empty(count)
+    none = np.empty(count, np.bool_)
+    i = 0
+    for s in range(rows.shape[0]):
+        for h in range(lo, hi):
+            if rows[s, h]:
+                s_idx[i] = s
+                h_idx[i] = h - lo
+                qv[i] = q[s, h]
+                none[i] = n[s, h] == 0
+                i += 1
+    return s_idx, h_idx, qv, none
+
+
 # ---------------------------------------------------------------- the scan
 
 
@@ -651,6 +676,8 @@ class _State:
     qty: np.ndarray
     qn: np.ndarray
     filled: np.ndarray
+    #: per unit-carrier stream and hour of the month: quantity [carrier unit], readings
+    #: with a quantity, and whether it has any reading
     hours: tuple[np.ndarray, np.ndarray, np.ndarray]
     #: the day's readings grouped by meter (time [us], reading, seq), reused day to day
     #: (fresh arrays each day cost as much in page faults as the gathering itself)
@@ -695,7 +722,7 @@ class _State:
             qty=np.zeros((n_meters, n_days)), qn=np.zeros((n_meters, n_days), np.int32),
             filled=np.zeros((n_meters, n_days)),
             hours=(np.zeros(hours_shape), np.zeros(hours_shape, np.int32),
-                   np.zeros(hours_shape, np.int32)))
+                   np.zeros(hours_shape, np.bool_)))
 
     def settled_before(self, day: int) -> int:
         """Return the first day whose spikes may still change (all before are final)."""
@@ -882,7 +909,12 @@ class _HourWriter:
         self.writer: pq.ParquetWriter | None = None
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.pending: list = []
-        self.dictionaries = {key: pa.array(streams[key].to_numpy()) for key in streams}
+        # each key as a dictionary of its distinct values and each stream's code in it
+        # (a dictionary with a value per stream, repeats and all, doubles the writer's work)
+        self.keys: dict[str, tuple[np.ndarray, pa.Array]] = {}
+        for key in streams:
+            codes, values = pd.factorize(streams[key])
+            self.keys[key] = (codes.astype(np.int32), pa.array(np.asarray(values)))
 
     def __enter__(self) -> _HourWriter:
         return self
@@ -900,31 +932,36 @@ class _HourWriter:
         if self.out is None:
             return
         while self.done < day:
-            table = self._day_table(self.done)
             if self.writer is None:
                 self.out.mkdir(parents=True, exist_ok=True)
-                # without the Arrow schema the dictionary-encoded keys read back as plain
-                # columns, as the window path writes them
-                # the keys and hours as dictionaries, the quantities plain (a dictionary
-                # of them is tried and dropped every row group); statistics for the
-                # columns readers filter on
-                keys = [*self.dictionaries, "period"]
-                self.writer = pq.ParquetWriter(self.out / "part-0000.parquet", table.schema,
-                                               store_schema=False, use_dictionary=keys,
+                # the keys as dictionaries, the hours and quantities plain; statistics
+                # for the columns readers filter on; without the Arrow schema the keys
+                # read back as plain columns, as the window path writes them
+                schema = pa.schema(
+                    [pa.field(key, pa.dictionary(pa.int32(), values.type))
+                     for key, (_, values) in self.keys.items()]
+                    + [pa.field("period", pa.timestamp("us")),
+                       pa.field("quantity_carrier_unit", pa.float64())])
+                self.writer = pq.ParquetWriter(self.out / "part-0000.parquet", schema,
+                                               store_schema=False, use_dictionary=[*self.keys],
                                                write_statistics=["unit_id", "period"])
-            self.pending.append(self.pool.submit(self.writer.write_table, table))
+            # the day's table is built in the writer's thread too: the scan no longer
+            # changes the hours of a settled day
+            self.pending.append(self.pool.submit(self._write_day, self.done))
             self.done += 1
 
+    def _write_day(self, d: int) -> None:
+        assert self.writer is not None
+        self.writer.write_table(self._day_table(d))
+
     def _day_table(self, d: int) -> pa.Table:
-        q, n, rows = (a[:, d * 24:(d + 1) * 24] for a in self.hours)
-        s_idx, h_idx = np.nonzero(rows > 0)
-        streams = pa.array(s_idx.astype(np.int32))
-        columns = {key: pa.DictionaryArray.from_arrays(streams, values)
-                   for key, values in self.dictionaries.items()}
-        hour = np.datetime64(self.month_start, "h") + d * 24 + h_idx
-        columns["period"] = pa.array(hour.astype("datetime64[us]"))
-        columns["quantity_carrier_unit"] = pa.array(q[s_idx, h_idx].copy(),
-                                                    mask=n[s_idx, h_idx] == 0)
+        s_idx, h_idx, quantity, none = _hour_cells(*self.hours, d * 24, (d + 1) * 24)
+        columns = {key: pa.DictionaryArray.from_arrays(codes[s_idx], values, safe=False)
+                   for key, (codes, values) in self.keys.items()}
+        first_us = _epoch_us(self.month_start + timedelta(days=d))
+        columns["period"] = pa.array(first_us + h_idx * 3_600_000_000,
+                                     pa.int64()).cast(pa.timestamp("us"))
+        columns["quantity_carrier_unit"] = pa.array(quantity, mask=none)
         return pa.table(columns)
 
 
