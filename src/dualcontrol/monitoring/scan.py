@@ -356,9 +356,8 @@ def _prepare(m, s_vals, n_s, c_vals, c_hours, n_c, zc, stf, sti, cand, cand_h):
     low_ratio = math.exp(-v) * (1.0 - 1e-9)
     high_ratio = math.exp(v) * (1.0 + 1e-9)
     below = 0
-    for i in range(n_s):
-        if low_ratio <= s_vals[i] <= high_ratio:
-            below += 1
+    for i in range(n_s):  # counted without a branch: the ratios are noisy
+        below += (low_ratio <= s_vals[i]) & (s_vals[i] <= high_ratio)
     x_below = 1 if (x_possible and low_ratio <= ratio_x <= high_ratio) else 0
     ok_without = n_s == 0 or below <= (n_s - 1) // 2
     ok_with = (not x_possible) or below + x_below <= n_s // 2
@@ -461,15 +460,19 @@ def _scan_day(d, n_days, counted, blocks, lo_of, hi_of, unsorted, g_ts, g_rd, g_
             n_stuck = n_off = n_ooo = n_q = 0
             q_sum = 0.0
             f_sum = 0.0
+            on_grid = False  # the previous reading's offset from the grid is exactly 0
             for a in range(lo, hi):
                 e = g_ts[a] / 1e6  # epoch seconds, as EPOCH(ts)
                 r = g_rd[a]
                 s = g_sq[a]
                 missing = 0
                 dup = False
+                exact = False
                 if has:
                     dstep = e - pe
-                    n_int = math.floor(dstep / step + 0.5)
+                    # exactly one interval on: floor(1 + 0.5), without the division
+                    exact = dstep == step
+                    n_int = 1 if exact else math.floor(dstep / step + 0.5)
                     dup = dstep == 0
                     if n_int > 1:
                         missing = n_int - 1
@@ -490,12 +493,13 @@ def _scan_day(d, n_days, counted, blocks, lo_of, hi_of, unsorted, g_ts, g_rd, g_
                                 ratio_next = rk / rate
                                 s_vals[n_s] = ratio_prev
                                 n_s += 1
-                                if ratio_prev > 1.0 and ratio_next > 1.0:
-                                    c_vals[n_c, 0] = ratio_prev
-                                    c_vals[n_c, 1] = ratio_next
-                                    c_vals[n_c, 2] = qk
-                                    c_hours[n_c] = hour_k
-                                    n_c += 1
+                                # written always, kept if above both neighbours (no
+                                # branch on noisy data)
+                                c_vals[n_c, 0] = ratio_prev
+                                c_vals[n_c, 1] = ratio_next
+                                c_vals[n_c, 2] = qk
+                                c_hours[n_c] = hour_k
+                                n_c += (ratio_prev > 1.0) & (ratio_next > 1.0)
                     elif k_day >= 0 and k_day < n_days:
                         cnt[m, k_day, _OUT_OF_ORDER] += out_of_order
                         if sti[m, _PEND] == 1:
@@ -535,8 +539,11 @@ def _scan_day(d, n_days, counted, blocks, lo_of, hi_of, unsorted, g_ts, g_rd, g_
                     n_reset += reset
                     n_roll += rollover
                     n_stuck += run >= stuck_n
-                    offset = e - step * math.floor(e / step)
-                    n_off += offset > tol and offset < step - tol
+                    # a reading exactly one interval after one on the grid is on it
+                    if not (on_grid and exact):
+                        offset = e - step * math.floor(e / step)
+                        on_grid = offset == 0.0
+                        n_off += offset > tol and offset < step - tol
                     f_sum += filled
                     valid = not math.isnan(q)
                     if valid:
