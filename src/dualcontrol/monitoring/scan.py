@@ -67,6 +67,9 @@ _GAP, _DUPLICATE, _NEGATIVE, _RESET, _ROLLOVER, _STUCK, _SPIKE, _OUT_OF_ORDER, _
         "out_of_order", "future", "off_grid"))
 #: Spike candidates of a meter-day kept until the reading after the day's last.
 MAX_PENDING = 16
+#: Microseconds in an hour and in a day (the readings' times are epoch microseconds).
+US_PER_HOUR = 3_600_000_000
+US_PER_DAY = 24 * US_PER_HOUR
 #: ``seq`` of a reading without one (sorts last, as DuckDB orders nulls).
 NO_SEQ = np.iinfo(np.int64).max
 
@@ -778,7 +781,7 @@ def _label_day(batches: list[tuple[np.ndarray, ...]], d: int, counted: bool, day
     """Label one partition's readings into ``state``; return the readings counted."""
     n_meters = len(fleet.meters)
     day_lo = _epoch_us(datetime(day.year, day.month, day.day))
-    day_hi = day_lo + 86_400_000_000
+    day_hi = day_lo + US_PER_DAY
     n = sum(len(batch[0]) for batch in batches)
     g_ts, g_rd, g_sq = state.grouped(n)
     lo_of = np.full(n_meters, -1, np.int64)
@@ -872,7 +875,7 @@ def scan_month(readings_dir: Path, meters: pd.DataFrame, units: pd.DataFrame,
                        r.stuck_min_readings, r.spike_robust_z * r.mad_scale,
                        r.reset_max_fraction, r.rollover_high_fraction,
                        r.rollover_low_fraction, 1.0 if fill_gaps else 0.0,
-                       _epoch_us(month_start) // 3_600_000_000], dtype=np.float64)
+                       _epoch_us(month_start) // US_PER_HOUR], dtype=np.float64)
     zc = float(params[3])
     state = _State.empty(len(fleet.meters), n_days,
                          len(fleet.streams) if hourly_path is not None else 0)
@@ -966,7 +969,7 @@ class _HourWriter:
         columns = {key: pa.DictionaryArray.from_arrays(codes[s_idx], values, safe=False)
                    for key, (codes, values) in self.keys.items()}
         first_us = _epoch_us(self.month_start + timedelta(days=d))
-        columns["period"] = pa.array(first_us + h_idx * 3_600_000_000,
+        columns["period"] = pa.array(first_us + h_idx * US_PER_HOUR,
                                      pa.int64()).cast(pa.timestamp("us"))
         columns["quantity_carrier_unit"] = pa.array(quantity, mask=none)
         return pa.table(columns)

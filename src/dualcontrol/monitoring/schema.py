@@ -171,7 +171,9 @@ def prepare_meters(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFr
     for at in np.flatnonzero(((kind == "register") & ~(register_max > 0)).to_numpy()):
         problems.append(Problem("a register meter needs register_max > 0", file=file,
                                 row=int(lines[at]), field="register_max",
-                                value=data["register_max"].iat[at]))
+                                value=data["register_max"].iat[at],
+                                accepted=["a number > 0 [uom]: where the register "
+                                          "rolls over"]))
     ids = pd.to_numeric(data["meter_id"], errors="coerce")
     for index in data.index[ids.isna()]:
         problems.append(Problem("meter_id must be an integer", file=file, row=int(index) + 2,
