@@ -7,9 +7,14 @@ Validation of the raw rows (names, units, numbers) happens before, in
 
 Accounting rules
 ----------------
-- ``energy_tce``: energy consumption in tce of every row, except secondary energy
-  (electricity, heat) an entity produced itself, whose inputs are already counted
-  (reported apart as ``self_produced_tce``).
+- ``energy_tce``: comprehensive energy consumption: the tce of every row consumed,
+  less the energy the entity supplies to others (``use = supplied``: electricity sent
+  out, heat sold, coke or gas sold as energy; reported as ``supplied_tce``), GB/T
+  2589-2020. Secondary energy (electricity, heat) an entity produced and used itself
+  is not counted again, since its inputs are (reported apart as ``self_produced_tce``).
+  A supplied row carries the negative of what the same quantity adds where it is
+  consumed, so a sum over entities counts every tonne once: a region that exports
+  electricity counts the fuel it burnt less the electricity that left it.
 - ``feedstock_tce``: coal, oil and gas (and their products) used as raw material
   (原料用能), deducted from the controlled total (发改环资〔2022〕803号).
 - ``renewable_tce``: energy of renewable origin (wind, solar, hydro, biomass,
@@ -19,9 +24,20 @@ Accounting rules
   assessment applies the deductions each year's rules require; the accounts report
   each one separately.
 - ``co2_t``: CO2 of combustion and transformation inputs at the carrier's factor, and of
-  purchased electricity and heat at the year's grid and heat factors; feedstock carbon
-  is taken as stored in products (IPCC 2006 Vol. 3 non-energy use), renewable and
-  self-produced secondary energy emit nothing here (their fuel is counted where burnt).
+  purchased electricity and heat at the year's grid and heat factors, less the CO2 of
+  the energy supplied to others at the same factors (so a region's CO2 is that of the
+  fuel burnt in it plus that of net imported electricity, as China's provincial
+  accounting does); feedstock carbon is taken as stored in products (IPCC 2006 Vol. 3
+  non-energy use), renewable and self-produced secondary energy emit nothing here
+  (their fuel is counted where burnt).
+- A measured net calorific value of a row (``ncv_gj_per_t``, ``ncv_kj_per_kg`` or
+  ``ncv_kcal_per_kg``, for carriers measured in tonnes) replaces the carrier's default:
+  tce = NCV / 29.3076 GJ per tce (GB/T 2589-2020, 1 kgce = 29,307.6 kJ = 7,000 kcal)
+  and CO2 = NCV x the carrier's CO2 per TJ x oxidation. Carriers without a published
+  default (coal gangue, semi-coke, coalbed methane) need it.
+- Deductions have a scope: ``origin = renewable`` only for electricity and heat (the
+  2022 and 2024 notices deduct renewable power and heat), ``use = feedstock`` only for
+  coal, oil and gas and their products (发改环资〔2022〕803号); anything else is refused.
 """
 
 from __future__ import annotations
@@ -63,6 +79,8 @@ USES: dict[str, tuple[str, ...]] = {
     "feedstock": ("feedstock", "raw_material", "non_energy", "原料", "原料用能", "原材料"),
     "transformation_input": ("transformation_input", "transformation", "加工转换投入",
                              "加工转换"),
+    "supplied": ("supplied", "sent_out", "sold", "exported", "外供", "输出", "外销", "供出",
+                 "输出能源"),
 }
 ORIGINS: dict[str, tuple[str, ...]] = {
     "purchased": ("purchased", "外购", "购入", "grid"),
@@ -77,6 +95,7 @@ MEASURES: tuple[str, ...] = (
     "renewable_tce",
     "controlled_tce",
     "self_produced_tce",
+    "supplied_tce",
     "co2_t",
     "co2_combustion_t",
     "co2_electricity_t",
@@ -224,6 +243,9 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
 
     use = choice("use", _USE_NAMES, "combustion", USES)
     origin = choice("origin", _ORIGIN_NAMES, "purchased", ORIGINS)
+    carrier_of_row = carrier_raw.map(carriers_of)
+    problems += deduction_scope_problems(carrier_of_row, use, origin, file=file)
+    ncv = measured_ncv(data, carrier_of_row, problems, file=file)
 
     # The unit conversion is linear: one factor per (carrier, unit) pair.
     carrier_code = carrier_raw.map({k: c.code for k, c in carriers_of.items()})
@@ -263,7 +285,104 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
     out["quantity_carrier_unit"] = quantity.astype(float) * factor
     out["use"] = use
     out["origin"] = origin
+    out["ncv_gj_per_t"] = ncv
     return out.reset_index(drop=True)
+
+
+#: Carriers whose renewable origin the deduction rules name: renewable power and heat
+#: (NDRC, NBS and NEA notice of 2022-11-16; 发改环资〔2024〕113号 on non-fossil energy).
+RENEWABLE_CARRIERS: tuple[str, ...] = ("electricity", "heat")
+#: Fossil families whose carriers may be feedstock (发改环资〔2022〕803号: coal, oil, natural
+#: gas and their products used as raw material, not as fuel, power or reductant).
+FEEDSTOCK_FAMILIES: tuple[str, ...] = ("coal", "oil", "gas")
+#: Columns that may give a row's measured net calorific value, and their factor to GJ/t.
+#: 1 kcal = 4.1868 kJ, so that 7,000 kcal/kg is 29.3076 GJ/t = 1 tce/t (GB/T 2589-2020).
+NCV_COLUMNS: dict[str, float] = {
+    "ncv_gj_per_t": 1.0,
+    "ncv_kj_per_kg": 1e-3,
+    "ncv_kcal_per_kg": 4.1868e-3,
+}
+#: GJ per tonne of standard coal equivalent (GB/T 2589-2020: 1 kgce = 29,307.6 kJ).
+GJ_PER_TCE = 29.3076
+
+
+def deduction_scope_problems(carrier: pd.Series, use: pd.Series, origin: pd.Series, *,
+                             file: str | None = None) -> list[Problem]:
+    """Return a problem for every row that books a deduction outside its scope.
+
+    ``carrier`` holds a :class:`~dualcontrol.reference.Carrier` per row (NaN where it is
+    unknown, already reported), ``use`` and ``origin`` the resolved codes. Refused:
+    renewable origin for a carrier other than electricity or heat; feedstock use of a
+    carrier that is not coal, oil or gas or their products; energy supplied to others
+    booked as renewable (a renewable generator's output is counted where it is used).
+    """
+    problems: list[Problem] = []
+    code = carrier.map(lambda c: c.code if isinstance(c, Carrier) else None)
+    family = carrier.map(lambda c: c.fossil_family if isinstance(c, Carrier) else None)
+    known = code.notna()
+    for index in code.index[known & (origin == "renewable") & ~code.isin(RENEWABLE_CARRIERS)]:
+        problems.append(Problem(
+            f"origin 'renewable' is only deducted for {' and '.join(RENEWABLE_CARRIERS)}; "
+            f"{code[index]} cannot be booked as renewable", file=file, row=int(index),
+            field="origin", value="renewable", accepted=["purchased", "self_produced"]))
+    for index in code.index[known & (use == "feedstock") & ~family.isin(FEEDSTOCK_FAMILIES)]:
+        problems.append(Problem(
+            f"use 'feedstock' applies to coal, oil and gas and their products "
+            f"(发改环资〔2022〕803号); {code[index]} cannot be feedstock", file=file,
+            row=int(index), field="use", value="feedstock",
+            accepted=["combustion", "transformation_input", "supplied"]))
+    for index in code.index[known & (use == "supplied") & (origin == "renewable")]:
+        problems.append(Problem(
+            "energy supplied to others cannot be booked as renewable: a renewable "
+            "generator's output is counted as renewable where it is consumed",
+            file=file, row=int(index), field="origin", value="renewable",
+            accepted=["purchased", "self_produced"]))
+    return problems
+
+
+def measured_ncv(data: pd.DataFrame, carrier: pd.Series, problems: list[Problem], *,
+                 file: str | None = None) -> pd.Series:
+    """Return each row's measured net calorific value [GJ per carrier unit], NaN if none.
+
+    Read from whichever of :data:`NCV_COLUMNS` the rows have (one per row at most). A
+    measured value is only accepted for fuels measured in tonnes, must lie in
+    (0, 50] GJ/t, and is required for a carrier without a default (problems are added
+    to ``problems``).
+    """
+    ncv = pd.Series(np.nan, index=data.index)
+    given = pd.Series(0, index=data.index)
+    for column, to_gj_per_t in NCV_COLUMNS.items():
+        if column not in data.columns:
+            continue
+        raw = data[column]
+        blank = raw.isna() | (raw.astype(str).str.strip() == "")
+        value = pd.to_numeric(raw.where(~blank), errors="coerce") * to_gj_per_t
+        for index in data.index[~blank & ~(value > 0)]:
+            problems.append(Problem("net calorific value must be a number > 0", file=file,
+                                    row=int(index), field=column, value=raw[index]))
+        for index in data.index[(value > 50.0)]:
+            problems.append(Problem("net calorific value above 50 GJ/t: check the unit",
+                                    file=file, row=int(index), field=column, value=raw[index],
+                                    accepted=list(NCV_COLUMNS)))
+        given += (~blank).astype(int)
+        ncv = ncv.where(blank, value)
+    for index in data.index[given > 1]:
+        problems.append(Problem("give the net calorific value in one column only", file=file,
+                                row=int(index), field="ncv", accepted=list(NCV_COLUMNS)))
+    for index in data.index[ncv.notna()]:
+        c = carrier[index]
+        if isinstance(c, Carrier) and (c.unit != "t" or c.category != "fossil"):
+            problems.append(Problem(
+                f"a measured net calorific value is accepted for fuels measured in t, "
+                f"not for {c.code} ({c.unit})", file=file, row=int(index), field="ncv",
+                value=ncv[index]))
+    for index in data.index[ncv.isna()]:
+        c = carrier[index]
+        if isinstance(c, Carrier) and np.isnan(c.tce_per_unit):
+            problems.append(Problem(
+                f"{c.code} has no default net calorific value: give the measured one",
+                file=file, row=int(index), field="ncv_gj_per_t", accepted=list(NCV_COLUMNS)))
+    return ncv
 
 
 def coefficient_table(years: Iterable[int], *, method: Method | str = Method.calorific,
@@ -275,7 +394,8 @@ def coefficient_table(years: Iterable[int], *, method: Method | str = Method.cal
     -------
     DataFrame
         ``carrier``, ``year``, ``tce_per_unit`` [tce / carrier unit],
-        ``co2_t_per_unit`` [t CO2 / carrier unit], ``category``, ``fossil_family``,
+        ``co2_t_per_unit`` [t CO2 / carrier unit], ``co2_t_per_gj`` [t CO2 / GJ, fuels
+        only, for a measured net calorific value], ``category``, ``fossil_family``,
         ``tce_source``, ``co2_source``, ``co2_factor_year`` (the year of the grid or
         heat factor actually used, which may differ where that year has none).
     """
@@ -290,7 +410,8 @@ def coefficient_table(years: Iterable[int], *, method: Method | str = Method.cal
             co2, co2_source, factor_year = co2_coefficient(carrier, year, grid)
             rows.append({
                 "carrier": carrier.code, "year": year, "tce_per_unit": tce,
-                "co2_t_per_unit": co2, "category": carrier.category,
+                "co2_t_per_unit": co2, "co2_t_per_gj": carrier.co2_t_per_gj,
+                "category": carrier.category,
                 "fossil_family": carrier.fossil_family, "tce_source": tce_source,
                 "co2_source": co2_source,
                 "co2_factor_year": factor_year if factor_year is not None else year,
@@ -309,27 +430,44 @@ def account_rows(rows: ir.Table, coefficients: ir.Table) -> ir.Table:
     string more than once per energy row.
     """
     c = coefficients
+    per_gj = c.co2_t_per_gj if "co2_t_per_gj" in c.columns else ibis.null("float64")
     coef = c.select("carrier", "year", "tce_per_unit", "co2_t_per_unit", "category",
                     "fossil_family",
+                    _co2_per_gj=per_gj.cast("float64"),
                     _secondary=c.category == "secondary",
-                    _fossil=c.fossil_family.isin(["coal", "oil", "gas"]),
+                    _fossil=c.fossil_family.isin(list(FEEDSTOCK_FAMILIES)),
                     _electricity=c.carrier == "electricity",
                     _heat=c.carrier == "heat")
     joined = rows.join(coef, ["carrier", "year"], how="left")
+    if "ncv_gj_per_t" in rows.columns:
+        # a measured net calorific value replaces the carrier's default (GB/T 2589-2020)
+        ncv = joined.ncv_gj_per_t.cast("float64")
+        tce_per_unit = ibis.ifelse(ncv.notnull(), ncv / GJ_PER_TCE, joined.tce_per_unit)
+        co2_per_unit = ibis.ifelse(ncv.notnull(), ncv * joined._co2_per_gj,
+                                   joined.co2_t_per_unit)
+    else:
+        tce_per_unit, co2_per_unit = joined.tce_per_unit, joined.co2_t_per_unit
+    supplied = joined.use == "supplied"
     flagged = joined.mutate(
-        _gross=joined.quantity_carrier_unit * joined.tce_per_unit,
-        _self_secondary=(joined.origin == "self_produced") & joined._secondary,
-        _renewable=joined.origin == "renewable",
+        _gross=joined.quantity_carrier_unit * tce_per_unit,
+        _co2_gross=joined.quantity_carrier_unit * co2_per_unit,
+        _supplied=supplied,
+        _self_secondary=(joined.origin == "self_produced") & joined._secondary & ~supplied,
+        _renewable=(joined.origin == "renewable") & ~supplied,
         _feedstock=(joined.use == "feedstock") & joined._fossil,
     )
     f = flagged
     measured = f.mutate(
-        energy_tce=ibis.ifelse(f._self_secondary, 0.0, f._gross),
+        energy_tce=ibis.cases((f._supplied, -f._gross), (f._self_secondary, 0.0),
+                              else_=f._gross),
         feedstock_tce=ibis.ifelse(f._feedstock & ~f._self_secondary, f._gross, 0.0),
         renewable_tce=ibis.ifelse(f._renewable & ~f._self_secondary, f._gross, 0.0),
         self_produced_tce=ibis.ifelse(f._self_secondary, f._gross, 0.0),
-        co2_t=ibis.ifelse(~f._renewable & ~f._self_secondary & ~f._feedstock,
-                          f.quantity_carrier_unit * f.co2_t_per_unit, 0.0),
+        supplied_tce=ibis.ifelse(f._supplied, f._gross, 0.0),
+        # what is supplied leaves with the CO2 its consumer counts (same factor, same year)
+        co2_t=ibis.cases((f._supplied, -f._co2_gross),
+                         (~f._renewable & ~f._self_secondary & ~f._feedstock, f._co2_gross),
+                         else_=0.0),
     )
     m = measured
     return m.mutate(
@@ -337,8 +475,8 @@ def account_rows(rows: ir.Table, coefficients: ir.Table) -> ir.Table:
         co2_combustion_t=ibis.ifelse(m._secondary, 0.0, m.co2_t),
         co2_electricity_t=ibis.ifelse(m._electricity, m.co2_t, 0.0),
         co2_heat_t=ibis.ifelse(m._heat, m.co2_t, 0.0),
-    ).drop("_secondary", "_fossil", "_electricity", "_heat", "_gross", "_self_secondary",
-           "_renewable", "_feedstock")
+    ).drop("_secondary", "_fossil", "_electricity", "_heat", "_gross", "_co2_gross",
+           "_co2_per_gj", "_supplied", "_self_secondary", "_renewable", "_feedstock")
 
 
 def _check_level_grain(level: str, grain: str) -> None:
@@ -457,8 +595,9 @@ def prepare_gdp(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame
     Raises
     ------
     InputError
-        For a missing column, a non-numeric or non-positive value, or a duplicated
-        area and year.
+        For a missing column, a non-numeric or non-positive value, an implausible
+        volume index, a duplicated area and year, or a year missing inside an area's
+        chain.
     """
     needed = ("area", "year", "gdp_current_10k_yuan", "gdp_index_prev_year_100")
     require_columns(frame.columns, needed, file=file)
@@ -470,15 +609,49 @@ def prepare_gdp(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame
             problems.append(Problem("must be a number > 0", file=file, row=int(index),
                                     field=column, value=data.at[index, column]))
         data[column] = values
+    index = data["gdp_index_prev_year_100"]
+    for row_number in data.index[(index > 0) & ~index.between(*GDP_INDEX_RANGE)]:
+        problems.append(Problem(
+            "GDP volume index outside the plausible range (previous year = 100)", file=file,
+            row=int(row_number), field="gdp_index_prev_year_100",
+            value=data.at[row_number, "gdp_index_prev_year_100"],
+            accepted=[f"{GDP_INDEX_RANGE[0]:g} to {GDP_INDEX_RANGE[1]:g}"]))
     duplicated = data.duplicated(["area", "year"], keep="first")
-    for index in data.index[duplicated]:
-        problems.append(Problem("area and year given twice", file=file, row=int(index),
-                                field="year", value=data.at[index, "year"]))
+    for row_number in data.index[duplicated]:
+        problems.append(Problem("area and year given twice", file=file, row=int(row_number),
+                                field="year", value=data.at[row_number, "year"]))
     if problems:
         raise InputError(problems)
     data["area"] = data["area"].astype(str).str.strip()
     data["year"] = data["year"].astype("int64")
+    problems = gdp_chain_problems(data, file=file)
+    if problems:
+        raise InputError(problems)
     return data[list(needed)].reset_index(drop=True)
+
+
+#: Accepted GDP volume index (previous year = 100): a change of -50% to +100% in a
+#: year; anything outside is a unit or typing error (e.g. 1.052 for 105.2).
+GDP_INDEX_RANGE: tuple[float, float] = (50.0, 200.0)
+
+
+def gdp_chain_problems(gdp: pd.DataFrame, *, file: str | None = None) -> list[Problem]:
+    """Return a problem for every year missing inside an area's chain of GDP years.
+
+    Comparable GDP chains the volume index year by year, so a missing year would
+    silently drop one year's growth from every later year (NBS practice: GDP at
+    constant prices of the base year). ``gdp`` has ``area`` and ``year``.
+    """
+    problems: list[Problem] = []
+    for area, years in gdp.groupby("area")["year"]:
+        present = sorted(int(y) for y in years)
+        missing = sorted(set(range(present[0], present[-1] + 1)) - set(present))
+        for year in missing:
+            problems.append(Problem(
+                f"GDP of {area} has no row for {year}, inside its chain {present[0]}-"
+                f"{present[-1]}: comparable GDP cannot be chained across it; add the year",
+                file=file, field="year", value=year))
+    return problems
 
 
 def accounts(energy: pd.DataFrame, gdp: pd.DataFrame | None = None, *, level: str = "league",

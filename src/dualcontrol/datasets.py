@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import sqlalchemy as sa
 
-from dualcontrol.accounting import accounts
+from dualcontrol.accounting import accounts, gdp_chain_problems
 from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.store import Store, open_store
@@ -97,7 +97,8 @@ def energy_reports(store: Store, *, years: Sequence[int] | None = None,
     DataFrame
         ``enterprise_uscc``, ``enterprise_name``, ``industry``, ``park_code``,
         ``county_code``, ``league_code``, ``period`` (YYYY-MM), ``carrier``,
-        ``quantity`` [unit], ``unit``, ``use``, ``origin``, ``revision_id``,
+        ``quantity`` [unit], ``unit``, ``use``, ``origin``, ``ncv_gj_per_t`` (measured
+        net calorific value [GJ/t], NaN = the carrier's default), ``revision_id``,
         ``revision``, ``submitted_at`` (UTC), ``submitter``.
     """
     where = "1 = 1"
@@ -114,7 +115,8 @@ def energy_reports(store: Store, *, years: Sequence[int] | None = None,
     sql = f"""
         SELECT e.enterprise_uscc, n.name AS enterprise_name, n.industry, n.park_code,
                n.county_code, g.league_code, e.period, e.carrier, e.quantity, e.unit,
-               e.use, e.origin, e.revision_id, r.revision, s.submitted_at, s.submitter
+               e.use, e.origin, e.ncv_gj_per_t, e.revision_id, r.revision, s.submitted_at,
+               s.submitter
         FROM energy_reports e
         JOIN enterprises n ON n.uscc = e.enterprise_uscc
         JOIN regions g ON g.code = n.county_code
@@ -180,12 +182,15 @@ def energy_rows(store: Store, *, level: str = "league", grain: str = "year",
     groups = "".join(f"{v}, " for v in cols.values() if not v.startswith("'"))
     sql = f"""
         SELECT {select}, {period} AS period, e.carrier, e.unit, e.use, e.origin,
-               SUM(e.quantity) AS quantity
+               SUM(e.quantity) AS quantity,
+               SUM(e.quantity * e.ncv_gj_per_t) / NULLIF(SUM(e.quantity), 0)
+                   AS ncv_gj_per_t
         FROM energy_reports e
         JOIN enterprises n ON n.uscc = e.enterprise_uscc
         JOIN regions g ON g.code = n.county_code
         WHERE e.revision_id IN ({latest_revisions_sql('energy')}){_year_filter('e.period', years)}
-        GROUP BY {groups}{period}, e.carrier, e.unit, e.use, e.origin"""
+        GROUP BY {groups}{period}, e.carrier, e.unit, e.use, e.origin,
+                 e.ncv_gj_per_t IS NULL"""
     frame = read_frame(store, sql)
     if "enterprise" not in frame:
         frame["enterprise"] = frame[level]
@@ -223,11 +228,19 @@ def _gdp_frame(store: Store, level: str) -> pd.DataFrame | None:
     gdp = gdp[gdp["region_code"].isin(wanted)].dropna(subset=["gdp_current_10k_yuan"])
     if gdp.empty:
         return None
-    gdp = gdp.sort_values(["region_code", "year"])
-    # the first year of a chained index needs a value; 100 is neutral there
+    gdp = gdp.sort_values(["region_code", "year"]).rename(columns={"region_code": "area"})
+    # only the first year of a chain may lack its index (it is never multiplied in)
+    first = ~gdp["area"].duplicated(keep="first")
+    lacking = gdp["gdp_index_prev_year_100"].isna() & ~first
+    problems = [Problem(f"the stored economic data of {area} has no GDP volume index for "
+                        f"{year}; ingest it (template economic) to chain comparable GDP",
+                        field="gdp_index_prev_year_100", value=year)
+                for area, year in gdp.loc[lacking, ["area", "year"]].itertuples(index=False)]
+    problems += gdp_chain_problems(gdp)
+    if problems:
+        raise InputError(problems)
     gdp["gdp_index_prev_year_100"] = gdp["gdp_index_prev_year_100"].fillna(100.0)
-    return gdp.rename(columns={"region_code": "area"})[
-        ["area", "year", "gdp_current_10k_yuan", "gdp_index_prev_year_100"]]
+    return gdp[["area", "year", "gdp_current_10k_yuan", "gdp_index_prev_year_100"]]
 
 
 @uses_store

@@ -83,6 +83,9 @@ KINDS: dict[str, tuple[Column, ...]] = {
         Column("unit", "计量单位", "Unit", aliases=("单位",)),
         Column("use", "用途", "Use", required=False, aliases=("消费用途",)),
         Column("origin", "来源", "Origin", required=False, aliases=("能源来源",)),
+        Column("ncv_kj_per_kg", "低位发热量(千焦/千克)", "Net calorific value (kJ/kg)",
+               required=False, aliases=("低位发热量", "ncv"),
+               help_en="measured, for fuels in t; blank = the carrier's default"),
     ),
     "output": (
         Column("uscc", "统一社会信用代码", "USCC", aliases=("信用代码", "enterprise_code")),
@@ -535,6 +538,7 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
             "carrier": frame["carrier"],
             "quantity": frame["quantity"].str.replace(",", "", regex=False),
             "unit": frame["unit"], "use": frame["use"], "origin": frame["origin"],
+            "ncv_kj_per_kg": frame["ncv_kj_per_kg"],
         })
         try:
             prepared = prepare_energy_rows(energy, first_row=0)
@@ -551,7 +555,7 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
             prepared = prepare_energy_rows(energy.iloc[good], first_row=0) if good else None
             if prepared is not None:
                 prepared.index = good
-        for name in ("carrier", "quantity", "unit", "use", "origin"):
+        for name in ("carrier", "quantity", "unit", "use", "origin", "ncv_gj_per_t"):
             out[name] = prepared[name] if prepared is not None else None
     elif kind == "output":
         out["unit_code"] = frame["unit_code"]
@@ -587,11 +591,15 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
 
 def _staging_insert(conn: Connection, store: Store, table: sa.Table, frame: pd.DataFrame,
                     ) -> None:
-    """Bulk-append ``frame`` (columns of ``table``) inside the open transaction."""
+    """Bulk-append ``frame`` (columns of ``table``) inside the open transaction.
+
+    A nullable column the frame lacks is stored as NULL (NaN is NULL on both stores).
+    """
     if frame.empty:
         return
     columns = [c.name for c in table.columns]
-    frame = frame[columns]
+    missing = {c.name: np.nan for c in table.columns if c.name not in frame and c.nullable}
+    frame = frame.assign(**missing)[columns]
     raw = conn.connection.dbapi_connection
     if store.is_duckdb:
         name = f"_chunk_{id(frame)}"
@@ -618,9 +626,17 @@ def _payload_columns(kind: str) -> list[str]:
     return [c.name for c in data.columns if c.name not in ("revision_id", "line")]
 
 
+#: Columns added after data was stored: they enter a row's text (and so the change
+#: detection) only when set, so rows stored before them keep their content hash.
+_LATER_COLUMNS: frozenset[str] = frozenset({"ncv_gj_per_t"})
+
+
 def _row_text(kind: str) -> str:
-    parts = [f"COALESCE(CAST({c} AS VARCHAR), '')" for c in _payload_columns(kind)]
-    return " || '~' || ".join(parts)
+    payload = _payload_columns(kind)
+    parts = [f"COALESCE(CAST({c} AS VARCHAR), '')" for c in payload if c not in _LATER_COLUMNS]
+    later = "".join(f" || COALESCE('~' || CAST({c} AS VARCHAR), '')"
+                    for c in payload if c in _LATER_COLUMNS)
+    return " || '~' || ".join(parts) + later
 
 
 def _duplicate_lines(conn: Connection, kind: str, import_id: int) -> list[tuple[int, int, str]]:

@@ -110,6 +110,9 @@ class Carrier:
     edition: str
     co2_source: str
     verified: bool
+    #: Combustion CO2 per GJ of the fuel [t CO2 / GJ] (factor x oxidation), None for
+    #: electricity and heat; applied to a measured net calorific value.
+    co2_t_per_gj: float | None = None
 
 
 def co2_factor_t_per_unit(
@@ -141,10 +144,15 @@ def carriers() -> dict[str, Carrier]:
     table = load_table("carriers")
     out: dict[str, Carrier] = {}
     for _, row in table.iterrows():
-        co2 = None
+        co2 = co2_per_gj = None
+        # a carrier without a default net calorific value (NaN) needs a measured one
+        ncv = float(row["ncv_gj_per_unit"]) if row["ncv_gj_per_unit"] else float("nan")
+        tce = float(row["tce_per_unit"]) if row["tce_per_unit"] else float("nan")
         if row["co2_kg_per_tj"]:
+            co2_per_gj = co2_factor_t_per_unit(1.0, float(row["co2_kg_per_tj"]),
+                                               float(row["oxidation_fraction"] or 1.0))
             co2 = co2_factor_t_per_unit(
-                float(row["ncv_gj_per_unit"]),
+                ncv,
                 float(row["co2_kg_per_tj"]),
                 float(row["oxidation_fraction"] or 1.0),
             )
@@ -155,9 +163,10 @@ def carriers() -> dict[str, Carrier]:
             unit=row["unit"],
             category=row["category"],
             fossil_family=row["fossil_family"],
-            ncv_gj_per_unit=float(row["ncv_gj_per_unit"]),
-            tce_per_unit=float(row["tce_per_unit"]),
+            ncv_gj_per_unit=ncv,
+            tce_per_unit=tce,
             co2_t_per_unit=co2,
+            co2_t_per_gj=co2_per_gj,
             source=row["source"],
             edition=row["edition"],
             co2_source=row["co2_source"],

@@ -50,6 +50,7 @@ ZH_HEADERS: dict[str, str] = {
     "feedstock_tce": "原料用能(tce)",
     "renewable_tce": "可再生能源(tce)",
     "self_produced_tce": "自产二次能源(tce)",
+    "supplied_tce": "外供能源(tce)",
     "co2_t": "二氧化碳(t)",
     "gdp_const_10k_yuan": "可比价GDP(万元)",
     "intensity_tce_per_10k_yuan": "能耗强度(tce/万元)",

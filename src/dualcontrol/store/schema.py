@@ -114,6 +114,8 @@ energy_reports = sa.Table(
     sa.Column("unit", sa.String(16), nullable=False, comment="canonical unit code"),
     sa.Column("use", sa.String(24), nullable=False),
     sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("ncv_gj_per_t", sa.Double,
+              comment="measured net calorific value [GJ/t]; NULL = the carrier default"),
     sa.PrimaryKeyConstraint("revision_id", "line"),
 )
 
