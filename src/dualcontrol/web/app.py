@@ -89,8 +89,10 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
         except StarletteHTTPException:
             principal = ANONYMOUS
         title = {403: "forbidden", 404: "not_found"}.get(exc.status_code, "forbidden")
-        return render(request, ctx, principal, "error.html", status_code=exc.status_code,
+        page = render(request, ctx, principal, "error.html", status_code=exc.status_code,
                       title=title, message=str(exc.detail))
+        page.headers.update(getattr(exc, "headers", None) or {})
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

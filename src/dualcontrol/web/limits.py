@@ -55,9 +55,17 @@ class LoginLimiter:
     waits until the oldest of them leaves the window.
     """
 
-    def __init__(self, *, max_failures: int, max_per_address: int, window_s: float,
-                 backoff_s: float = 1.0, backoff_max_s: float = 900.0,
-                 clock: Clock = time.monotonic, max_pairs: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        max_failures: int,
+        max_per_address: int,
+        window_s: float,
+        backoff_s: float = 1.0,
+        backoff_max_s: float = 900.0,
+        clock: Clock = time.monotonic,
+        max_pairs: int = 100_000,
+    ) -> None:
         self.max_failures = max_failures
         self.max_per_address = max_per_address
         self.window_s = window_s
@@ -83,8 +91,9 @@ class LoginLimiter:
             record = self._pair(username, address, now)
             times = self._trimmed(address, now)
             wait_pair = max(record.until - now, 0.0) if record else 0.0
-            wait_address = (times[0] + self.window_s - now
-                            if len(times) >= self.max_per_address else 0.0)
+            wait_address = (
+                times[0] + self.window_s - now if len(times) >= self.max_per_address else 0.0
+            )
         return max(wait_pair, wait_address, 0.0)
 
     def fail(self, username: str, address: str) -> float:
@@ -188,10 +197,17 @@ class BodyLimit:
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"})
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body.encode()})
 
 
@@ -220,8 +236,9 @@ class RenderQueue:
     :class:`QueueFullError` (the route answers 503 with Retry-After).
     """
 
-    def __init__(self, *, max_running: int, max_waiting: int, wait_s: float,
-                 retry_after_s: int = 30) -> None:
+    def __init__(
+        self, *, max_running: int, max_waiting: int, wait_s: float, retry_after_s: int = 30
+    ) -> None:
         self.max_running = max_running
         self.max_waiting = max_waiting
         self.wait_s = wait_s

@@ -21,21 +21,35 @@ logger = logging.getLogger(__name__)
 TOUCH_INTERVAL_S = 60.0
 
 
-def start_session(users: UserRepository, *, username: str, client: str, max_age_s: int,
-                  now: datetime | None = None) -> Session:
+def start_session(
+    users: UserRepository,
+    *,
+    username: str,
+    client: str,
+    max_age_s: int,
+    now: datetime | None = None,
+) -> Session:
     """Return a new logged-in session of ``username``, stored for ``max_age_s`` [s]."""
     now = now or datetime.now(UTC)
     session = new_session(username)
     assert session.sid is not None
-    users.add_session(session=StoredSession(
-        digest=token_digest(session.sid), username=username, csrf=session.csrf,
-        created_at=now, last_seen_at=now, expires_at=now + timedelta(seconds=max_age_s),
-        client=client))
+    users.add_session(
+        session=StoredSession(
+            digest=token_digest(session.sid),
+            username=username,
+            csrf=session.csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(seconds=max_age_s),
+            client=client,
+        )
+    )
     return session
 
 
-def resolve_session(users: UserRepository, cookie: CookieValue | None, *,
-                    now: datetime | None = None) -> Session | None:
+def resolve_session(
+    users: UserRepository, cookie: CookieValue | None, *, now: datetime | None = None
+) -> Session | None:
     """Return the session a cookie stands for, or None (no cookie, revoked or expired).
 
     An anonymous cookie gives an anonymous session with its CSRF token; a logged-in
@@ -64,5 +78,4 @@ def end_session(users: UserRepository, session: Session | None) -> bool:
 
 def end_everything(users: UserRepository, *, username: str) -> tuple[int, int]:
     """Revoke every session and delete every API token of a user; return both counts."""
-    return (users.revoke_sessions(username=username),
-            users.revoke_tokens(username=username))
+    return (users.revoke_sessions(username=username), users.revoke_tokens(username=username))

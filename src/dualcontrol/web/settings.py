@@ -57,8 +57,10 @@ def installation_secret(folder: Path) -> str:
             logger.info("created the web secret key %s", path)
     secret = path.read_text(encoding="ascii").strip()
     if len(secret) < 16:
-        raise ValueError(f"the secret key in {path} is shorter than 16 characters; delete "
-                         "the file to have a new one made")
+        raise ValueError(
+            f"the secret key in {path} is shorter than 16 characters; delete "
+            "the file to have a new one made"
+        )
     return secret
 
 
@@ -114,12 +116,16 @@ class WebSettings(BaseSettings):
             self.secret_key = installation_secret(_data_home())
         if self.secret_key == DEVELOPMENT_SECRET:
             if self.environment != "development":
-                raise ValueError("DUALCONTROL_WEB_SECRET_KEY must not be the development "
-                                 "secret outside development (it is public)")
+                raise ValueError(
+                    "DUALCONTROL_WEB_SECRET_KEY must not be the development "
+                    "secret outside development (it is public)"
+                )
             if not is_loopback(self.host):
-                raise ValueError(f"the development secret is public: refused on {self.host}; "
-                                 "unset DUALCONTROL_WEB_SECRET_KEY (a random key is kept in "
-                                 "the data folder) or set it to a secret of your own")
+                raise ValueError(
+                    f"the development secret is public: refused on {self.host}; "
+                    "unset DUALCONTROL_WEB_SECRET_KEY (a random key is kept in "
+                    "the data folder) or set it to a secret of your own"
+                )
         if len(self.secret_key) < 16:
             raise ValueError("DUALCONTROL_WEB_SECRET_KEY must have at least 16 characters")
         return self
