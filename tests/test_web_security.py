@@ -567,3 +567,10 @@ def test_xlsx_that_is_not_a_workbook_is_a_422_naming_the_file(world) -> None:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_pdf_link_shown_only_to_those_who_may_have_it(world) -> None:
+    assert 'id="bulletin-pdf"' not in TestClient(world["app"]).get("/bulletin").text
+    reviewer = TestClient(world["app"])
+    login(reviewer, REVIEWER)
+    assert 'id="bulletin-pdf"' in reviewer.get("/bulletin").text

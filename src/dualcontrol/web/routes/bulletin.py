@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from dualcontrol import bulletin as bulletin_mod
 from dualcontrol.errors import DualControlError, InputError
-from dualcontrol.web.access import Action, Principal, check_level, require
+from dualcontrol.web.access import PERMISSIONS, Action, Principal, check_level, require
 from dualcontrol.web.data import StoreData
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, refuse, render
 from dualcontrol.web.limits import QueueFullError, retry_after_header
@@ -54,7 +54,8 @@ def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     name = f"bulletin_{result.label}"
     if format == "page":
         return render(request, ctx, principal, "bulletin.html", b=result,
-                      document=bulletin_mod.render_html(result, inline_js=False))
+                      document=bulletin_mod.render_html(result, inline_js=False),
+                      may_pdf=may_render(principal))
     if format == "html":
         return HTMLResponse(bulletin_mod.render_html(result, inline_js=False))
     if format == "pdf":
@@ -65,6 +66,11 @@ def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     media = "application/pdf" if format == "pdf" else XLSX_TYPE
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{name}.{format}"'})
+
+
+def may_render(principal: Principal) -> bool:
+    """Return True if the principal may have a PDF printed (logged in, role allows it)."""
+    return not principal.is_anonymous and Action.render_pdf in PERMISSIONS[principal.role]
 
 
 def check_may_render(ctx: WebContext, request: Request, principal: Principal) -> None:
