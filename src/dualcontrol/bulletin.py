@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dualcontrol.accounting import parse_period
 from dualcontrol.errors import DualControlError, InputError, Problem
+from dualcontrol.exports import neutralise_formulas
 
 logger = logging.getLogger(__name__)
 
@@ -184,14 +185,17 @@ def render_html(b: Bulletin, *, inline_js: bool = True) -> str:
 
 
 def write_xlsx(b: Bulletin, path: str | Path) -> Path:
-    """Write the bulletin's tables and commentary to an XLSX workbook."""
+    """Write the bulletin's tables and commentary to an XLSX workbook.
+
+    Text that a spreadsheet would run as a formula (a league or enterprise name
+    beginning with ``=``, say) is written inert, see :mod:`dualcontrol.exports`.
+    """
     path = Path(path)
+    sheets = {"commentary": pd.DataFrame({"commentary": b.commentary}),
+              "barometer": b.barometer, "region": b.region, "leagues": b.leagues}
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        pd.DataFrame({"commentary": b.commentary}).to_excel(writer, sheet_name="commentary",
-                                                           index=False)
-        b.barometer.to_excel(writer, sheet_name="barometer", index=False)
-        b.region.to_excel(writer, sheet_name="region", index=False)
-        b.leagues.to_excel(writer, sheet_name="leagues", index=False)
+        for name, table in sheets.items():
+            neutralise_formulas(table).to_excel(writer, sheet_name=name, index=False)
     return path
 
 

@@ -63,6 +63,17 @@ def detect_encoding(path: Path) -> str:
     return scan_csv(path)[0]
 
 
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    """Return the first sheet of an XLSX file as text; InputError if it is not one."""
+    try:
+        return pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+    except Exception as exc:  # openpyxl and zipfile raise many types for a broken file
+        raise InputError(Problem(
+            f"not a readable XLSX workbook ({type(exc).__name__}): save it from Excel or "
+            "WPS as .xlsx, or send the data as CSV", file=str(path),
+            accepted=[".xlsx (a zip of XML sheets)", ".csv"])) from None
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Return the table in a CSV or XLSX file with every cell as text.
 
@@ -81,7 +92,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False,
                             encoding=detect_encoding(path))
     elif suffix in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+        frame = _read_xlsx(path)
     else:
         raise InputError(Problem("unsupported file type", file=str(path), value=suffix,
                                  accepted=[".csv", ".xlsx"]))

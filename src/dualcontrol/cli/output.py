@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dualcontrol.errors import DualControlError, InputError
+from dualcontrol.exports import neutralise_formulas
 
 #: a terminal (or ``COLUMNS``) sets the width; piped output gets wide lines, not wraps
 console = Console(width=None if Console().is_terminal or os.environ.get("COLUMNS")
@@ -126,7 +127,7 @@ def emit(frame: pd.DataFrame, *, as_json: bool = False, as_csv: bool = False,
     if as_json:
         print_json(frame_records(frame))
     elif as_csv:
-        frame.to_csv(sys.stdout, index=False)
+        neutralise_formulas(frame).to_csv(sys.stdout, index=False)
     else:
         print_frame(frame, title=title, lang=lang)
 

@@ -52,13 +52,20 @@ class StoreError(DualControlError, RuntimeError):
     """The store cannot be opened or used (locked file, unreachable server)."""
 
 
+def data_home() -> Path:
+    """Return the installation's data folder: ``$DUALCONTROL_HOME`` or ``./var``.
+
+    It holds the embedded store and the web server's secret key.
+    """
+    return Path(os.environ.get(HOME_ENV, "") or "var")
+
+
 def default_url() -> str:
     """Return the database URL: ``$DUALCONTROL_DB`` or the embedded DuckDB file."""
     url = os.environ.get(URL_ENV, "").strip()
     if url:
         return url
-    home = Path(os.environ.get(HOME_ENV, "") or "var")
-    return f"duckdb:///{(home / 'dualcontrol.duckdb').as_posix()}"
+    return f"duckdb:///{(data_home() / 'dualcontrol.duckdb').as_posix()}"
 
 
 @dataclass

@@ -204,6 +204,20 @@ api_tokens = sa.Table(
     _utc("expires_at", nullable=False),
 )
 
+web_sessions = sa.Table(
+    "web_sessions", metadata,
+    sa.Column("digest", sa.String(64), primary_key=True,
+              comment="SHA-256 of the random session id (the id itself is only in the cookie)"),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False, comment="CSRF token of the session's forms"),
+    _utc("created_at", nullable=False),
+    _utc("last_seen_at", nullable=False),
+    _utc("expires_at", nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("client", sa.String(64), comment="client address at login"),
+    sa.Index("ix_web_sessions_username", "username"),
+)
+
 audit_log = sa.Table(
     "audit_log", metadata,
     _id("audit_log"),

@@ -56,14 +56,15 @@ class Action(StrEnum):
     review = "review"
     manage_users = "manage_users"
     read_audit = "read_audit"
+    render_pdf = "render_pdf"
 
 
 #: Which role may attempt which action at all (the scope check comes after).
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.administrator: frozenset(Action),
-    Role.analyst: frozenset({Action.read, Action.upload, Action.review}),
+    Role.analyst: frozenset({Action.read, Action.upload, Action.review, Action.render_pdf}),
     Role.reporter: frozenset({Action.read, Action.upload}),
-    Role.reviewer: frozenset({Action.read, Action.review}),
+    Role.reviewer: frozenset({Action.read, Action.review, Action.render_pdf}),
     Role.public: frozenset({Action.read}),
 }
 

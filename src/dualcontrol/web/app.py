@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dualcontrol.web.access import ANONYMOUS
 from dualcontrol.web.data import WebData
 from dualcontrol.web.deps import WebContext, current_principal, render
+from dualcontrol.web.limits import BodyLimit, LoginLimiter, RenderQueue
 from dualcontrol.web.routes import (
     accounts,
     analysis,
@@ -31,7 +32,7 @@ from dualcontrol.web.routes import (
     reviews,
 )
 from dualcontrol.web.routes import users as users_routes
-from dualcontrol.web.security import LoginLimiter, SessionSigner
+from dualcontrol.web.security import SessionSigner
 from dualcontrol.web.settings import WebSettings
 from dualcontrol.web.users import UserRepository
 
@@ -42,6 +43,14 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+
+
+def login_limiter(settings: WebSettings) -> LoginLimiter:
+    """Return the login limiter configured by ``settings``."""
+    return LoginLimiter(max_failures=settings.login_max_failures,
+                        max_per_address=settings.login_max_failures_per_address,
+                        window_s=settings.login_window_s, backoff_s=settings.login_backoff_s,
+                        backoff_max_s=settings.login_backoff_max_s)
 
 
 def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | None = None,
@@ -56,8 +65,10 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
     app.state.ctx = WebContext(
         settings=settings, users=users, data=data,
         signer=SessionSigner(settings.secret_key, settings.session_max_age_s),
-        limiter=LoginLimiter(settings.login_max_failures, settings.login_window_s),
-        templates=templates)
+        limiter=login_limiter(settings), templates=templates,
+        pdf_queue=RenderQueue(max_running=settings.pdf_max_running,
+                              max_waiting=settings.pdf_max_waiting, wait_s=settings.pdf_wait_s))
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -78,8 +89,10 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
         except StarletteHTTPException:
             principal = ANONYMOUS
         title = {403: "forbidden", 404: "not_found"}.get(exc.status_code, "forbidden")
-        return render(request, ctx, principal, "error.html", status_code=exc.status_code,
+        page = render(request, ctx, principal, "error.html", status_code=exc.status_code,
                       title=title, message=str(exc.detail))
+        page.headers.update(getattr(exc, "headers", None) or {})
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

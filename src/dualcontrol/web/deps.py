@@ -14,7 +14,9 @@ from starlette.responses import Response
 from dualcontrol.web.access import ANONYMOUS, AccessDeniedError, Principal
 from dualcontrol.web.data import WebData
 from dualcontrol.web.i18n import pick_lang, translator
-from dualcontrol.web.security import LoginLimiter, Session, SessionSigner, new_session, token_digest
+from dualcontrol.web.limits import LoginLimiter, RenderQueue
+from dualcontrol.web.security import Session, SessionSigner, new_session, token_digest
+from dualcontrol.web.sessions import resolve_session
 from dualcontrol.web.settings import WebSettings
 from dualcontrol.web.users import UserRepository
 
@@ -33,6 +35,7 @@ class WebContext:
     signer: SessionSigner
     limiter: LoginLimiter
     templates: Jinja2Templates
+    pdf_queue: RenderQueue
 
 
 def get_context(request: Request) -> WebContext:
@@ -62,8 +65,12 @@ def refuse(ctx: WebContext, request: Request, principal: Principal, reason: str,
 
 
 def page_session(request: Request, ctx: WebContext) -> Session | None:
-    """Return the valid session of the cookie, or None."""
-    return ctx.signer.load(request.cookies.get(ctx.settings.session_cookie))
+    """Return the live session of the cookie, or None (looked up once per request)."""
+    if not hasattr(request.state, "page_session"):
+        cookie = ctx.signer.load(request.cookies.get(ctx.settings.session_cookie))
+        request.state.page_session = resolve_session(ctx.users, cookie)
+    found: Session | None = request.state.page_session
+    return found
 
 
 def current_principal(request: Request, ctx: Ctx) -> Principal:

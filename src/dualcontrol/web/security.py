@@ -1,4 +1,4 @@
-"""Passwords, API tokens, signed session cookies, CSRF tokens and the login rate limit.
+"""Passwords, API tokens, signed session cookies and CSRF tokens.
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's second
 recommended parameter set); API tokens are random 256-bit strings of which only the
@@ -16,9 +16,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,39 +58,59 @@ def token_digest(token: str) -> str:
 
 @dataclass(frozen=True)
 class Session:
-    """Contents of a page session: user (None when anonymous) and its CSRF token."""
+    """A page session: user (None when anonymous), CSRF token and, once logged in, the
+    random session id whose digest names the session's row in the store."""
 
     username: str | None
     csrf: str
+    sid: str | None = None
+
+
+@dataclass(frozen=True)
+class CookieValue:
+    """What a session cookie holds: a logged-in session's id, or an anonymous CSRF token."""
+
+    sid: str | None = None
+    csrf: str | None = None
 
 
 class SessionSigner:
-    """Signs and checks the session cookie (HMAC-SHA1 by itsdangerous, with timestamp)."""
+    """Signs and checks the session cookie (HMAC by itsdangerous, with timestamp).
+
+    A logged-in visitor's cookie carries only the random session id (the user, CSRF
+    token and revocation live in the store); an anonymous visitor's carries the CSRF
+    token of the login form, so anonymous page views write nothing.
+    """
 
     def __init__(self, secret_key: str, max_age_s: int) -> None:
-        self._serializer = URLSafeTimedSerializer(secret_key, salt="dualcontrol-session")
+        self._serializer = URLSafeTimedSerializer(secret_key, salt="dualcontrol-session-v2")
         self.max_age_s = max_age_s
 
     def dump(self, session: Session) -> str:
         """Return the signed cookie value of ``session``."""
-        return self._serializer.dumps({"u": session.username, "c": session.csrf})
+        if session.sid is not None:
+            return self._serializer.dumps({"s": session.sid})
+        return self._serializer.dumps({"c": session.csrf})
 
-    def load(self, value: str | None) -> Session | None:
-        """Return the session in a cookie, or None if it is missing, forged or expired."""
+    def load(self, value: str | None) -> CookieValue | None:
+        """Return what a cookie holds, or None if it is missing, forged or expired."""
         if not value:
             return None
         try:
             data: Any = self._serializer.loads(value, max_age=self.max_age_s)
         except BadSignature:
             return None
-        if not isinstance(data, dict) or not isinstance(data.get("c"), str):
-            return None
-        return Session(username=data.get("u"), csrf=data["c"])
+        if isinstance(data, dict) and isinstance(data.get("s"), str):
+            return CookieValue(sid=data["s"])
+        if isinstance(data, dict) and isinstance(data.get("c"), str):
+            return CookieValue(csrf=data["c"])
+        return None
 
 
 def new_session(username: str | None = None) -> Session:
-    """Return a fresh session with a new CSRF token."""
-    return Session(username=username, csrf=secrets.token_urlsafe(24))
+    """Return a fresh session with a new CSRF token (and a new id if logged in)."""
+    sid = secrets.token_urlsafe(32) if username is not None else None
+    return Session(username=username, csrf=secrets.token_urlsafe(24), sid=sid)
 
 
 def csrf_matches(session: Session | None, submitted: str | None) -> bool:
@@ -101,42 +118,3 @@ def csrf_matches(session: Session | None, submitted: str | None) -> bool:
     if session is None or not submitted:
         return False
     return hmac.compare_digest(session.csrf, submitted)
-
-
-class LoginLimiter:
-    """Counts failed logins per key (user name, client address) in a sliding window.
-
-    In-process: with several server processes each counts its own failures, so the
-    effective limit is the configured one times the number of processes.
-    """
-
-    def __init__(self, max_failures: int, window_s: float) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _trim(self, key: str, now: float) -> deque[float]:
-        times = self._failures[key]
-        while times and now - times[0] > self.window_s:
-            times.popleft()
-        return times
-
-    def blocked(self, *keys: str) -> bool:
-        """Return True if any key has used up its failures in the window."""
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._trim(k, now)) >= self.max_failures for k in keys)
-
-    def fail(self, *keys: str) -> None:
-        """Record one failed login for each key."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._trim(key, now).append(now)
-
-    def reset(self, *keys: str) -> None:
-        """Forget the failures of the keys (after a successful login)."""
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)

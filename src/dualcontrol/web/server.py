@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from dualcontrol.errors import DualControlError
 from dualcontrol.store import open_store
 from dualcontrol.web.app import create_app
 from dualcontrol.web.data import StoreData
@@ -86,6 +87,10 @@ def serve(url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000) 
     """
     from dualcontrol.cli.web import print_credentials
 
-    served = store_app(url, settings=WebSettings(host=host, port=port), demo_users=True)
+    try:
+        settings = WebSettings(host=host, port=port)
+    except ValueError as exc:  # a refused secret key: say why, without a traceback
+        raise DualControlError(str(exc)) from None
+    served = store_app(url, settings=settings, demo_users=True)
     print_credentials(served.address, served.credentials)
     run(served)

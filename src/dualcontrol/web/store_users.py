@@ -1,4 +1,5 @@
-"""Users, API tokens and the audit log in the store (``users``, ``api_tokens``, ``audit_log``).
+"""Users, API tokens, page sessions and the audit log in the store (``users``,
+``api_tokens``, ``web_sessions``, ``audit_log``).
 
 Every call opens a short-lived connection (on DuckDB the file is not held between
 requests, so command-line imports can run while the server is up).
@@ -15,13 +16,14 @@ import sqlalchemy as sa
 
 from dualcontrol.store import Store, open_store, schema
 from dualcontrol.web.access import Role, Scope
-from dualcontrol.web.users import AuditEntry, User, to_json
+from dualcontrol.web.users import AuditEntry, StoredSession, User, to_json
 
 logger = logging.getLogger(__name__)
 
 _USERS = schema.users
 _TOKENS = schema.api_tokens
 _AUDIT = schema.audit_log
+_SESSIONS = schema.web_sessions
 
 
 def _aware(value: datetime) -> datetime:
@@ -34,6 +36,14 @@ def _user(row: Any) -> User:
     return User(username=row.username, role=Role(row.role), scope=scope,
                 display_name=row.display_name, password_hash=row.password_hash,
                 active=row.active is not False)
+
+
+def _session(row: Any) -> StoredSession:
+    return StoredSession(digest=row.digest, username=row.username, csrf=row.csrf,
+                         created_at=_aware(row.created_at),
+                         last_seen_at=_aware(row.last_seen_at),
+                         expires_at=_aware(row.expires_at), revoked=bool(row.revoked),
+                         client=row.client)
 
 
 @dataclass
@@ -87,6 +97,57 @@ class StoreUsers:
             row = conn.execute(sa.select(_TOKENS.c.username, _TOKENS.c.expires_at)
                                .where(_TOKENS.c.digest == digest)).first()
         return None if row is None else (row.username, _aware(row.expires_at))
+
+    def set_active(self, *, username: str, active: bool) -> None:
+        """Activate or deactivate a user."""
+        with self.store.begin() as conn:
+            conn.execute(_USERS.update().where(_USERS.c.username == username)
+                         .values(active=active))
+
+    def revoke_tokens(self, *, username: str) -> int:
+        """Delete every API token of a user; return how many there were."""
+        with self.store.begin() as conn:
+            done = conn.execute(_TOKENS.delete().where(_TOKENS.c.username == username))
+        return int(done.rowcount or 0)
+
+    def add_session(self, *, session: StoredSession) -> None:
+        """Store a new page session."""
+        with self.store.begin() as conn:
+            conn.execute(_SESSIONS.insert().values(
+                digest=session.digest, username=session.username, csrf=session.csrf,
+                created_at=session.created_at, last_seen_at=session.last_seen_at,
+                expires_at=session.expires_at, revoked=session.revoked,
+                client=(session.client or "")[:64] or None))
+
+    def find_session(self, *, digest: str) -> StoredSession | None:
+        """Return the session of a digest (live or not), or None."""
+        with self.store.connect() as conn:
+            row = conn.execute(sa.select(_SESSIONS).where(_SESSIONS.c.digest == digest)).first()
+        return None if row is None else _session(row)
+
+    def touch_session(self, *, digest: str, at: datetime) -> None:
+        """Record that the session was used at ``at``."""
+        with self.store.begin() as conn:
+            conn.execute(_SESSIONS.update().where(_SESSIONS.c.digest == digest)
+                         .values(last_seen_at=at))
+
+    def list_sessions(self, *, username: str) -> list[StoredSession]:
+        """Return a user's sessions, newest first."""
+        with self.store.connect() as conn:
+            rows = conn.execute(sa.select(_SESSIONS).where(_SESSIONS.c.username == username)
+                                .order_by(_SESSIONS.c.created_at.desc())).all()
+        return [_session(r) for r in rows]
+
+    def revoke_sessions(self, *, username: str, key: str | None = None) -> int:
+        """Revoke a user's live sessions (only the one of ``key`` if given); return how many."""
+        query = _SESSIONS.update().where(
+            _SESSIONS.c.username == username, _SESSIONS.c.revoked.is_(False),
+            _SESSIONS.c.expires_at > datetime.now(UTC))
+        if key is not None:
+            query = query.where(_SESSIONS.c.digest.startswith(key, autoescape=True))
+        with self.store.begin() as conn:
+            done = conn.execute(query.values(revoked=True))
+        return int(done.rowcount or 0)
 
     def audit(self, *, username: str, action: str, entity: str, entity_key: str,
               before: Any = None, after: Any = None) -> None:

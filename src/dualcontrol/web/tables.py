@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi.responses import JSONResponse, Response
 
 from dualcontrol.cli.output import frame_records
+from dualcontrol.exports import neutralise_formulas
 
 
 class Format(StrEnum):
@@ -23,9 +24,13 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def table_response(frame: pd.DataFrame, fmt: Format, name: str) -> Response:
-    """Return ``frame`` as JSON records, a CSV file (UTF-8 with BOM for Excel) or XLSX."""
+    """Return ``frame`` as JSON records, a CSV file (UTF-8 with BOM for Excel) or XLSX.
+
+    CSV and XLSX cells that a spreadsheet would run as formulas are made inert.
+    """
     if fmt == Format.json:
         return JSONResponse(frame_records(frame))
+    frame = neutralise_formulas(frame)
     if fmt == Format.csv:
         body = frame.to_csv(index=False).encode("utf-8-sig")
         return Response(body, media_type="text/csv; charset=utf-8",

@@ -1,8 +1,8 @@
-"""Users, API tokens and the audit log behind a small repository interface.
+"""Users, API tokens, page sessions and the audit log behind a small repository interface.
 
 :class:`MemoryUsers` keeps them in memory (unit tests of the access rules);
 :class:`dualcontrol.web.store_users.StoreUsers` keeps them in the store's ``users``,
-``api_tokens`` and ``audit_log`` tables. The web layer only talks to
+``api_tokens``, ``web_sessions`` and ``audit_log`` tables. The web layer only talks to
 :class:`UserRepository`.
 """
 
@@ -57,6 +57,37 @@ class AuditEntry:
                 "before": self.before, "after": self.after}
 
 
+@dataclass(frozen=True)
+class StoredSession:
+    """A logged-in page session as stored: only the SHA-256 digest of its random id."""
+
+    digest: str
+    username: str
+    csrf: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked: bool = False
+    client: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Return the short public name of the session (a prefix of its digest)."""
+        return self.digest[:16]
+
+    def live(self, now: datetime) -> bool:
+        """Return True if the session is neither revoked nor expired at ``now``."""
+        return not self.revoked and now < self.expires_at
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the session as a JSON-ready mapping (never the digest in full)."""
+        return {"key": self.key, "username": self.username,
+                "created_at": self.created_at.isoformat(),
+                "last_seen_at": self.last_seen_at.isoformat(),
+                "expires_at": self.expires_at.isoformat(), "revoked": self.revoked,
+                "client": self.client}
+
+
 class UserRepository(Protocol):
     """Storage of users, tokens and the audit log."""
 
@@ -77,6 +108,28 @@ class UserRepository(Protocol):
 
     def find_token(self, *, digest: str) -> tuple[str, datetime] | None:
         """Return (username, expiry) of a token digest, or None."""
+
+    def set_active(self, *, username: str, active: bool) -> None:
+        """Activate or deactivate a user."""
+
+    def revoke_tokens(self, *, username: str) -> int:
+        """Delete every API token of a user; return how many there were."""
+
+    def add_session(self, *, session: StoredSession) -> None:
+        """Store a new page session."""
+
+    def find_session(self, *, digest: str) -> StoredSession | None:
+        """Return the session of a digest (live or not), or None."""
+
+    def touch_session(self, *, digest: str, at: datetime) -> None:
+        """Record that the session was used at ``at``."""
+
+    def list_sessions(self, *, username: str) -> list[StoredSession]:
+        """Return a user's sessions, newest first."""
+
+    def revoke_sessions(self, *, username: str, key: str | None = None) -> int:
+        """Revoke a user's live sessions (only the one whose key is ``key`` if given);
+        return how many were revoked."""
 
     def audit(self, *, username: str, action: str, entity: str, entity_key: str,
               before: Any = None, after: Any = None) -> None:
@@ -113,6 +166,7 @@ class MemoryUsers:
 
     users: dict[str, User] = field(default_factory=dict)
     tokens: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    sessions: dict[str, StoredSession] = field(default_factory=dict)
     log: list[AuditEntry] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -143,6 +197,49 @@ class MemoryUsers:
     def find_token(self, *, digest: str) -> tuple[str, datetime] | None:
         """Return (username, expiry) of a token digest, or None."""
         return self.tokens.get(digest)
+
+    def set_active(self, *, username: str, active: bool) -> None:
+        """Activate or deactivate a user."""
+        with self._lock:
+            self.users[username] = replace(self.users[username], active=active)
+
+    def revoke_tokens(self, *, username: str) -> int:
+        """Delete every API token of a user; return how many there were."""
+        with self._lock:
+            mine = [d for d, (name, _) in self.tokens.items() if name == username]
+            for digest in mine:
+                del self.tokens[digest]
+        return len(mine)
+
+    def add_session(self, *, session: StoredSession) -> None:
+        """Store a new page session."""
+        with self._lock:
+            self.sessions[session.digest] = session
+
+    def find_session(self, *, digest: str) -> StoredSession | None:
+        """Return the session of a digest (live or not), or None."""
+        return self.sessions.get(digest)
+
+    def touch_session(self, *, digest: str, at: datetime) -> None:
+        """Record that the session was used at ``at``."""
+        with self._lock:
+            if digest in self.sessions:
+                self.sessions[digest] = replace(self.sessions[digest], last_seen_at=at)
+
+    def list_sessions(self, *, username: str) -> list[StoredSession]:
+        """Return a user's sessions, newest first."""
+        mine = [s for s in self.sessions.values() if s.username == username]
+        return sorted(mine, key=lambda s: s.created_at, reverse=True)
+
+    def revoke_sessions(self, *, username: str, key: str | None = None) -> int:
+        """Revoke a user's live sessions (only the one of ``key`` if given); return how many."""
+        now = datetime.now(UTC)
+        with self._lock:
+            chosen = [s for s in self.sessions.values() if s.username == username
+                      and s.live(now) and (key is None or s.key == key)]
+            for session in chosen:
+                self.sessions[session.digest] = replace(session, revoked=True)
+        return len(chosen)
 
     def audit(self, *, username: str, action: str, entity: str, entity_key: str,
               before: Any = None, after: Any = None) -> None:

@@ -20,6 +20,8 @@ from dualcontrol.web.tables import Format, table_response
 router = APIRouter(tags=["analysis"])
 
 DrawsQ = Annotated[int, Query(ge=0, le=20000, description="Monte Carlo draws.")]
+#: NumPy seeds are unsigned; a negative one is refused with a 422, not a 500.
+SeedQ = Annotated[int, Query(ge=0, le=2**32 - 1, description="Seed of the Monte Carlo draws.")]
 #: Percentile bands of the fan chart [%].
 FAN_BANDS: tuple[tuple[int, int], ...] = ((5, 95), (25, 75))
 
@@ -69,7 +71,7 @@ def list_scenarios(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> l
 
 @router.get("/api/outlook/{scenario}/{table}")
 def read_outlook(request: Request, ctx: Ctx, principal: CurrentPrincipal, scenario: str,
-                 table: str, draws: DrawsQ = 2000, seed: int = 0,
+                 table: str, draws: DrawsQ = 2000, seed: SeedQ = 0,
                  format: Format = Format.json) -> Response:
     """Return ``paths`` (central path by region and year), ``peaks`` (peak year and
     level with Monte Carlo percentiles), ``peak-years`` (share of draws peaking in

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from dualcontrol import bulletin as bulletin_mod
 from dualcontrol.errors import DualControlError, InputError
-from dualcontrol.web.access import check_level
+from dualcontrol.web.access import PERMISSIONS, Action, Principal, check_level, require
 from dualcontrol.web.data import StoreData
-from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, render
+from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, refuse, render
+from dualcontrol.web.limits import QueueFullError, retry_after_header
 from dualcontrol.web.tables import XLSX_TYPE
 
 router = APIRouter(tags=["bulletin"])
@@ -44,6 +45,8 @@ def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                   ) -> Response:
     """Return the quarterly dual-control bulletin as a page, HTML, PDF or XLSX."""
     checked(ctx, request, principal, check_level, "league")
+    if format == "pdf":
+        check_may_render(ctx, request, principal)
     try:
         result = make_bulletin(ctx, period)
     except InputError as exc:
@@ -51,19 +54,47 @@ def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     name = f"bulletin_{result.label}"
     if format == "page":
         return render(request, ctx, principal, "bulletin.html", b=result,
-                      document=bulletin_mod.render_html(result, inline_js=False))
+                      document=bulletin_mod.render_html(result, inline_js=False),
+                      may_pdf=may_render(principal))
     if format == "html":
         return HTMLResponse(bulletin_mod.render_html(result, inline_js=False))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{name}.{format}"
-        try:
-            if format == "pdf":
-                bulletin_mod.write_pdf(result, path)
-            else:
-                bulletin_mod.write_xlsx(result, path)
-        except DualControlError as exc:
-            raise HTTPException(503, str(exc)) from None
-        body = path.read_bytes()
+    if format == "pdf":
+        body = render_pdf(ctx, result, name)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            body = bulletin_mod.write_xlsx(result, Path(tmp) / f"{name}.xlsx").read_bytes()
     media = "application/pdf" if format == "pdf" else XLSX_TYPE
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{name}.{format}"'})
+
+
+def may_render(principal: Principal) -> bool:
+    """Return True if the principal may have a PDF printed (logged in, role allows it)."""
+    return not principal.is_anonymous and Action.render_pdf in PERMISSIONS[principal.role]
+
+
+def check_may_render(ctx: WebContext, request: Request, principal: Principal) -> None:
+    """Refuse a PDF to anyone but the logged-in roles that need one (401 or 403).
+
+    Each PDF starts a Chromium, so anonymous visitors read the page or the XLSX.
+    """
+    if principal.is_anonymous:
+        raise refuse(ctx, request, principal, "log in to download the PDF", status=401)
+    checked(ctx, request, principal, require, Action.render_pdf)
+
+
+def render_pdf(ctx: WebContext, result: bulletin_mod.Bulletin, name: str) -> bytes:
+    """Return the bulletin as PDF, printed by Chromium through the bounded render queue.
+
+    A full queue, or a wait longer than the settings allow, answers 503 with
+    Retry-After.
+    """
+    try:
+        with ctx.pdf_queue.slot(), tempfile.TemporaryDirectory() as tmp:
+            path = bulletin_mod.write_pdf(result, Path(tmp) / f"{name}.pdf")
+            return path.read_bytes()
+    except QueueFullError as exc:
+        raise HTTPException(503, "PDF renderer busy: retry later",
+                            headers=retry_after_header(exc.retry_after_s)) from None
+    except DualControlError as exc:
+        raise HTTPException(503, str(exc)) from None
