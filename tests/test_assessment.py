@@ -15,6 +15,7 @@ import pytest
 
 from dualcontrol.assessment import (
     apply_exclusions,
+    barometer_rules,
     exclusion_rules,
     green_registry_counts,
     green_registry_trend,
@@ -63,16 +64,43 @@ def one(frame: pd.DataFrame, code: str, indicator: str) -> pd.Series:
 # ----------------------------------------------------------------------- the progress rule
 
 
-def test_required_reduction_compounds_the_five_year_target() -> None:
+def test_required_reduction_compounded_path() -> None:
     # National 14th plan: -13.5% over 2020-2025 (国发〔2021〕33号).
     # After 1 of 5 years: 1 - 0.865 ** 0.2; ln 0.865 = -0.1450258, / 5 = -0.0290052,
     # exp(-0.0290052) = 0.9714115, so 0.0285885 (5 digits by hand: tolerance 1e-6).
-    assert required_reduction(0.135, 1, 5) == pytest.approx(0.0285885, abs=1e-6)
+    assert required_reduction(0.135, 1, 5, "compounded") == pytest.approx(0.0285885, abs=1e-6)
     # After 4 of 5: exp(4 * -0.0290052) = exp(-0.1160208) = 0.8904567 -> 0.1095433.
-    assert required_reduction(0.135, 4, 5) == pytest.approx(0.1095433, abs=1e-6)
+    assert required_reduction(0.135, 4, 5, "compounded") == pytest.approx(0.1095433, abs=1e-6)
     # Start and end of the path: nothing required at the base, the target at the end.
-    assert required_reduction(0.135, 0, 5) == 0.0
-    assert required_reduction(0.135, 5, 5) == pytest.approx(0.135, abs=1e-15)
+    assert required_reduction(0.135, 0, 5, "compounded") == 0.0
+    assert required_reduction(0.135, 5, 5, "compounded") == pytest.approx(0.135, abs=1e-15)
+
+
+def test_required_reduction_linear_path_is_the_ndrc_practice() -> None:
+    # NDRC (12th plan): 20/40/60/80/100% of the five-year target after 1..5 years.
+    for k, share in enumerate((0.2, 0.4, 0.6, 0.8, 1.0), start=1):
+        assert required_reduction(0.135, k, 5) == pytest.approx(0.135 * share, abs=1e-15)
+    # Linear asks less than compounded in the middle years: after 1 year 0.0270 against
+    # 0.0285885, after 4 years 0.1080 against 0.1095433.
+    assert required_reduction(0.135, 1, 5) < required_reduction(0.135, 1, 5, "compounded")
+    with pytest.raises(InputError):
+        required_reduction(0.135, 1, 5, "geometric")
+
+
+def test_progress_path_and_barometer_scheme_are_chosen_by_year() -> None:
+    from dualcontrol.assessment import progress_path
+
+    assert progress_path(2013)["rule_id"] == "linear_12th"
+    assert progress_path(2024)["path"] == "linear"
+    assert progress_path(2026)["rule_id"] == "linear_15th"
+    with pytest.raises(InputError) as exc:
+        progress_path(2031)
+    assert "progress_paths.csv" in str(exc.value)
+    assert set(barometer_rules(2020)["scheme"]) == {"901_2020"}
+    assert set(barometer_rules(2021)["scheme"]) == {"629_2021"}
+    # 629号 has no red for a missed intensity requirement: only a rise is red
+    assert "shortfall_above" not in set(
+        barometer_rules(2021).query("indicator_group == 'intensity'")["condition"])
 
 
 # ----------------------------------------------------------------------- barometer: intensity
@@ -104,8 +132,7 @@ def test_intensity_rating_each_side_of_each_boundary(energy_2019: float, reducti
 
 
 def test_intensity_rising_is_red_even_when_ahead_of_the_path() -> None:
-    # Plan 2020 -> 2025, R = 15%; in 2024 (k = 4): 1 - 0.85 ** 0.8;
-    # ln 0.85 = -0.1625189, x 0.8 = -0.1300151, exp = 0.8780821 -> 0.1219179 required.
+    # Plan 2020 -> 2025, R = 15%; in 2024 (k = 4) the linear path requires 0.15 x 4/5 = 0.12.
     # Intensity 2020 1.00, 2023 0.70, 2024 0.72: reduction 0.28, far ahead, but rising
     # against 2023 (+2.857%): red by the rising rule.
     plan = table(target_rows("150100", "14th", 2020, 2025, energy_intensity_reduction=0.15))
@@ -113,10 +140,11 @@ def test_intensity_rising_is_red_even_when_ahead_of_the_path() -> None:
             account("150100", 2024, 720.0, 1000.0)]
     row = one(progress(pd.DataFrame(rows), year=2024, target_table=plan), "150100",
               "energy_intensity")
-    assert row["requirement"] == pytest.approx(0.1219179, abs=1e-6)
+    assert row["requirement"] == pytest.approx(0.12, abs=1e-12)
+    assert (row["progress_rule"], row["barometer_scheme"]) == ("linear_14th", "629_2021")
     assert row["value"] == pytest.approx(0.28, abs=1e-12)
     assert row["change_vs_same_period_last_year"] == pytest.approx(20 / 700, abs=1e-12)
-    assert (row["rating"], row["rule_id"]) == ("red", "intensity_rising")
+    assert (row["rating"], row["rule_id"]) == ("red", "629_intensity_rising")
     # The same region with 2024 at 0.69 (falling) is green.
     rows[-1] = account("150100", 2024, 690.0, 1000.0)
     row = one(progress(pd.DataFrame(rows), year=2024, target_table=plan), "150100",
@@ -159,9 +187,15 @@ def test_rating_rules_come_from_the_table_with_sources() -> None:
     rules = load_table("barometer-rules")
     assert set(rules["rating"]) == {"red", "yellow", "green", "no_data"}
     assert (rules["source"].str.len() > 0).all()
-    # 10% separates yellow from red, as the NDRC barometer (Caixin 2021-06-04) states.
-    assert rate("intensity", 0.01, 0.1) == ("yellow", "intensity_missed_within")
-    assert rate("intensity", 0.0101, 0.1) == ("red", "intensity_missed_above")
+    # 901号 (to 2020): 10% of the target separates yellow from red.
+    rules_2020 = barometer_rules(2020)
+    assert rate("intensity", 0.01, 0.1, rules=rules_2020) == (
+        "yellow", "901_intensity_missed_within")
+    assert rate("intensity", 0.0101, 0.1, rules=rules_2020) == (
+        "red", "901_intensity_missed_above")
+    # 629号 (from 2021): a missed requirement is yellow however far; a rise is red.
+    assert rate("intensity", 0.05, 0.1) == ("yellow", "629_intensity_missed")
+    assert rate("intensity", -0.05, 0.1, rising=True) == ("red", "629_intensity_rising")
     assert rate("intensity", float("nan"), float("nan"), has_data=False)[0] == "no_data"
 
 
@@ -185,11 +219,11 @@ def test_excluded_renewable_addition_changes_only_intensity_in_2022() -> None:
     result = progress(pd.DataFrame(rows), year=2022, target_table=plan)
     total = one(result, "150300", "energy_total")
     # Total: the increment over 2020 (150 - 100 = 50) is deducted -> 1000, the base level.
-    # Allowed 2022 (k = 2 of 5): 1000 * 1.1 ** 0.4; ln 1.1 = 0.0953102, x 0.4 = 0.0381241,
-    # exp = 1.0388601 -> 1038.8601 tce. 1000 <= 1038.86: green, change vs base 0.
+    # Allowed 2022 (k = 2 of 5, linear path): 1000 + 100 x 2/5 = 1040 tce. 1000 <= 1040:
+    # green, change vs base 0.
     assert total["renewable_increment_deducted_tce"] == pytest.approx(50.0)
     assert total["value"] == pytest.approx(1000.0)
-    assert total["requirement"] == pytest.approx(1038.8601, abs=1e-3)
+    assert total["requirement"] == pytest.approx(1040.0, abs=1e-9)
     assert total["change_vs_base"] == pytest.approx(0.0, abs=1e-12)
     assert total["rating"] == "green"
     # Intensity: renewables still count (但仍纳入能耗强度考核): 1.05 vs 1.00, rising.
@@ -246,25 +280,31 @@ def test_plan_starting_mid_series_uses_its_own_base_year() -> None:
     r2021 = one(progress(pd.DataFrame(rows), year=2021, target_table=plans), "150000",
                 "energy_intensity")
     # 2021 under the 14th plan: base 2020 (0.95): 1 - 0.92 / 0.95 = 0.0315789; required
-    # 1 - 0.85 ** 0.2 = 1 - exp(-0.0325038) = 0.0319812 -> behind by 0.0004023 (1.26%).
+    # on the linear path 0.15 x 1/5 = 0.03 -> ahead: green.
     assert (r2021["plan"], r2021["base_year"]) == ("14th", 2020)
     assert r2021["value"] == pytest.approx(0.0315789, abs=1e-7)
-    assert r2021["requirement"] == pytest.approx(0.0319812, abs=1e-6)
-    assert r2021["rating"] == "yellow"
+    assert r2021["requirement"] == pytest.approx(0.03, abs=1e-12)
+    assert r2021["rating"] == "green"
+    # The same year on the compounded path: 1 - 0.85 ** 0.2 = 1 - exp(-0.0325038)
+    # = 0.0319812 -> behind by 0.0004023; 629号 rates a missed requirement yellow.
+    r2021c = one(progress(pd.DataFrame(rows), year=2021, target_table=plans,
+                          path="compounded"), "150000", "energy_intensity")
+    assert r2021c["requirement"] == pytest.approx(0.0319812, abs=1e-6)
+    assert (r2021c["rating"], r2021c["progress_rule"]) == ("yellow", "compounded (asked for)")
     # 2019 under the 13th plan: base 2015 (1.00): 0.04 achieved; required after 4 of 5:
-    # 1 - 0.86 ** 0.8 = 1 - exp(0.8 * -0.1508229) = 1 - exp(-0.1206583) = 1 - 0.8863368 = 0.1136632.
+    # 0.14 x 4/5 = 0.112; shortfall 0.072 = 64% of it: red under 901号.
     r2019 = one(progress(pd.DataFrame(rows), year=2019, target_table=plans), "150000",
                 "energy_intensity")
     assert (r2019["plan"], r2019["base_year"]) == ("13th", 2015)
-    assert r2019["requirement"] == pytest.approx(0.1136632, abs=1e-6)
-    assert r2019["rating"] == "red"
+    assert r2019["requirement"] == pytest.approx(0.112, abs=1e-12)
+    assert (r2019["rating"], r2019["rule_id"]) == ("red", "901_intensity_missed_above")
 
 
 def test_cumulative_quarter_chained_on_the_same_period_of_last_year() -> None:
     # 2020 annual 1.0; 2023 annual 900/1000 = 0.9; 1-9 2023: 700/750 = 0.9333333;
     # 1-9 2024: 690/780 = 0.8846154. Year-on-year 0.8846154 / 0.9333333 = 0.9478022,
     # so -5.21978%; estimate for 2024: 0.9 x 0.9478022 = 0.8530220, reduction 0.1469780.
-    # Required for 2024 (R 15%, k = 4): 0.1219179 (see the rising test): green.
+    # Required for 2024 (R 15%, k = 4, linear): 0.12 (see the rising test): green.
     plan = table(target_rows("150100", "14th", 2020, 2025, energy_intensity_reduction=0.15))
     rows = [account("150100", 2020, 1000.0, 1000.0), account("150100", 2023, 900.0, 1000.0),
             account("150100", 2023, 700.0, 750.0, period="2023-Q3"),
@@ -304,21 +344,21 @@ def test_region_without_numeric_total_target_is_no_target() -> None:
     result = progress(pd.DataFrame(rows), year=2021)
     assert one(result, "150000", "energy_total")["rating"] == "no_target"
     intensity = one(result, "150000", "energy_intensity")
-    # -15% over 2020-2025 (内蒙古"十四五"节能减排综合工作实施方案): 0.0319812 in 2021.
-    assert intensity["requirement"] == pytest.approx(0.0319812, abs=1e-6)
+    # -15% over 2020-2025 (内蒙古"十四五"节能减排综合工作实施方案): 0.15 x 1/5 = 0.03 in 2021.
+    assert intensity["requirement"] == pytest.approx(0.03, abs=1e-12)
     assert intensity["value"] == pytest.approx(0.01, abs=1e-12)
 
 
 def test_co2_intensity_assessed_like_energy_intensity() -> None:
     # CO2 2020 2000 t / 1000 = 2.0; 2021 1900 / 1000 = 1.9: 5% reduction; target 18% over
-    # five years: 1 - 0.82 ** 0.2 = 1 - exp(-0.0396901) = 0.0389128 required: green.
+    # five years: 0.18 x 1/5 = 0.036 required (linear path): green.
     plan = table(target_rows("100000", "14th", 2020, 2025, co2_intensity_reduction=0.18))
     rows = [account("100000", 2020, 1000.0, 1000.0, co2=2000.0),
             account("100000", 2021, 1000.0, 1000.0, co2=1900.0)]
     row = one(progress(pd.DataFrame(rows), year=2021, target_table=plan), "100000",
               "co2_intensity")
     assert row["value"] == pytest.approx(0.05, abs=1e-12)
-    assert row["requirement"] == pytest.approx(0.0389128, abs=1e-6)
+    assert row["requirement"] == pytest.approx(0.036, abs=1e-12)
     assert row["rating"] == "green"
 
 
@@ -427,12 +467,11 @@ def test_assess_command_json_and_table(tmp_path) -> None:
     alxa = [r for r in records if r["region_code"] == "152900"]
     assert {r["rating"] for r in alxa} == {"no_data"}
     # Ordos 1-9 2024: the chained estimate of the quarter test, reduction 0.1469780;
-    # demo target -16% (illustrative): 1 - 0.84 ** 0.8 = 1 - exp(0.8 x -0.1743534)
-    # = 1 - exp(-0.1394827) = 1 - 0.8698080 = 0.1301920 required: green.
+    # demo target -16% (illustrative): 0.16 x 4/5 = 0.128 required (linear): green.
     ordos = next(r for r in records
                  if r["region_code"] == "150600" and r["indicator"] == "energy_intensity")
     assert ordos["value"] == pytest.approx(0.1469780, abs=1e-7)
-    assert ordos["requirement"] == pytest.approx(0.1301920, abs=1e-6)
+    assert ordos["requirement"] == pytest.approx(0.128, abs=1e-12)
     assert ordos["rating"] == "green"
     assert "budget_this_year_tce" in ordos and ordos["binding_this_year"] in {"intensity",
                                                                              "total"}

@@ -1,7 +1,8 @@
 """Tests of the remaining energy budget and of the effect of added energy in a league.
 
-Expected numbers are worked out by hand in each test; the rules used (compounded
-progress path, deductions by year) are those of :mod:`dualcontrol.assessment`.
+Expected numbers are worked out by hand in each test; the rules used (the linear
+progress path of progress_paths.csv, deductions by year) are those of
+:mod:`dualcontrol.assessment`.
 """
 
 from __future__ import annotations
@@ -48,17 +49,16 @@ def budget_row(frame: pd.DataFrame, horizon: str) -> pd.Series:
 def test_budget_against_a_direct_calculation_intensity_binds() -> None:
     out = energy_budget(ACCOUNTS, year=2023, gdp_growth=0.05, target_table=PLAN)
     this_year = budget_row(out, "this_year")
-    # GDP 2023 = 1100 x 1.05 = 1155. Required reduction after 3 of 5 years:
-    # 1 - 0.85 ** 0.6 = 1 - exp(0.6 x -0.1625189) = 1 - exp(-0.0975113) = 1 - 0.9070920
-    # (exp(-0.1) x exp(0.0024887) = 0.9048374 x 1.0024918).
-    # Allowed intensity 0.9 x 0.9070920 = 0.8163828; x 1155 = 942.9222 tce.
-    assert this_year["intensity_allowed_tce"] == pytest.approx(942.9222, abs=1e-3)
-    assert this_year["intensity_room_tce"] == pytest.approx(2.9222, abs=1e-3)
-    # Total: 900 x (1000 / 900) ** 0.6 = 900 x exp(0.6 x 0.1053605) = 900 x 1.0652571
-    # = 958.7314 tce allowed; room 18.7314.
-    assert this_year["total_room_tce"] == pytest.approx(18.7314, abs=1e-3)
+    # GDP 2023 = 1100 x 1.05 = 1155. Required reduction after 3 of 5 years on the
+    # linear path: 0.15 x 3/5 = 0.09. Allowed intensity 0.9 x 0.91 = 0.819; x 1155
+    # = 945.945 tce; room 945.945 - 940 = 5.945.
+    assert this_year["intensity_allowed_tce"] == pytest.approx(945.945, abs=1e-9)
+    assert this_year["intensity_room_tce"] == pytest.approx(5.945, abs=1e-9)
+    # Total: 900 + 100 x 3/5 = 960 tce allowed; room 20.
+    assert this_year["total_room_tce"] == pytest.approx(20.0, abs=1e-9)
+    assert this_year["progress_rule"] == "linear_14th"
     assert (this_year["binding"], this_year["budget_tce"]) == (
-        "intensity", pytest.approx(2.9222, abs=1e-3))
+        "intensity", pytest.approx(5.945, abs=1e-9))
     end = budget_row(out, "plan_end")
     # 2025: GDP 1100 x 1.05 ** 3 = 1273.3875; allowed 0.9 x 0.85 x 1273.3875 = 974.1414;
     # room 34.1414. Total: 1000 - 940 = 60.
@@ -71,10 +71,10 @@ def test_budget_against_a_direct_calculation_intensity_binds() -> None:
 def test_budget_total_binds_when_the_economy_grows_fast() -> None:
     out = energy_budget(ACCOUNTS, year=2023, gdp_growth=0.10, target_table=PLAN)
     this_year = budget_row(out, "this_year")
-    # GDP 1210: intensity allows 0.8163828 x 1210 = 987.8232, room 47.8232 > 18.7314.
-    assert this_year["intensity_room_tce"] == pytest.approx(47.8232, abs=1e-3)
+    # GDP 1210: intensity allows 0.819 x 1210 = 990.99, room 50.99 > 20 (total).
+    assert this_year["intensity_room_tce"] == pytest.approx(50.99, abs=1e-9)
     assert (this_year["binding"], this_year["budget_tce"]) == (
-        "total", pytest.approx(18.7314, abs=1e-3))
+        "total", pytest.approx(20.0, abs=1e-9))
 
 
 def test_budget_without_total_target_and_with_observed_growth() -> None:
@@ -85,7 +85,7 @@ def test_budget_without_total_target_and_with_observed_growth() -> None:
     this_year = budget_row(out, "this_year")
     assert this_year["gdp_growth"] == pytest.approx(0.10, abs=1e-12)
     assert this_year["binding"] == "intensity"
-    assert this_year["budget_tce"] == pytest.approx(47.8232, abs=1e-3)
+    assert this_year["budget_tce"] == pytest.approx(50.99, abs=1e-9)
     assert "no total target" in this_year["note"]
 
 

@@ -208,8 +208,9 @@ def test_assess_rates_each_league_with_values_requirements_and_budget(
         rec = by[(code, "energy_intensity")]
         # intensity reduction against 2020: coal ratio over real GDP ratio 1.08^4
         assert rec["value"] == pytest.approx(1 - (coal_2024 / coal_2020) / 1.08 ** 4)
-        # requirement after 4 of 5 years: 1 - (1 - R)^(4/5)
-        assert rec["requirement"] == pytest.approx(1 - (1 - target) ** 0.8)
+        # requirement after 4 of 5 years on the linear path (progress_paths.csv): R x 4/5
+        assert rec["requirement"] == pytest.approx(target * 0.8)
+        assert rec["progress_rule"] == "linear_14th"
         # the total: 2024 use [tce]
         assert by[(code, "energy_total")]["value"] == pytest.approx(coal_2024 * 0.7143)
 

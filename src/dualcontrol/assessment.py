@@ -20,23 +20,27 @@ builds it from the store; any CSV with these columns works):
 
 Rules
 -----
-- **Progress requirement** (进度要求): a plan reduces intensity by ``R`` over ``n``
-  years from base year ``b``. After ``k = y - b`` years the required cumulative
-  reduction is ``1 - (1 - R) ** (k / n)``: the five-year target pro-rated at a constant
-  annual rate, so the path ends exactly on the target. A total target (a cap, or an
-  increment ``dE`` over the base) is pro-rated the same way at a constant growth rate:
-  ``allowed(k) = E_b * (E_cap / E_b) ** (k / n)``.
+- **Progress requirement** (进度要求), as data in ``progress_paths.csv`` by assessment
+  year: a plan reduces intensity by ``R`` over ``n`` years from base year ``b``. After
+  ``k = y - b`` years the required cumulative reduction is ``R * k / n`` on the linear
+  path (the NDRC's documented practice: 20/40/60/80/100% of the five-year target) or
+  ``1 - (1 - R) ** (k / n)`` on the compounded one. A total target (a cap, or an
+  increment ``dE`` over the base) is pro-rated the same way:
+  ``allowed(k) = E_b + (E_cap - E_b) * k / n`` (linear) or
+  ``E_b * (E_cap / E_b) ** (k / n)`` (compounded).
 - **Cumulative-to-quarter periods** are compared with the same period of the previous
   year (which removes the season) and chained onto the previous full year:
   ``I_est(y) = I(y-1) * I(p, y) / I(p, y-1)``; the requirement is that of year ``y``,
   since the year-to-date pace is the estimate of the year's outcome. A total's allowed
   path is scaled to the period by last year's share of the period in the year.
-- **Barometer** (晴雨表), as data in ``barometer_rules.csv``: green when the achieved
+- **Barometer** (晴雨表), as data in ``barometer_rules.csv``, one scheme per range of
+  assessment years. 发改办环资〔2020〕901号 (to 2020): green when the achieved
   reduction meets the requirement (the total stays on its path); yellow when missed by
   at most 10% of the target (the required reduction, or the allowed increment of the
-  total); red when missed by more; red for intensity also when intensity rose against
-  the same period of the previous year; ``no_data`` when a needed row is missing. A
-  region without a numeric target for an indicator is ``no_target``.
+  total); red when missed by more. 发改办环资〔2021〕629号 (from 2021): intensity red
+  when it rose against the same period of the previous year, yellow when it misses the
+  requirement, green otherwise (the total keeps the 10% split). ``no_data`` when a
+  needed row is missing; a region without a numeric target is ``no_target``.
 - **Exclusions**, as data in ``exclusion_rules.csv`` by assessment year: feedstock
   (发改环资〔2022〕803号) from total and intensity, from base and assessed year, GDP
   not adjusted; renewable electricity above its 2020 level from the total only
@@ -46,7 +50,8 @@ Rules
 
 References
 ----------
-NDRC, 各地区能耗双控目标完成情况晴雨表, 2021 Q1 (reported by Caixin, 2021-06-04).
+NDRC, 各地区能耗双控目标完成情况晴雨表: 发改办环资〔2020〕901号 and 〔2021〕629号;
+2021 Q1 as reported by Caixin, 2021-06-04.
 NDRC and NBS, 发改环资〔2022〕803号, 2022-10-27.
 NDRC, NBS and NEA, notices of 2022-11-16 and 2024-02-02.
 """
@@ -68,6 +73,8 @@ logger = logging.getLogger(__name__)
 
 #: Relative tolerance of rating comparisons: float rounding of ratios, not a policy margin.
 NUMERIC_TOLERANCE = 1e-9
+#: Year whose barometer scheme :func:`rate` uses when given no rules.
+LATEST_SCHEME_YEAR = 2026
 
 #: Assessed indicators: group of barometer rules, target indicators, numerator column.
 INDICATORS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -88,7 +95,13 @@ _KIND_ORDER = {"binding": 0, "expected": 1, "incentive": 2}
 # --------------------------------------------------------------------------- rules
 
 
-def required_reduction(target_reduction: float, years_elapsed: float, plan_years: float) -> float:
+#: Shapes of a progress path: ``linear`` (k/n of the plan's change after k of n years,
+#: the NDRC's documented evaluation practice) or ``compounded`` (a constant annual rate).
+PATHS: tuple[str, ...] = ("linear", "compounded")
+
+
+def required_reduction(target_reduction: float, years_elapsed: float, plan_years: float,
+                       path: str = "linear") -> float:
     """Return the cumulative intensity reduction required after ``years_elapsed`` [1].
 
     Parameters
@@ -100,22 +113,26 @@ def required_reduction(target_reduction: float, years_elapsed: float, plan_years
         Years since the base year [a].
     plan_years : float
         Years from the base to the target year [a].
-
-    Notes
-    -----
-    ``1 - (1 - R) ** (k / n)``: the target pro-rated at a constant annual rate of
-    reduction, the reading of the NDRC barometer's "progress requirement" (进度要求)
-    used by this project.
+    path : {'linear', 'compounded'}
+        ``linear``: ``R * k / n`` (20/40/60/80/100% of the five-year target);
+        ``compounded``: ``1 - (1 - R) ** (k / n)``, a constant annual rate. Both end
+        on the target; which applies in a year is a row of ``progress_paths.csv``.
 
     References
     ----------
-    NDRC, 各地区节能目标完成情况晴雨表 (2011-07-29; 2014), "对照'十二五'节能工作进度要求".
+    NDRC evaluation of the 12th-plan targets: "第一年完成'十二五'节能目标进度的20%，
+    第二年40%，第三年60%，第四年80%，第五年100%".
     """
-    return 1.0 - (1.0 - target_reduction) ** (years_elapsed / plan_years)
+    if path == "linear":
+        return target_reduction * years_elapsed / plan_years
+    if path == "compounded":
+        return 1.0 - (1.0 - target_reduction) ** (years_elapsed / plan_years)
+    raise InputError(Problem("unknown progress path", field="path", value=path,
+                             accepted=PATHS))
 
 
 def allowed_total_tce(base_tce: float, cap_tce: float, years_elapsed: float,
-                      plan_years: float) -> float:
+                      plan_years: float, path: str = "linear") -> float:
     """Return the total energy allowed after ``years_elapsed`` on the path to the cap [tce].
 
     Parameters
@@ -126,17 +143,57 @@ def allowed_total_tce(base_tce: float, cap_tce: float, years_elapsed: float,
         Controlled total allowed in the target year [tce].
     years_elapsed, plan_years : float
         Years since the base year and length of the plan [a].
-
-    Notes
-    -----
-    Constant growth rate: ``E_b * (E_cap / E_b) ** (k / n)``.
+    path : {'linear', 'compounded'}
+        ``linear``: ``E_b + (E_cap - E_b) * k / n``; ``compounded``: constant growth,
+        ``E_b * (E_cap / E_b) ** (k / n)`` (see :func:`required_reduction`).
     """
-    return base_tce * (cap_tce / base_tce) ** (years_elapsed / plan_years)
+    if path == "linear":
+        return base_tce + (cap_tce - base_tce) * years_elapsed / plan_years
+    if path == "compounded":
+        return base_tce * (cap_tce / base_tce) ** (years_elapsed / plan_years)
+    raise InputError(Problem("unknown progress path", field="path", value=path,
+                             accepted=PATHS))
 
 
-def barometer_rules() -> pd.DataFrame:
-    """Return the barometer rules (``barometer_rules.csv``) with typed columns."""
+def _rows_for_year(table: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Return the rows of a rule table in force for an assessment year."""
+    first = pd.to_numeric(table["first_assessment_year"]).astype(int)
+    last = pd.to_numeric(table["last_assessment_year"].replace("", "9999")).astype(int)
+    return table[(first <= year) & (year <= last)]
+
+
+def progress_path(year: int) -> pd.Series:
+    """Return the progress-path rule (``progress_paths.csv``) in force for a year.
+
+    Raises
+    ------
+    InputError
+        When no row covers ``year``, naming the file to add one to.
+    """
+    table = load_table("progress-paths")
+    rows = _rows_for_year(table, year)
+    if rows.empty:
+        raise InputError(Problem(
+            f"no progress-path rule covers {year}: add a row to progress_paths.csv",
+            field="year", value=year,
+            accepted=[f"{r.first_assessment_year}-{r.last_assessment_year}"
+                      for r in table.itertuples()]))
+    return rows.iloc[0]
+
+
+def barometer_rules(year: int | None = None) -> pd.DataFrame:
+    """Return the barometer rules (``barometer_rules.csv``) with typed columns.
+
+    With ``year`` only the scheme in force for that assessment year (e.g. 发改办环资
+    〔2020〕901号 to 2020, 〔2021〕629号 from 2021).
+    """
     rules = load_table("barometer-rules").copy()
+    if year is not None:
+        rules = _rows_for_year(rules, year)
+        if rules.empty:
+            raise InputError(Problem(
+                f"no barometer scheme covers {year}: add rows to barometer_rules.csv",
+                field="year", value=year))
     rules["precedence"] = rules["precedence"].astype(int)
     rules["threshold_fraction_of_target"] = pd.to_numeric(
         rules["threshold_fraction_of_target"].replace("", np.nan))
@@ -163,11 +220,14 @@ def rate(group: str, shortfall: float, target: float, *, rising: bool = False,
     has_data : bool
         False when a needed figure is missing: the rating is ``no_data``.
 
+    ``rules`` are those of one scheme (:func:`barometer_rules` of the assessment
+    year); by default the latest scheme.
+
     References
     ----------
-    NDRC 晴雨表 2021 Q1, reported by Caixin 2021-06-04 (``barometer_rules.csv``).
+    NDRC barometers 发改办环资〔2020〕901号 and 〔2021〕629号 (``barometer_rules.csv``).
     """
-    table = barometer_rules() if rules is None else rules
+    table = barometer_rules(LATEST_SCHEME_YEAR) if rules is None else rules
     table = table[table["indicator_group"] == group]
     behind = shortfall > NUMERIC_TOLERANCE * max(abs(target), 1e-12)
     for rule in table.itertuples(index=False):
@@ -480,7 +540,8 @@ def _missing(rows: _Rows, needed: dict[str, tuple[str, ...]], labels: dict[str, 
 
 def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str | None = None,
              plan: str | None = None, target_table: pd.DataFrame | None = None,
-             regions: Iterable[str] | None = None) -> pd.DataFrame:
+             regions: Iterable[str] | None = None, path: str | None = None,
+             ) -> pd.DataFrame:
     """Return the barometer: one row per region and indicator for a cumulative period.
 
     Parameters
@@ -497,6 +558,8 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         Plan whose targets to use (``14th``); by default the binding plan covering ``year``.
     target_table : DataFrame, optional
         Targets (as :func:`targets`); by default the shipped targets and the demo's.
+    path : {'linear', 'compounded'}, optional
+        Progress path; by default the rule of ``progress_paths.csv`` for ``year``.
 
     Returns
     -------
@@ -504,10 +567,11 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         ``region_code, region_name, level, period, indicator, plan, base_year,
         target_year, target_value, kind, value, unit, requirement, gap,
         shortfall_fraction, change_vs_base, change_vs_same_period_last_year, rating,
-        rule_id``, the deductions applied [tce] and the rule ids, ``target_source`` and
-        ``note``. For intensity ``value`` and ``requirement`` are cumulative reductions
-        against the base year [1]; for the total they are the controlled total and the
-        allowed total of the period [tce]. ``gap`` is positive when behind.
+        rule_id, barometer_scheme, progress_rule, progress_path``, the deductions
+        applied [tce] and the rule ids, ``target_source`` and ``note``. For intensity
+        ``value`` and ``requirement`` are cumulative reductions against the base year
+        [1]; for the total they are the controlled total and the allowed total of the
+        period [tce]. ``gap`` is positive when behind.
 
     References
     ----------
@@ -515,7 +579,14 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
     """
     data = prepare_accounts(accounts) if "months" not in accounts.columns else accounts
     table = targets(include_demo=True) if target_table is None else target_table
-    rules = barometer_rules()
+    rules = barometer_rules(year)
+    if path is None:
+        rule = progress_path(year)
+        path, path_rule = str(rule["path"]), str(rule["rule_id"])
+    else:
+        path_rule = f"{path} (asked for)"
+    ruling = {"barometer_scheme": str(rules["scheme"].iloc[0]), "progress_rule": path_rule,
+              "progress_path": path}
     data = apply_exclusions(data, year)
     codes = data.loc[data["level"] == level, "region_code"] if level else data["region_code"]
     wanted = list(dict.fromkeys(codes if regions is None else regions))
@@ -529,13 +600,13 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         meta["region_code"] = code
         for indicator in INDICATORS:
             target = plan_target(table, code, indicator, year, plan)
-            record = _assess_one(index, meta, indicator, target, year, months, rules)
-            records.append(record)
+            record = _assess_one(index, meta, indicator, target, year, months, rules, path)
+            records.append(record | ruling)
     return pd.DataFrame.from_records(records)
 
 
 def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series | None,
-                year: int, months: int, rules: pd.DataFrame) -> dict:
+                year: int, months: int, rules: pd.DataFrame, path: str) -> dict:
     group = INDICATORS[indicator][0]
     code = str(meta["region_code"])
     record: dict = {
@@ -591,9 +662,9 @@ def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series 
                                     else "exclusions_intensity"])
     if group == "intensity":
         _intensity(record, rows, numerator, quarterly, k, n, float(target["target_value"]),
-                   rules)
+                   rules, path)
     else:
-        _total(record, rows, numerator, quarterly, k, n, target, rules)
+        _total(record, rows, numerator, quarterly, k, n, target, rules, path)
     return record
 
 
@@ -602,7 +673,7 @@ def _ratio(row: pd.Series, numerator: str) -> float:
 
 
 def _intensity(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: int, n: int,
-               target_reduction: float, rules: pd.DataFrame) -> None:
+               target_reduction: float, rules: pd.DataFrame, path: str) -> None:
     base = _ratio(rows.base, numerator)
     current = _ratio(rows.current, numerator)
     if quarterly:
@@ -614,7 +685,7 @@ def _intensity(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: in
         yoy = (current / _ratio(rows.last_year, numerator) - 1.0
                if _ok(rows.last_year, numerator, "gdp_const_10k_yuan") else np.nan)
     reduction = 1.0 - estimate / base
-    requirement = required_reduction(target_reduction, k, n)
+    requirement = required_reduction(target_reduction, k, n, path)
     gap = requirement - reduction
     rising = bool(yoy > NUMERIC_TOLERANCE) if not math.isnan(yoy) else False
     rating, rule_id = rate("intensity", gap, requirement, rising=rising, rules=rules)
@@ -627,13 +698,13 @@ def _intensity(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: in
 
 
 def _total(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: int, n: int,
-           target: pd.Series, rules: pd.DataFrame) -> None:
+           target: pd.Series, rules: pd.DataFrame, path: str) -> None:
     base = float(rows.base[numerator])
     if target["indicator"] == "energy_total_cap_tce":
         increment = float(target["target_value"]) - float(rows.base["energy_tce"])
     else:
         increment = float(target["target_value"])
-    allowed = allowed_total_tce(base, base + increment, k, n)
+    allowed = allowed_total_tce(base, base + increment, k, n, path)
     share = 1.0
     value = float(rows.current[numerator])
     if quarterly:

@@ -33,6 +33,7 @@ from dualcontrol.assessment import (
     plan_target,
     prepare_accounts,
     progress,
+    progress_path,
     required_reduction,
     targets,
 )
@@ -114,7 +115,8 @@ def _budget_one(data: pd.DataFrame, rows: pd.DataFrame, meta: pd.Series, horizon
         "gdp_growth": np.nan, "gdp_const_10k_yuan": np.nan, "intensity_allowed_tce": np.nan,
         "total_allowed_tce": np.nan, "energy_for_intensity_tce": np.nan,
         "energy_for_total_tce": np.nan, "intensity_room_tce": np.nan,
-        "total_room_tce": np.nan, "budget_tce": np.nan, "binding": None, "note": "",
+        "total_room_tce": np.nan, "budget_tce": np.nan, "binding": None,
+        "progress_rule": None, "note": "",
     }
     if rows.empty:
         record["note"] = "no annual data"
@@ -143,8 +145,10 @@ def _budget_one(data: pd.DataFrame, rows: pd.DataFrame, meta: pd.Series, horizon
             b, t = int(intensity["base_year"]), int(intensity["target_year"])
             base_intensity = (float(base["energy_for_intensity_tce"])
                               / float(base["gdp_const_10k_yuan"]))
+            rule = progress_path(min(when, t))
+            record["progress_rule"] = rule["rule_id"]
             allowed = base_intensity * (1.0 - required_reduction(
-                float(intensity["target_value"]), when - b, t - b)) * gdp
+                float(intensity["target_value"]), when - b, t - b, rule["path"])) * gdp
             record["intensity_allowed_tce"] = allowed
             rooms["intensity"] = allowed - record["energy_for_intensity_tce"]
     if total is not None:
@@ -157,7 +161,10 @@ def _budget_one(data: pd.DataFrame, rows: pd.DataFrame, meta: pd.Series, horizon
             increment = (float(total["target_value"]) - float(base["energy_tce"])
                          if total["indicator"] == "energy_total_cap_tce"
                          else float(total["target_value"]))
-            allowed = allowed_total_tce(base_tce, base_tce + increment, min(when, t) - b, t - b)
+            rule = progress_path(min(when, t))
+            record["progress_rule"] = rule["rule_id"]
+            allowed = allowed_total_tce(base_tce, base_tce + increment, min(when, t) - b, t - b,
+                                        rule["path"])
             record["total_allowed_tce"] = allowed
             rooms["total"] = allowed - record["energy_for_total_tce"]
     else:

@@ -35,6 +35,7 @@ TABLES: dict[str, str] = {
     "targets": "targets.csv",
     "demo-league-targets": "demo_league_targets.csv",
     "barometer-rules": "barometer_rules.csv",
+    "progress-paths": "progress_paths.csv",
     "exclusion-rules": "exclusion_rules.csv",
     "monitoring-rules": "monitoring_rules.csv",
     "regions": "regions.csv",

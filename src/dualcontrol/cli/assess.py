@@ -50,6 +50,15 @@ def _with_budget(barometer: pd.DataFrame, budget: pd.DataFrame) -> list[dict[str
     return records
 
 
+def _barometer_title(barometer: pd.DataFrame) -> str:
+    """Return the barometer's title naming the period and the rules that rated it."""
+    if not len(barometer):
+        return "Barometer"
+    first = barometer.iloc[0]
+    return (f"Barometer {first['period']} (progress path {first['progress_rule']}, "
+            f"barometer scheme {first['barometer_scheme']})")
+
+
 @app.command("assess")
 def assess_cmd(
     year: Annotated[int | None, typer.Option(help="Assessment year (default: the latest).")]
@@ -100,8 +109,7 @@ def assess_cmd(
         print_json(records if effect is None else
                    {"barometer": records, "effect": frame_records(effect)})
         return
-    emit(barometer[BAROMETER_COLUMNS], title=f"Barometer {barometer['period'].iloc[0]}"
-         if len(barometer) else "Barometer", lang=lang)
+    emit(barometer[BAROMETER_COLUMNS], title=_barometer_title(barometer), lang=lang)
     emit(budget[BUDGET_COLUMNS], title="Remaining energy budget [tce]", lang=lang)
     if effect is not None:
         emit(effect, title=f"Effect of {add_tce:g} tce in {in_region}", lang=lang)
