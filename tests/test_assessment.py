@@ -463,7 +463,7 @@ def test_assess_command_json_and_table(tmp_path) -> None:
     assert len(records) == 6  # two leagues x three indicators
     for record in records:
         assert {"region", "indicator", "value", "requirement", "rating"} <= set(record)
-        assert record["rating"] in {"red", "yellow", "green", "no_data"}
+        assert record["rating"] in {"red", "yellow", "green", "exempt", "no_data"}
     alxa = [r for r in records if r["region_code"] == "152900"]
     assert {r["rating"] for r in alxa} == {"no_data"}
     # Ordos 1-9 2024: the chained estimate of the quarter test, reduction 0.1469780;
@@ -473,6 +473,11 @@ def test_assess_command_json_and_table(tmp_path) -> None:
     assert ordos["value"] == pytest.approx(0.1469780, abs=1e-7)
     assert ordos["requirement"] == pytest.approx(0.128, abs=1e-12)
     assert ordos["rating"] == "green"
+    # Its incentive target (-18%) requires 0.18 x 4/5 = 0.144 <= 0.1469780: the total is
+    # exempt (发改环资〔2021〕1310号).
+    total = next(r for r in records
+                 if r["region_code"] == "150600" and r["indicator"] == "energy_total")
+    assert (total["rating"], total["rule_id"]) == ("exempt", "incentive_exemption_2021")
     assert "budget_this_year_tce" in ordos and ordos["binding_this_year"] in {"intensity",
                                                                              "total"}
     table = runner.invoke(app, ["assess", "--data", str(path), "--year", "2024"])
@@ -494,3 +499,45 @@ def test_renewable_increment_of_a_quarter_without_base_quarter_is_pro_rated() ->
     ruled = apply_exclusions(prepare_accounts(pd.DataFrame(rows)), 2022)
     assert ruled["renewable_increment_deducted_tce"].iloc[1] == pytest.approx(10.0)
     assert ruled["energy_for_total_tce"].iloc[1] == pytest.approx(800.0 - 10.0)
+
+
+# ----------------------------------------------------------------------- incentive exemption
+
+
+def incentive_plan(code: str) -> pd.DataFrame:
+    binding = target_rows(code, "14th", 2020, 2025, energy_intensity_reduction=0.15,
+                          energy_total_increment_tce=100)
+    incentive = [{**r, "kind": "incentive"}
+                 for r in target_rows(code, "14th", 2020, 2025, energy_intensity_reduction=0.17)]
+    return table(binding, incentive)
+
+
+@pytest.mark.parametrize(("energy_2022", "total_rating"), [
+    # 2022 (k = 2 of 5): binding requires 0.15 x 2/5 = 0.06, incentive 0.17 x 2/5 = 0.068.
+    # GDP 2022 = 1200 and 2020 = 1000 at intensity 1.0; the total allowed is
+    # 1000 + 100 x 2/5 = 1040 tce, so every case below is over its total path.
+    (1116.0, "exempt"),   # intensity 0.93: reduction 0.07 >= 0.068: total exempt
+    (1118.4, "exempt"),   # 0.932: reduction exactly 0.068
+    (1119.6, "red"),      # 0.933: 0.067 < 0.068: total assessed, 79.6 over an increment of 40
+])
+def test_total_exempt_when_the_incentive_intensity_target_is_met(
+        energy_2022: float, total_rating: str) -> None:
+    rows = [account("150700", 2020, 1000.0, 1000.0), account("150700", 2021, 1100.0, 1100.0),
+            account("150700", 2022, energy_2022, 1200.0)]
+    result = progress(pd.DataFrame(rows), year=2022, target_table=incentive_plan("150700"))
+    total = one(result, "150700", "energy_total")
+    assert total["rating"] == total_rating
+    assert one(result, "150700", "energy_intensity")["rating"] == "green"
+    if total_rating == "exempt":
+        assert "1310" in total["note"]
+
+
+def test_no_exemption_outside_the_rule_years() -> None:
+    # 2019 lies before the rule (2021-2025): a 13th-plan incentive does not exempt.
+    binding = target_rows("150700", "13th", 2015, 2020, energy_intensity_reduction=0.15,
+                          energy_total_increment_tce=10)
+    incentive = [{**r, "kind": "incentive"} for r in
+                 target_rows("150700", "13th", 2015, 2020, energy_intensity_reduction=0.16)]
+    rows = [account("150700", 2015, 1000.0, 1000.0), account("150700", 2019, 1100.0, 2000.0)]
+    result = progress(pd.DataFrame(rows), year=2019, target_table=table(binding, incentive))
+    assert one(result, "150700", "energy_total")["rating"] == "red"

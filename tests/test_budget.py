@@ -160,3 +160,25 @@ def test_using_the_budget_lands_exactly_on_the_binding_target(
     scale = 1e-9 if binding == "energy_intensity" else 1e-9 * base_energy
     assert abs(gaps[binding]) <= scale
     assert gaps[other] <= (1e-9 * base_energy if other == "energy_total" else 1e-9)
+
+
+def test_budget_at_the_incentive_target_ignores_the_total() -> None:
+    # PLAN with an incentive target of -20%: 2023 (k = 3) requires 0.20 x 3/5 = 0.12;
+    # allowed 0.9 x 0.88 x 1155 = 914.76 tce < 940 used: no room under the incentive
+    # target (-25.24), so the binding intensity target (5.945) stays the budget.
+    strict = pd.concat([PLAN, plan("150900", 0.20, None).assign(kind="incentive")])
+    out = budget_row(energy_budget(ACCOUNTS, year=2023, gdp_growth=0.05, target_table=strict),
+                     "this_year")
+    assert out["incentive_room_tce"] == pytest.approx(914.76 - 940.0, abs=1e-9)
+    assert (out["binding"], out["budget_tce"]) == ("intensity", pytest.approx(5.945, abs=1e-9))
+    # Growing at 10%: the total (room 20) binds; the incentive target (-16%: 0.096
+    # required, 0.9 x 0.904 x 1210 = 984.456 allowed, room 44.456) lets the region use
+    # up to 44.456 tce with its total exempt (发改环资〔2021〕1310号).
+    loose = pd.concat([PLAN, plan("150900", 0.16, None).assign(kind="incentive")])
+    out = budget_row(energy_budget(ACCOUNTS, year=2023, gdp_growth=0.10, target_table=loose),
+                     "this_year")
+    assert out["total_room_tce"] == pytest.approx(20.0, abs=1e-9)
+    assert out["incentive_room_tce"] == pytest.approx(44.456, abs=1e-9)
+    assert (out["binding"], out["budget_tce"]) == (
+        "incentive_exemption", pytest.approx(44.456, abs=1e-9))
+    assert out["gdp_growth_basis"] == "given"

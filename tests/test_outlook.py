@@ -77,6 +77,23 @@ def test_known_rates_peak_in_the_hand_computed_year():
     peaks = peak_summary(out).set_index("quantity")
     assert peaks.loc["co2_t", "peak_year"] == 2030
     assert bool(peaks.loc["co2_t", "peaked_by_end"])
+    assert peaks.loc["co2_t", "peak_status"] == "peaked"
+
+
+def test_a_path_falling_from_the_start_is_already_declining_not_peaking_then():
+    # GDP +2 %/yr, intensity -5 %/yr: energy factor 1.02 x 0.95 = 0.969 < 1 every year,
+    # so the first year is the maximum: the peak lies in the history, not in the base year.
+    from dualcontrol.outlook import peak_status, peak_summary
+
+    sc = scenario_from_mapping(simple(
+        gdp_growth=[{"from": 2021, "to": 2040, "rate": 0.02}],
+        sectors=[{"name": "all", "share": 1.0, "intensity_index": 1.0,
+                  "intensity_decline": [{"from": 2021, "to": 2040, "rate": 0.05}]}]))
+    peaks = peak_summary(run(sc)).set_index("quantity")
+    assert peaks.loc["energy_tce", "peak_status"] == "already_declining"
+    assert peaks.loc["energy_tce", "peak_year"] is None
+    assert peak_status(np.array([1.0, 2.0, 2.0])) == "not_peaked"
+    assert peak_status(np.array([1.0, 3.0, 2.0])) == "peaked"
 
 
 def test_electricity_and_grid_by_hand():
@@ -193,7 +210,15 @@ def test_shipped_scenarios_run_with_json_and_chart(tmp_path, name):
     out = json.loads(res.stdout)
     assert out["draws"] == 500
     peaks = {p["quantity"]: p for p in out["peaks"]}
-    assert 2023 <= peaks["co2_t"]["peak_year"] <= 2060
+    co2 = peaks["co2_t"]
+    # the policy paths fall from the first year (2025): their peak is not in the
+    # projection, and the base year is not reported as the peak year
+    expected = {"baseline": "peaked"}.get(name, "already_declining")
+    assert co2["peak_status"] == expected
+    if expected == "peaked":
+        assert 2025 < co2["peak_year"] <= 2060
+    else:
+        assert co2["peak_year"] is None
     assert {t["indicator"] for t in out["targets"]} >= {"co2_peak_year",
                                                          "energy_intensity_reduction"}
     assert abs(sum(d["share"] for d in out["co2_peak_year_distribution"]) - 1) < 1e-9

@@ -83,8 +83,9 @@ INDICATORS: dict[str, tuple[str, tuple[str, ...]]] = {
     "co2_intensity": ("intensity", ("co2_intensity_reduction",)),
 }
 
-#: Ratings, worst first.
-RATINGS: tuple[str, ...] = ("red", "yellow", "green", "no_data", "no_target")
+#: Ratings, worst first; ``exempt``: a total not assessed because the region met its
+#: incentive intensity target (``total_exemption_rules.csv``).
+RATINGS: tuple[str, ...] = ("red", "yellow", "green", "exempt", "no_data", "no_target")
 
 ACCOUNT_COLUMNS: tuple[str, ...] = ("region_code", "year", "energy_tce", "gdp_const_10k_yuan")
 OPTIONAL_TCE: tuple[str, ...] = ("feedstock_tce", "renewable_tce", "nonfossil_tce")
@@ -179,6 +180,18 @@ def progress_path(year: int) -> pd.Series:
             accepted=[f"{r.first_assessment_year}-{r.last_assessment_year}"
                       for r in table.itertuples()]))
     return rows.iloc[0]
+
+
+def total_exemption_rule(year: int) -> pd.Series | None:
+    """Return the rule exempting a total from assessment in ``year``, or None.
+
+    References
+    ----------
+    发改环资〔2021〕1310号: a region whose intensity reduction reaches the incentive
+    target has its total exempted from the plan period's assessment.
+    """
+    rows = _rows_for_year(load_table("total-exemption-rules"), year)
+    return rows.iloc[0] if len(rows) else None
 
 
 def barometer_rules(year: int | None = None) -> pd.DataFrame:
@@ -594,15 +607,45 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
     first = data.drop_duplicates("region_code").set_index("region_code")
     table = table[table["region_code"].isin(wanted)]
     records = []
+    exemption = total_exemption_rule(year)
     for code in wanted:
         meta = first.loc[code]
         meta = meta.copy()
         meta["region_code"] = code
+        by_indicator = {}
         for indicator in INDICATORS:
             target = plan_target(table, code, indicator, year, plan)
             record = _assess_one(index, meta, indicator, target, year, months, rules, path)
+            by_indicator[indicator] = record
             records.append(record | ruling)
+        if exemption is not None:
+            incentive = plan_target(table[table["kind"] == "incentive"], code,
+                                    "energy_intensity", year, plan)
+            _exempt_total(records[-len(INDICATORS):], by_indicator, incentive, year, path,
+                          exemption)
     return pd.DataFrame.from_records(records)
+
+
+def _exempt_total(records: list[dict], by_indicator: dict[str, dict],
+                  incentive: pd.Series | None, year: int, path: str,
+                  rule: pd.Series) -> None:
+    """Mark the region's total ``exempt`` when its intensity meets the incentive target."""
+    intensity = by_indicator["energy_intensity"]
+    if incentive is None or math.isnan(intensity["value"]):
+        return
+    base, target = int(incentive["base_year"]), int(incentive["target_year"])
+    needed = required_reduction(float(incentive["target_value"]), year - base,
+                                target - base, path)
+    achieved = float(intensity["value"])
+    if achieved + NUMERIC_TOLERANCE < needed:
+        return
+    for record in records:
+        if record["indicator"] == "energy_total" and record["rating"] not in (
+                "no_target", "no_data"):
+            record.update(rating="exempt", rule_id=str(rule["rule_id"]),
+                          note=(f"total exempt ({rule['document_number']}): intensity "
+                                f"reduction {achieved:.4f} meets the incentive target's "
+                                f"requirement {needed:.4f} for {year}"))
 
 
 def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series | None,

@@ -36,6 +36,7 @@ from dualcontrol.assessment import (
     progress_path,
     required_reduction,
     targets,
+    total_exemption_rule,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,8 +83,10 @@ def energy_budget(accounts: pd.DataFrame, *, year: int, gdp_growth: float | None
         gdp_const_10k_yuan`` (forecast), ``intensity_allowed_tce``,
         ``total_allowed_tce``, ``energy_for_intensity_tce`` and
         ``energy_for_total_tce`` of ``y0``, ``intensity_room_tce``,
-        ``total_room_tce``, ``budget_tce``, ``binding`` (``intensity``/``total``),
-        ``note``.
+        ``total_room_tce``, ``incentive_room_tce`` (room under the incentive intensity
+        target, where a rule exempts the total at it), ``budget_tce``, ``binding``
+        (``intensity``, ``total`` or ``incentive_exemption``), ``gdp_growth_basis``
+        (``given`` or the observed years), ``progress_rule``, ``note``.
     """
     data = prepare_accounts(accounts) if "months" not in accounts.columns else accounts
     table = targets(include_demo=True) if target_table is None else target_table
@@ -96,27 +99,42 @@ def energy_budget(accounts: pd.DataFrame, *, year: int, gdp_growth: float | None
         rows = annual[(annual["region_code"] == code) & (annual["year"] <= year)]
         intensity = plan_target(table, code, "energy_intensity", year, plan)
         total = plan_target(table, code, "energy_total", year, plan)
+        incentive = plan_target(table[table["kind"] == "incentive"], code, "energy_intensity",
+                                year, plan)
         horizons = {"this_year": year}
         if intensity is not None or total is not None:
             horizons["plan_end"] = int((intensity if intensity is not None
                                         else total)["target_year"])
         for horizon, when in horizons.items():
-            record = _budget_one(data, rows, meta, horizon, when, gdp_growth, intensity, total)
+            record = _budget_one(data, rows, meta, horizon, when, gdp_growth, intensity, total,
+                                 incentive)
             records.append(record)
     return pd.DataFrame.from_records(records)
 
 
+def _allowed_intensity_tce(base: pd.Series, target: pd.Series, when: int,
+                           gdp: float) -> tuple[float, str]:
+    """Return the energy [tce] an intensity target allows in ``when`` at ``gdp``, and the
+    progress rule used."""
+    b, t = int(target["base_year"]), int(target["target_year"])
+    base_intensity = float(base["energy_for_intensity_tce"]) / float(base["gdp_const_10k_yuan"])
+    rule = progress_path(min(when, t))
+    required = required_reduction(float(target["target_value"]), min(when, t) - b, t - b,
+                                  rule["path"])
+    return base_intensity * (1.0 - required) * gdp, str(rule["rule_id"])
+
+
 def _budget_one(data: pd.DataFrame, rows: pd.DataFrame, meta: pd.Series, horizon: str,
                 when: int, gdp_growth: float | None, intensity: pd.Series | None,
-                total: pd.Series | None) -> dict:
+                total: pd.Series | None, incentive: pd.Series | None = None) -> dict:
     record: dict = {
         "region_code": meta["region_code"], "region_name": meta["region_name"],
         "level": meta["level"], "horizon": horizon, "year": when, "last_actual_year": None,
         "gdp_growth": np.nan, "gdp_const_10k_yuan": np.nan, "intensity_allowed_tce": np.nan,
         "total_allowed_tce": np.nan, "energy_for_intensity_tce": np.nan,
         "energy_for_total_tce": np.nan, "intensity_room_tce": np.nan,
-        "total_room_tce": np.nan, "budget_tce": np.nan, "binding": None,
-        "progress_rule": None, "note": "",
+        "total_room_tce": np.nan, "incentive_room_tce": np.nan, "budget_tce": np.nan,
+        "binding": None, "gdp_growth_basis": None, "progress_rule": None, "note": "",
     }
     if rows.empty:
         record["note"] = "no annual data"
@@ -126,13 +144,16 @@ def _budget_one(data: pd.DataFrame, rows: pd.DataFrame, meta: pd.Series, horizon
     ruled = ruled[(ruled["region_code"] == meta["region_code"]) & (ruled["months"] == 12)]
     latest = ruled[ruled["year"] == y0].iloc[0]
     growth = gdp_growth
+    basis = "given"
     if growth is None:
+        basis = f"observed {y0 - 1}-{y0}"
         previous = ruled[ruled["year"] == y0 - 1]
         growth = (float(latest["gdp_const_10k_yuan"])
                   / float(previous["gdp_const_10k_yuan"].iloc[0]) - 1.0
                   if len(previous) and previous["gdp_const_10k_yuan"].iloc[0] > 0 else np.nan)
     gdp = forecast_gdp(float(latest["gdp_const_10k_yuan"]), growth, when - y0)
-    record.update(last_actual_year=y0, gdp_growth=growth, gdp_const_10k_yuan=gdp,
+    record.update(last_actual_year=y0, gdp_growth=growth, gdp_growth_basis=basis,
+                  gdp_const_10k_yuan=gdp,
                   energy_for_intensity_tce=float(latest["energy_for_intensity_tce"]),
                   energy_for_total_tce=float(latest["energy_for_total_tce"]))
     notes = []
@@ -142,15 +163,14 @@ def _budget_one(data: pd.DataFrame, rows: pd.DataFrame, meta: pd.Series, horizon
         if base is None:
             notes.append(f"no data for base year {int(intensity['base_year'])}")
         else:
-            b, t = int(intensity["base_year"]), int(intensity["target_year"])
-            base_intensity = (float(base["energy_for_intensity_tce"])
-                              / float(base["gdp_const_10k_yuan"]))
-            rule = progress_path(min(when, t))
-            record["progress_rule"] = rule["rule_id"]
-            allowed = base_intensity * (1.0 - required_reduction(
-                float(intensity["target_value"]), when - b, t - b, rule["path"])) * gdp
+            allowed, record["progress_rule"] = _allowed_intensity_tce(base, intensity, when,
+                                                                      gdp)
             record["intensity_allowed_tce"] = allowed
             rooms["intensity"] = allowed - record["energy_for_intensity_tce"]
+            exemption = total_exemption_rule(min(when, int(intensity["target_year"])))
+            if incentive is not None and exemption is not None:
+                strict, _ = _allowed_intensity_tce(base, incentive, when, gdp)
+                record["incentive_room_tce"] = strict - record["energy_for_intensity_tce"]
     if total is not None:
         base = _base(ruled, int(total["base_year"]))
         if base is None:
@@ -176,6 +196,11 @@ def _budget_one(data: pd.DataFrame, rows: pd.DataFrame, meta: pd.Series, horizon
     if rooms and not any(math.isnan(v) for v in rooms.values()):
         binding = min(rooms, key=rooms.__getitem__)
         record.update(budget_tce=rooms[binding], binding=binding)
+        # 发改环资〔2021〕1310号: at the incentive target the total is not assessed
+        incentive_room = record["incentive_room_tce"]
+        if not math.isnan(incentive_room) and incentive_room > rooms[binding]:
+            record.update(budget_tce=incentive_room, binding="incentive_exemption")
+            notes.append("the total is exempt while the incentive intensity target is met")
     record["note"] = "; ".join(notes)
     return record
 

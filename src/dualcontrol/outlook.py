@@ -669,16 +669,40 @@ def run(scenario: Scenario, *, draws: int = 0, seed: int = 0,
     )
 
 
+#: What the first year of a path being its maximum means: the path falls from the
+#: scenario's start, so its peak lies in the history (or is that year), not ahead.
+PEAK_STATUSES: tuple[str, ...] = ("already_declining", "peaked", "not_peaked")
+
+
+def peak_status(path: np.ndarray) -> str:
+    """Return ``already_declining`` (the maximum is the first year and the path falls
+    after it), ``peaked`` (a maximum inside the horizon, lower at the end) or
+    ``not_peaked`` (still rising or flat at the end)."""
+    idx = int(np.argmax(path))
+    if idx == len(path) - 1 or path[-1] >= path[idx]:
+        return "not_peaked"
+    return "already_declining" if idx == 0 else "peaked"
+
+
 def peak_summary(outlook: Outlook) -> pd.DataFrame:
-    """Return peak year and level of CO2 and energy per region, with MC percentiles."""
+    """Return peak year and level of CO2 and energy per region, with MC percentiles.
+
+    ``peak_status`` says whether the peak lies ahead (``peaked``), the path already
+    falls from the first year (``already_declining``: the first year is not reported
+    as the peak year, which is left empty) or has not peaked by the end.
+    """
     rows = []
     years = outlook.scenario.years
     for region, frame in outlook.central.groupby("region", sort=False):
         for name, col in (("co2", "co2_t"), ("energy", "energy_tce")):
-            year, level, peaked = peak(frame[col].to_numpy(), years)
-            row: dict[str, Any] = {"region": region, "quantity": col,
-                                   "peak_year": int(year), "peak_level": float(level),
-                                   "peaked_by_end": bool(peaked)}
+            values = frame[col].to_numpy()
+            year, level, peaked = peak(values, years)
+            status = peak_status(values)
+            row: dict[str, Any] = {
+                "region": region, "quantity": col,
+                "peak_year": None if status == "already_declining" else int(year),
+                "peak_level": float(level), "peaked_by_end": bool(peaked),
+                "peak_status": status}
             if outlook.peaks:
                 drawn = outlook.peaks[str(region)]
                 ok = drawn[f"{name}_peaked"]
@@ -688,7 +712,10 @@ def peak_summary(outlook: Outlook) -> pd.DataFrame:
                     y = np.where(ok, drawn[name], outlook.scenario.end_year + 1)
                     row[f"peak_year_p{q}"] = float(np.percentile(y, q, method="lower"))
             rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    # whole years, and None where the path already declines (not a float NaN)
+    out["peak_year"] = pd.Series([r["peak_year"] for r in rows], dtype=object)
+    return out
 
 
 def peak_year_distribution(outlook: Outlook, *, region: str = "total",

@@ -36,6 +36,7 @@ TABLES: dict[str, str] = {
     "demo-league-targets": "demo_league_targets.csv",
     "barometer-rules": "barometer_rules.csv",
     "progress-paths": "progress_paths.csv",
+    "total-exemption-rules": "total_exemption_rules.csv",
     "exclusion-rules": "exclusion_rules.csv",
     "monitoring-rules": "monitoring_rules.csv",
     "regions": "regions.csv",
