@@ -265,3 +265,28 @@ def test_monitor_refuses_two_report_sources(tmp_path) -> None:
                                      "--store-reports"])
     assert shown.exit_code == 2
     assert "--store-reports" in shown.output
+
+
+def test_product_energy_is_what_was_consumed_not_net_of_what_was_supplied(
+        store: Store) -> None:
+    """B sells 1,000 GJ of heat a month from its coal: its comprehensive consumption
+    drops by 12,000 GJ x 0.03412 tce/GJ = 409.44 tce, but its methanol unit still used
+    all its coal: 45,600 t x 0.7143 = 32,572.08 tce over 24,000 t (issue 15)."""
+    from dualcontrol.datasets import production_units, region_accounts
+
+    tables = small_tables()
+    sold = pd.DataFrame([{"enterprise_uscc": B, "period": f"2024-{m:02d}", "carrier": "heat",
+                          "quantity": 1000.0, "unit": "GJ", "use": "supplied",
+                          "origin": "self_produced"} for m in range(1, 13)])
+    energy = pd.concat([tables["energy"].drop(columns="line"), sold], ignore_index=True)
+    energy.insert(0, "line", np.arange(2, len(energy) + 2))
+    tables["energy"] = energy
+    _load(store, tables, "test-fingerprint-supplied", 0)
+    accounts = region_accounts(store, level="enterprise", years=[2024])
+    b = accounts[accounts["region_code"] == B].iloc[0]
+    assert b["energy_tce"] == pytest.approx(45_600 * 0.7143 - 12_000 * 0.03412)
+    assert b["supplied_tce"] == pytest.approx(409.44)
+    units = production_units(store, 2024)
+    unit = units[units["enterprise_code"] == B].iloc[0]
+    assert unit["energy_tce"] == pytest.approx(45_600 * 0.7143)
+    assert unit["electricity_kwh"] == 0

@@ -320,9 +320,11 @@ def _names(store: Store, level: str) -> dict[str, str]:
 def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
     """Return production units with yearly output, energy [tce] and electricity [kWh].
 
-    Energy is the enterprise's energy (calorific method) shared among its units in
-    proportion to output when an enterprise has several units of different products;
-    ``electricity_kwh`` likewise.
+    Energy is the energy the enterprise consumed (calorific method), before the energy
+    it supplied to others is taken off (a power plant's coal, not its coal less the
+    electricity it sent out: the sent-out electricity is its product), shared among its
+    units in proportion to output when an enterprise has several units of different
+    products; ``electricity_kwh`` (consumed, not sent out) likewise.
 
     Returns
     -------
@@ -348,7 +350,9 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
                  CAST(SUBSTR(o.period, 1, 4) AS INTEGER), u.capacity, u.capacity_unit
         ORDER BY u.id, year""")
     energy = region_accounts(store, level="enterprise", years=[year] if year else None)
-    energy = energy.rename(columns={"region_code": "enterprise_code"})[
+    energy = energy.rename(columns={"region_code": "enterprise_code"})
+    supplied = energy["supplied_tce"] if "supplied_tce" in energy else 0.0
+    energy = energy.assign(energy_tce=energy["energy_tce"] + supplied)[
         ["enterprise_code", "year", "energy_tce"]]
     only_year = _year_filter("e.period", [year] if year else None)
     elec = read_frame(store, f"""
@@ -357,7 +361,7 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
                SUM(e.quantity * CASE e.unit WHEN 'kWh' THEN 1 WHEN '10^4 kWh' THEN 1e4
                    WHEN '10^8 kWh' THEN 1e8 WHEN 'MWh' THEN 1e3 ELSE NULL END) AS electricity_kwh
         FROM energy_reports e
-        WHERE e.carrier = 'electricity'
+        WHERE e.carrier = 'electricity' AND e.use <> 'supplied'
           AND e.revision_id IN ({latest_revisions_sql('energy')}){only_year}
         GROUP BY e.enterprise_uscc, CAST(SUBSTR(e.period, 1, 4) AS INTEGER)""")
     out = units.merge(energy, on=["enterprise_code", "year"], how="left")
