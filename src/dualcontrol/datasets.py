@@ -351,8 +351,7 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
         ORDER BY u.id, year""")
     energy = region_accounts(store, level="enterprise", years=[year] if year else None)
     energy = energy.rename(columns={"region_code": "enterprise_code"})
-    supplied = energy["supplied_tce"] if "supplied_tce" in energy else 0.0
-    energy = energy.assign(energy_tce=energy["energy_tce"] + supplied)[
+    energy = energy.assign(energy_tce=energy["energy_tce"] + energy.get("supplied_tce", 0.0))[
         ["enterprise_code", "year", "energy_tce"]]
     only_year = _year_filter("e.period", [year] if year else None)
     elec = read_frame(store, f"""

@@ -19,7 +19,14 @@ COMMENT = "measured net calorific value [GJ/t]; NULL = the carrier default"
 
 
 def upgrade() -> None:
+    bind = op.get_bind()
     for table in ("energy_reports", "staging_energy_reports"):
+        present = bind.execute(sa.text(
+            "SELECT COUNT(*) FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = :t "
+            "AND column_name = 'ncv_gj_per_t'"), {"t": table}).scalar()
+        if present:
+            continue  # a store made from the current schema already has it
         op.add_column(table, sa.Column("ncv_gj_per_t", sa.Double(), nullable=True,
                                        comment=COMMENT))
 
