@@ -8,6 +8,7 @@ tests/test_web_api.py; the limiter, queue and settings are also tested on their 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import io
 import re
 import stat
@@ -376,7 +377,9 @@ def post_in_chunks(
         async with asyncio.timeout(30):
             await app(scope, receive, send)
 
-    asyncio.run(run())
+    # a thread of its own: the browser tests may leave an event loop running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(run())).result()
     return answer["status"], sent["chunks"]
 
 
