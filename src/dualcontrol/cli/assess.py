@@ -11,10 +11,13 @@ import typer
 from dualcontrol.assessment import parse_assessment_period, prepare_accounts, progress
 from dualcontrol.budget import energy_budget, intensity_effect
 from dualcontrol.cli.app import app
-from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
+from dualcontrol.cli.output import Lang, choices, emit, frame_records, print_json, user_errors
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
 
+#: Levels of the assessed regions (:func:`dualcontrol.assessment.level_of`).
+ASSESS_LEVELS = ("region", "league", "county")
+AssessLevel = choices("AssessLevel", ASSESS_LEVELS)
 BAROMETER_COLUMNS = ["region", "indicator", "rating", "value", "requirement", "gap",
                      "change_vs_same_period_last_year", "plan", "exclusions", "note"]
 BUDGET_COLUMNS = ["region", "horizon", "year", "last_actual_year", "gdp_growth",
@@ -56,7 +59,7 @@ def assess_cmd(
     = None,
     period: Annotated[str | None, typer.Option(
         help="Cumulative period: 2024, 2024-Q3, 2024-H1 (overrides --year).")] = None,
-    level: Annotated[str | None, typer.Option(help="Only this level: region, league, county.")]
+    level: Annotated[AssessLevel | None, typer.Option(help="Only regions of this level.")]
     = None,
     data: Annotated[Path | None, typer.Option(
         "--data", help="CSV/XLSX of region accounts (default: the store).")] = None,
@@ -84,8 +87,15 @@ def assess_cmd(
             year, months = parse_assessment_period(period)
         if year is None:
             year = int(accounts["year"].max())
-        barometer = progress(accounts, year=year, months=months, level=level, plan=plan)
-        budget = energy_budget(accounts, year=year, gdp_growth=gdp_growth, level=level,
+        only = level.value if level is not None else None
+        if only is not None and not (accounts["level"] == only).any():
+            raise InputError(Problem(
+                "the accounts have no region of this level"
+                + ("" if data else " (the store's accounts are by region and league)"),
+                file=str(data) if data else None, field="--level", value=only,
+                accepted=sorted(accounts["level"].unique(), key=ASSESS_LEVELS.index)))
+        barometer = progress(accounts, year=year, months=months, level=only, plan=plan)
+        budget = energy_budget(accounts, year=year, gdp_growth=gdp_growth, level=only,
                                plan=plan)
         effect = None
         if add_tce is not None:

@@ -6,7 +6,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
@@ -64,6 +64,15 @@ ZH_HEADERS: dict[str, str] = {
     "gap": "差距",
     "rating": "预警等级",
 }
+
+
+def choices(name: str, values: Iterable[str]) -> type[StrEnum]:
+    """Return an enum of ``values``, so an option refuses anything else with exit code 2.
+
+    Click then names the option, the value given and the accepted values, and ``--help``
+    lists them.
+    """
+    return StrEnum(name, {v: v for v in values})  # type: ignore[return-value]
 
 
 def _jsonable(value: Any) -> Any:
