@@ -10,7 +10,7 @@ import typer
 
 from dualcontrol.accounting import GRAINS, LEVELS, accounts
 from dualcontrol.cli.app import app
-from dualcontrol.cli.output import Lang, choices, emit, print_json, user_errors
+from dualcontrol.cli.output import Lang, check_grid, choices, emit, print_json, user_errors
 from dualcontrol.conversion import Method, convert
 from dualcontrol.fileio import read_table
 from dualcontrol.reference import TABLES, load_table
@@ -36,6 +36,7 @@ def convert_cmd(
 ) -> None:
     """Convert a quantity of an energy carrier to tce and t CO2, with sources."""
     with user_errors():
+        check_grid(grid)
         result = convert(quantity, unit, carrier, method=method, year=year, grid=grid)
     if as_json:
         print_json(result.as_dict())
@@ -86,6 +87,7 @@ def account_cmd(
 ) -> None:
     """Account energy use: total, controlled total, exclusions, CO2 and intensity."""
     with user_errors():
+        check_grid(grid)
         energy = read_table(file)
         gdp_frame = read_table(gdp) if gdp is not None else None
         table = accounts(energy, gdp_frame, level=by.value, grain=grain.value, method=method,

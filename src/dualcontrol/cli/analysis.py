@@ -180,7 +180,12 @@ def outlook_cmd(
         result = outlook.run(spec, draws=draws, seed=seed)
         peaks = outlook.peak_summary(result)
         checks = outlook.check_targets(result)
-        shown = [int(y) for y in years.split(",") if y.strip()]
+        try:
+            shown = [int(y) for y in years.split(",") if y.strip()]
+        except ValueError:
+            raise InputError(Problem("years must be whole numbers separated by commas",
+                                     field="--years", value=years,
+                                     accepted=["2030,2060"])) from None
     if chart is not None:
         outlook.chart_paths(result, chart)
     distribution = (outlook.peak_year_distribution(result) if result.draws

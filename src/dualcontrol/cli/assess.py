@@ -40,6 +40,15 @@ def _store_accounts() -> pd.DataFrame:
     return frame
 
 
+def _check_plan(plan: str) -> None:
+    """Refuse a plan that ``data/plan_periods.csv`` does not know (exit code 2)."""
+    from dualcontrol.reference import load_table
+
+    plans = list(load_table("plan-periods")["plan"].astype(str))
+    if plan not in plans:
+        raise InputError(Problem("unknown plan", field="--plan", value=plan, accepted=plans))
+
+
 def _with_budget(barometer: pd.DataFrame, budget: pd.DataFrame) -> list[dict[str, Any]]:
     """Return barometer records, each carrying its region's budget figures."""
     records = frame_records(barometer)
@@ -80,6 +89,11 @@ def assess_cmd(
     no_target (no numeric target for that indicator).
     """
     with user_errors():
+        if in_region is not None and add_tce is None:
+            raise InputError(Problem("--in needs --add-tce TCE", field="--in",
+                                     value=in_region))
+        if plan is not None:
+            _check_plan(plan)
         raw = read_table(data) if data is not None else _store_accounts()
         accounts = prepare_accounts(raw, file=str(data) if data else None)
         months = 12

@@ -49,6 +49,11 @@ def synth_meters_cmd(
 ) -> None:
     """Write units, meters, readings (Parquet by day) and the injected faults (faults.csv)."""
     with user_errors():
+        try:
+            datetime.strptime(month, "%Y-%m")
+        except ValueError:
+            raise InputError(Problem("month not understood", field="--month", value=month,
+                                     accepted=["YYYY-MM, e.g. 2024-07"])) from None
         counts = write_synthetic(out, n_units=units, n_meters=meters, days=days, month=month,
                                  seed=seed, fault_rate=fault_rate, csv=csv)
     if as_json:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dualcontrol.errors import DualControlError, InputError
+from dualcontrol.errors import DualControlError, InputError, Problem
 from dualcontrol.exports import neutralise_formulas
 
 #: a terminal (or ``COLUMNS``) sets the width; piped output gets wide lines, not wraps
@@ -73,6 +73,16 @@ def choices(name: str, values: Iterable[str]) -> type[StrEnum]:
     lists them.
     """
     return StrEnum(name, {v: v for v in values})  # type: ignore[return-value]
+
+
+def check_grid(grid: str) -> None:
+    """Refuse a grid with no CO2 factor in ``data/grid_factors.csv`` (exit code 2)."""
+    from dualcontrol.reference import load_table
+
+    grids = list(dict.fromkeys(load_table("grid-factors")["grid"].astype(str)))
+    if grid not in grids:
+        raise InputError(Problem("no CO2 factor for this grid", field="--grid", value=grid,
+                                 accepted=grids))
 
 
 def _jsonable(value: Any) -> Any:

@@ -12,7 +12,7 @@ from rich.table import Table
 from dualcontrol import bulletin as bulletin_mod
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import console, print_json, user_errors
-from dualcontrol.errors import DualControlError
+from dualcontrol.errors import DualControlError, InputError, Problem
 from dualcontrol.web.demo_users import Credential
 
 InputsOpt = Annotated[Path, typer.Option(
@@ -80,9 +80,14 @@ def user_add_cmd(
         help="Password (asked for when not given).")] = None,
 ) -> None:
     """Create a user in the store (password stored as an Argon2 hash)."""
+    from dualcontrol.web.access import Role
     from dualcontrol.web.users import make_user
 
     with user_errors():
+        roles = [r.value for r in Role]
+        if role not in roles:
+            raise InputError(Problem("unknown role", field="--role", value=role,
+                                     accepted=roles))
         try:
             user = make_user(username, password, role, scope=scope)
         except ValueError as exc:
