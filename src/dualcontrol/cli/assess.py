@@ -18,7 +18,7 @@ from dualcontrol.fileio import read_table
 #: Levels of the assessed regions (:func:`dualcontrol.assessment.level_of`).
 ASSESS_LEVELS = ("region", "league", "county")
 AssessLevel = choices("AssessLevel", ASSESS_LEVELS)
-BAROMETER_COLUMNS = ["region", "indicator", "rating", "value", "requirement", "gap",
+BAROMETER_COLUMNS = ["region", "indicator", "rating", "value", "requirement", "gap", "unit",
                      "change_vs_same_period_last_year", "plan", "exclusions", "note"]
 BUDGET_COLUMNS = ["region", "horizon", "year", "last_actual_year", "gdp_growth",
                   "intensity_room_tce", "total_room_tce", "budget_tce", "binding", "note"]
@@ -124,7 +124,10 @@ def assess_cmd(
         print_json(records if effect is None else
                    {"barometer": records, "effect": frame_records(effect)})
         return
-    emit(barometer[BAROMETER_COLUMNS], title=f"Barometer {barometer['period'].iloc[0]}"
+    shown = barometer[BAROMETER_COLUMNS].assign(  # the unit in a word; --json has it whole
+        unit=barometer["unit"].str.replace(" (reduction vs base year)", " (cut)",
+                                           regex=False))
+    emit(shown, title=f"Barometer {barometer['period'].iloc[0]}"
          if len(barometer) else "Barometer", lang=lang)
     emit(budget[BUDGET_COLUMNS], title="Remaining energy budget [tce]", lang=lang)
     if effect is not None:
