@@ -8,7 +8,6 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from dualcontrol.accounting import GRAINS, LEVELS, accounts
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, check_grid, choices, emit, print_json, user_errors
 from dualcontrol.conversion import Method, convert
@@ -17,6 +16,10 @@ from dualcontrol.reference import TABLES, load_table
 
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of table headers.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+#: :data:`dualcontrol.accounting.LEVELS` and ``GRAINS``, here so that ``--help`` does not
+#: load the accounting engine (Ibis); tests/test_cli_startup.py checks they agree.
+LEVELS = ("region", "league", "county", "park", "enterprise")
+GRAINS = ("year", "half", "quarter", "month")
 Level = choices("Level", LEVELS)
 Grain = choices("Grain", GRAINS)
 
@@ -86,6 +89,8 @@ def account_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Account energy use: total, controlled total, exclusions, CO2 and intensity."""
+    from dualcontrol.accounting import accounts
+
     with user_errors():
         check_grid(grid)
         energy = read_table(file)

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from dualcontrol.assessment import parse_assessment_period, prepare_accounts, progress
-from dualcontrol.budget import energy_budget, intensity_effect
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, choices, emit, frame_records, print_json, user_errors
 from dualcontrol.errors import InputError, Problem
@@ -88,6 +86,9 @@ def assess_cmd(
     Ratings: red, yellow, green (NDRC barometer), no_data (a needed figure is missing),
     no_target (no numeric target for that indicator).
     """
+    from dualcontrol.assessment import parse_assessment_period, prepare_accounts, progress
+    from dualcontrol.budget import energy_budget, intensity_effect
+
     with user_errors():
         if in_region is not None and add_tce is None:
             raise InputError(Problem("--in needs --add-tce TCE", field="--in",

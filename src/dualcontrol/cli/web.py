@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from dualcontrol import bulletin as bulletin_mod
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import console, print_json, user_errors
 from dualcontrol.errors import DualControlError, InputError, Problem
-from dualcontrol.web.demo_users import Credential
+
+if TYPE_CHECKING:
+    from dualcontrol.web.demo_users import Credential
 
 InputsOpt = Annotated[Path, typer.Option(
     "--inputs", help="Directory of inputs that are not reports: outlook scenarios/, "
@@ -129,6 +130,7 @@ def report_cmd(
                                                          "as JSON too.")] = False,
 ) -> None:
     """Write the quarterly dual-control bulletin (barometer, accounts, charts, commentary)."""
+    from dualcontrol import bulletin as bulletin_mod
     from dualcontrol.store import open_store
     from dualcontrol.web.data import StoreData
     from dualcontrol.web.routes.bulletin import make_bulletin_from
