@@ -8,15 +8,20 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from dualcontrol.accounting import GRAINS, LEVELS, accounts
 from dualcontrol.cli.app import app
-from dualcontrol.cli.output import Lang, emit, print_json, user_errors
+from dualcontrol.cli.output import Lang, check_grid, choices, emit, print_json, user_errors
 from dualcontrol.conversion import Method, convert
 from dualcontrol.fileio import read_table
 from dualcontrol.reference import TABLES, load_table
 
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of table headers.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+#: :data:`dualcontrol.accounting.LEVELS` and ``GRAINS``, here so that ``--help`` does not
+#: load the accounting engine (Ibis); tests/test_cli_startup.py checks they agree.
+LEVELS = ("region", "league", "county", "park", "enterprise")
+GRAINS = ("year", "half", "quarter", "month")
+Level = choices("Level", LEVELS)
+Grain = choices("Grain", GRAINS)
 
 
 @app.command("convert")
@@ -34,6 +39,7 @@ def convert_cmd(
 ) -> None:
     """Convert a quantity of an energy carrier to tce and t CO2, with sources."""
     with user_errors():
+        check_grid(grid)
         result = convert(quantity, unit, carrier, method=method, year=year, grid=grid)
     if as_json:
         print_json(result.as_dict())
@@ -69,8 +75,8 @@ def reference_cmd(
 @app.command("account")
 def account_cmd(
     file: Annotated[Path, typer.Argument(help="Energy-use rows (CSV or XLSX).")],
-    by: Annotated[str, typer.Option("--by", help=f"Level: {', '.join(LEVELS)}.")] = "league",
-    grain: Annotated[str, typer.Option(help=f"Period grain: {', '.join(GRAINS)}.")] = "year",
+    by: Annotated[Level, typer.Option("--by", help="Level of the accounts.")] = Level.league,
+    grain: Annotated[Grain, typer.Option(help="Period grain.")] = Grain.year,
     year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
     gdp: Annotated[Path | None, typer.Option(help="GDP by area and year (CSV/XLSX).")] = None,
     base_year: Annotated[int | None, typer.Option(help="Price base year of GDP.")] = None,
@@ -83,11 +89,14 @@ def account_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Account energy use: total, controlled total, exclusions, CO2 and intensity."""
+    from dualcontrol.accounting import accounts
+
     with user_errors():
+        check_grid(grid)
         energy = read_table(file)
         gdp_frame = read_table(gdp) if gdp is not None else None
-        table = accounts(energy, gdp_frame, level=by, grain=grain, method=method, grid=grid,
-                         base_year=base_year, file=str(file))
+        table = accounts(energy, gdp_frame, level=by.value, grain=grain.value, method=method,
+                         grid=grid, base_year=base_year, file=str(file))
     if year is not None:
         table = table[table["year"] == year]
     shown = [c for c in table.columns if c not in ("gdp_base_year",)]
@@ -98,7 +107,7 @@ def account_cmd(
                 "intensity_tce_per_10k_yuan", "controlled_intensity_tce_per_10k_yuan",
                 "co2_intensity_t_per_10k_yuan"]
         shown = [c for c in keep if c in table.columns]
-    title = f"Energy and CO2 accounts by {by} and {grain}"
+    title = f"Energy and CO2 accounts by {by.value} and {grain.value}"
     if "gdp_base_year" in table.columns and len(table):
         title += f" (GDP at {int(table['gdp_base_year'].dropna().iloc[0])} prices)"
     emit(table[shown], as_json=as_json, as_csv=as_csv, title=title, lang=lang)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from dualcontrol import charts, outlook
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
 from dualcontrol.decomposition import (
@@ -147,6 +146,8 @@ def decompose_cmd(
 
 
 def _decomposition_chart(result: Decomposition, path: Path) -> None:
+    from dualcontrol import charts
+
     if result.mode == Mode.additive:
         charts.waterfall(path, start_label=str(result.base), start=result.value_base,
                          steps=result.factors, values=result.effects["effect"].tolist(),
@@ -173,6 +174,8 @@ def outlook_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Project GDP, energy and CO2 to 2060; peak years with their Monte Carlo spread."""
+    from dualcontrol import outlook
+
     with user_errors():
         spec = outlook.load_scenario(scenario)
         if draws < 0:
@@ -180,7 +183,12 @@ def outlook_cmd(
         result = outlook.run(spec, draws=draws, seed=seed)
         peaks = outlook.peak_summary(result)
         checks = outlook.check_targets(result)
-        shown = [int(y) for y in years.split(",") if y.strip()]
+        try:
+            shown = [int(y) for y in years.split(",") if y.strip()]
+        except ValueError:
+            raise InputError(Problem("years must be whole numbers separated by commas",
+                                     field="--years", value=years,
+                                     accepted=["2030,2060"])) from None
     if chart is not None:
         outlook.chart_paths(result, chart)
     distribution = (outlook.peak_year_distribution(result) if result.draws

@@ -11,3 +11,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(wide: bool = typer.Option(
+        False, "--wide", help="Show every column of the tables, however wide.")) -> None:
+    """Energy-consumption dual control and carbon-peak accounting for a region."""
+    from dualcontrol.cli.output import set_wide
+
+    set_wide(wide)

@@ -8,14 +8,15 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from dualcontrol.assessment import parse_assessment_period, prepare_accounts, progress
-from dualcontrol.budget import energy_budget, intensity_effect
 from dualcontrol.cli.app import app
-from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
+from dualcontrol.cli.output import Lang, choices, emit, frame_records, print_json, user_errors
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
 
-BAROMETER_COLUMNS = ["region", "indicator", "rating", "value", "requirement", "gap",
+#: Levels of the assessed regions (:func:`dualcontrol.assessment.level_of`).
+ASSESS_LEVELS = ("region", "league", "county")
+AssessLevel = choices("AssessLevel", ASSESS_LEVELS)
+BAROMETER_COLUMNS = ["region", "indicator", "rating", "value", "requirement", "gap", "unit",
                      "change_vs_same_period_last_year", "plan", "exclusions", "note"]
 BUDGET_COLUMNS = ["region", "horizon", "year", "last_actual_year", "gdp_growth",
                   "intensity_room_tce", "total_room_tce", "budget_tce", "binding", "note"]
@@ -35,6 +36,15 @@ def _store_accounts() -> pd.DataFrame:
         raise InputError(Problem("the store has no energy accounts (run `dualcontrol demo` "
                                  "or ingest reports), or pass --data FILE", field="--data"))
     return frame
+
+
+def _check_plan(plan: str) -> None:
+    """Refuse a plan that ``data/plan_periods.csv`` does not know (exit code 2)."""
+    from dualcontrol.reference import load_table
+
+    plans = list(load_table("plan-periods")["plan"].astype(str))
+    if plan not in plans:
+        raise InputError(Problem("unknown plan", field="--plan", value=plan, accepted=plans))
 
 
 def _with_budget(barometer: pd.DataFrame, budget: pd.DataFrame) -> list[dict[str, Any]]:
@@ -65,7 +75,7 @@ def assess_cmd(
     = None,
     period: Annotated[str | None, typer.Option(
         help="Cumulative period: 2024, 2024-Q3, 2024-H1 (overrides --year).")] = None,
-    level: Annotated[str | None, typer.Option(help="Only this level: region, league, county.")]
+    level: Annotated[AssessLevel | None, typer.Option(help="Only regions of this level.")]
     = None,
     data: Annotated[Path | None, typer.Option(
         "--data", help="CSV/XLSX of region accounts (default: the store).")] = None,
@@ -85,7 +95,15 @@ def assess_cmd(
     Ratings: red, yellow, green (NDRC barometer), no_data (a needed figure is missing),
     no_target (no numeric target for that indicator).
     """
+    from dualcontrol.assessment import parse_assessment_period, prepare_accounts, progress
+    from dualcontrol.budget import energy_budget, intensity_effect
+
     with user_errors():
+        if in_region is not None and add_tce is None:
+            raise InputError(Problem("--in needs --add-tce TCE", field="--in",
+                                     value=in_region))
+        if plan is not None:
+            _check_plan(plan)
         raw = read_table(data) if data is not None else _store_accounts()
         accounts = prepare_accounts(raw, file=str(data) if data else None)
         months = 12
@@ -93,8 +111,15 @@ def assess_cmd(
             year, months = parse_assessment_period(period)
         if year is None:
             year = int(accounts["year"].max())
-        barometer = progress(accounts, year=year, months=months, level=level, plan=plan)
-        budget = energy_budget(accounts, year=year, gdp_growth=gdp_growth, level=level,
+        only = level.value if level is not None else None
+        if only is not None and not (accounts["level"] == only).any():
+            raise InputError(Problem(
+                "the accounts have no region of this level"
+                + ("" if data else " (the store's accounts are by region and league)"),
+                file=str(data) if data else None, field="--level", value=only,
+                accepted=sorted(accounts["level"].unique(), key=ASSESS_LEVELS.index)))
+        barometer = progress(accounts, year=year, months=months, level=only, plan=plan)
+        budget = energy_budget(accounts, year=year, gdp_growth=gdp_growth, level=only,
                                plan=plan)
         effect = None
         if add_tce is not None:
@@ -109,7 +134,10 @@ def assess_cmd(
         print_json(records if effect is None else
                    {"barometer": records, "effect": frame_records(effect)})
         return
-    emit(barometer[BAROMETER_COLUMNS], title=_barometer_title(barometer), lang=lang)
+    shown = barometer[BAROMETER_COLUMNS].assign(  # the unit in a word; --json has it whole
+        unit=barometer["unit"].str.replace(" (reduction vs base year)", " (cut)",
+                                           regex=False))
+    emit(shown, title=_barometer_title(barometer), lang=lang)
     emit(budget[BUDGET_COLUMNS], title="Remaining energy budget [tce]", lang=lang)
     if effect is not None:
         emit(effect, title=f"Effect of {add_tce:g} tce in {in_region}", lang=lang)

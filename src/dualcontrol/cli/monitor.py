@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import (
     Lang,
+    choices,
     emit,
     err_console,
     frame_records,
@@ -21,16 +22,16 @@ from dualcontrol.cli.output import (
 from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
-from dualcontrol.monitoring.engines import Engine, connect, open_data
-from dualcontrol.monitoring.pipeline import Checks, monitor
-from dualcontrol.monitoring.schema import FAULT_CLASSES
-from dualcontrol.monitoring.synth import write_synthetic
 
 synth_app = typer.Typer(help="Write synthetic data sets for tests and benchmarks.",
                         no_args_is_help=True)
 app.add_typer(synth_app, name="synth")
 
 CST = timezone(timedelta(hours=8))
+#: The values of :class:`dualcontrol.monitoring.engines.Engine` and ``pipeline.Checks``,
+#: here so that ``--help`` does not load Ibis and Numba (tests/test_cli_startup.py).
+Engine = choices("Engine", ("duckdb", "spark"))
+Checks = choices("Checks", ("auto", "scan", "windows"))
 
 
 @synth_app.command("meters")
@@ -48,7 +49,14 @@ def synth_meters_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Write units, meters, readings (Parquet by day) and the injected faults (faults.csv)."""
+    from dualcontrol.monitoring.synth import write_synthetic
+
     with user_errors():
+        try:
+            datetime.strptime(month, "%Y-%m")
+        except ValueError:
+            raise InputError(Problem("month not understood", field="--month", value=month,
+                                     accepted=["YYYY-MM, e.g. 2024-07"])) from None
         counts = write_synthetic(out, n_units=units, n_meters=meters, days=days, month=month,
                                  seed=seed, fault_rate=fault_rate, csv=csv)
     if as_json:
@@ -97,12 +105,16 @@ def monitor_cmd(
     lang: Annotated[Lang, typer.Option("--lang", help="Language of table headers.")] = Lang.en,
 ) -> None:
     """Check a month of meter readings, roll energy up to tce and CO2, reconcile."""
+    from dualcontrol.monitoring import engines, pipeline
+    from dualcontrol.monitoring.schema import FAULT_CLASSES
+
     with user_errors():
         if reports is not None and store_reports:
             raise InputError(Problem("give --reports FILE or --store-reports, not both",
                                      field="--store-reports"))
-        con = connect(engine, master=master, memory_limit=memory_limit, threads=threads)
-        meter_data = open_data(con, data)
+        con = engines.connect(engines.Engine(engine.value), master=master,
+                              memory_limit=memory_limit, threads=threads)
+        meter_data = engines.open_data(con, data)
         report_frame = read_table(reports) if reports is not None else None
         if store_reports:
             from dualcontrol import datasets
@@ -113,9 +125,10 @@ def monitor_cmd(
                       MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
                       disable=as_json, transient=True) as bar:
             task = bar.add_task("label readings", total=None)
-            result = monitor(con, meter_data, month, as_of=when, reports=report_frame,
+            result = pipeline.monitor(con, meter_data, month, as_of=when, reports=report_frame,
                              fill_gaps=fill_gaps, unit_chunks=unit_chunks,
-                             hourly_path=hourly, method=method, checks=checks,
+                             hourly_path=hourly, method=method,
+                             checks=pipeline.Checks(checks.value),
                              threads=threads, progress=lambda done, total: bar.update(
                                  task, completed=done, total=total))
     flagged = result.quality[(result.quality[list(FAULT_CLASSES)].sum(axis=1) > 0)

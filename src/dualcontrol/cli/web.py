@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from dualcontrol import bulletin as bulletin_mod
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import console, print_json, user_errors
-from dualcontrol.errors import DualControlError
-from dualcontrol.web.demo_users import Credential
+from dualcontrol.errors import DualControlError, InputError, Problem
+
+if TYPE_CHECKING:
+    from dualcontrol.web.demo_users import Credential
 
 InputsOpt = Annotated[Path, typer.Option(
     "--inputs", help="Directory of inputs that are not reports: outlook scenarios/, "
@@ -80,9 +81,14 @@ def user_add_cmd(
         help="Password (asked for when not given).")] = None,
 ) -> None:
     """Create a user in the store (password stored as an Argon2 hash)."""
+    from dualcontrol.web.access import Role
     from dualcontrol.web.users import make_user
 
     with user_errors():
+        roles = [r.value for r in Role]
+        if role not in roles:
+            raise InputError(Problem("unknown role", field="--role", value=role,
+                                     accepted=roles))
         try:
             user = make_user(username, password, role, scope=scope)
         except ValueError as exc:
@@ -124,6 +130,7 @@ def report_cmd(
                                                          "as JSON too.")] = False,
 ) -> None:
     """Write the quarterly dual-control bulletin (barometer, accounts, charts, commentary)."""
+    from dualcontrol import bulletin as bulletin_mod
     from dualcontrol.store import open_store
     from dualcontrol.web.data import StoreData
     from dualcontrol.web.routes.bulletin import make_bulletin_from

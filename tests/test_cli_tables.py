@@ -1,0 +1,68 @@
+"""Terminal tables are readable at 100 columns: key columns and whole numbers stay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from typer.testing import CliRunner
+
+from dualcontrol.cli import app, output
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def store_url(tmp_path_factory: pytest.TempPathFactory, small_demo_tables: dict) -> str:
+    from dualcontrol.demo import _load
+    from dualcontrol.store import open_store
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('store') / 's.duckdb'}"
+    with open_store(url) as opened:
+        _load(opened, small_demo_tables, "small-demo", 2025)
+    return url
+
+
+def at_100(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    monkeypatch.setattr(output.console, "width", 100)
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"
+    widths = [cell_len(line) for line in result.stdout.splitlines()]
+    assert max(widths) <= 100, result.stdout
+    return result.stdout
+
+
+def test_account_by_league_keeps_league_year_and_whole_numbers(monkeypatch) -> None:
+    out = at_100(monkeypatch, "account", str(EXAMPLES / "energy_use.csv"), "--gdp",
+                 str(EXAMPLES / "gdp.csv"))
+    assert "league" in out and "year" in out
+    assert {"Ordos", "Baotou", "Hohhot", "Wuhai", "2023", "2024"} <= set(out.split())
+    assert "(10^4" in out and "tce)" in out  # the unit of the scaled energy columns
+    assert "77.8" in out  # Baotou 2023: 778,000 tce shown as 77.8 x 10^4 tce, not cut
+
+
+def test_account_zh_headers_carry_units(monkeypatch) -> None:
+    out = at_100(monkeypatch, "account", str(EXAMPLES / "energy_use.csv"), "--lang", "zh")
+    assert "盟市" in out and "万tce" in out
+
+
+def test_assess_keeps_region_indicator_rating_and_units(monkeypatch, store_url) -> None:
+    monkeypatch.setenv("DUALCONTROL_DB", store_url)
+    out = at_100(monkeypatch, "assess", "--level", "league")
+    for word in ("region", "indicator", "rating", "unit", "energy_total", "tce"):
+        assert word in out, word
+    assert any(r in out for r in ("red", "yellow", "green", "no_target", "no_data"))
+    assert "[tce]" in out  # brackets of the budget title are not taken as markup
+
+
+def test_reference_and_wide(monkeypatch) -> None:
+    out = at_100(monkeypatch, "reference", "carriers")
+    assert "raw_coal" in out and "code" in out
+    assert "not shown at 100 columns" in runner.invoke(app, ["reference", "carriers"]).stderr
+    monkeypatch.setattr(output.console, "width", 400)
+    wide = runner.invoke(app, ["--wide", "reference", "carriers"])
+    assert wide.exit_code == 0
+    assert "edition" in wide.stdout
+    output.set_wide(False)
