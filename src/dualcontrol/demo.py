@@ -214,8 +214,22 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
     shape /= shape.sum(axis=2, keepdims=True)
     monthly = yearly_tce[:, :, None] * shape  # enterprise x year x month [tce]
 
+    # production units: each unit's consumption spreads lognormally around its profile's
+    # median (own generator, so the energy, water and registry draws do not move)
+    prof_by = ind.set_index("industry")
+    unit_rng = np.random.default_rng([seed, 1])
+    spec = ent["industry"].map(prof_by["tce_per_output"]).to_numpy() * unit_rng.lognormal(
+        0.0, ent["industry"].map(prof_by["unit_spread"]).to_numpy())
     carrier_table = carriers()
     unit_table = units()
+    # A coal plant's comprehensive consumption is its input less the electricity it sends
+    # out (GB/T 2589-2020), so the calibrated total is net: input = net x s / (s - e),
+    # sent out = input / s, with s its supply coal consumption [tce/MWh] and e the
+    # electricity's calorific value [tce/MWh]; the region then counts the electricity
+    # its customers buy once, and what it exports not at all.
+    e_tce_per_mwh = carrier_table["electricity"].tce_per_unit * 1000.0
+    power = (ent["industry"] == "coal_power").to_numpy()
+    gross = np.where(power, spec / (spec - e_tce_per_mwh), 1.0)
     energy_parts = []
     e_idx, y_idx, m_idx = np.nonzero(monthly > 0)
     tce = monthly[e_idx, y_idx, m_idx]
@@ -224,6 +238,7 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
     uscc = ent["uscc"].to_numpy()[e_idx]
     ind_of = ent["industry"].to_numpy()[e_idx]
     year_of = years[y_idx]
+    consumed = tce * gross[e_idx]  # energy used before what is supplied is taken off
     for prof in ind.itertuples():
         mask = ind_of == prof.industry
         mix = _mix(prof.carrier_mix)
@@ -236,25 +251,27 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
             c = carrier_table[carrier]
             unit = REPORT_UNIT.get(carrier, c.unit)
             own, rep = unit_table[c.unit], unit_table[unit]
-            quantity = tce[mask] * fraction / c.tce_per_unit * own.to_base / rep.to_base
+            quantity = consumed[mask] * fraction / c.tce_per_unit * own.to_base / rep.to_base
             energy_parts.append(pd.DataFrame({
                 "enterprise_uscc": uscc[mask], "period": period_of[mask], "carrier": carrier,
                 "quantity": np.round(quantity, 3), "unit": unit, "use": use,
                 "origin": origin}))
+    sent = power[e_idx]
+    sent_kwh = consumed[sent] / spec[e_idx][sent] * 1000.0  # MWh -> kWh
+    elec_unit = REPORT_UNIT["electricity"]
+    energy_parts.append(pd.DataFrame({
+        "enterprise_uscc": uscc[sent], "period": period_of[sent], "carrier": "electricity",
+        "quantity": np.round(sent_kwh * unit_table["kWh"].to_base
+                             / unit_table[elec_unit].to_base, 3),
+        "unit": elec_unit, "use": "supplied", "origin": "self_produced"}))
     energy = pd.concat(energy_parts, ignore_index=True)
     energy = energy[energy["quantity"] > 0].sort_values(
         ["enterprise_uscc", "period", "carrier", "use", "origin"]).reset_index(drop=True)
     energy.insert(0, "line", np.arange(2, len(energy) + 2))
 
-    # production units and output: output = energy / unit consumption of the unit; each
-    # unit's consumption spreads lognormally around its profile's median (own generator,
-    # so the energy, water and registry draws do not move)
-    prof_by = ind.set_index("industry")
-    unit_rng = np.random.default_rng([seed, 1])
-    spec = ent["industry"].map(prof_by["tce_per_output"]).to_numpy() * unit_rng.lognormal(
-        0.0, ent["industry"].map(prof_by["unit_spread"]).to_numpy())
+    # production units and output: output = energy consumed / unit consumption
     utilisation = rng.uniform(0.7, 0.92, len(ent))
-    peak_year = yearly_tce.max(axis=1)
+    peak_year = yearly_tce.max(axis=1) * gross
     unit_frame = pd.DataFrame({
         "enterprise_uscc": ent["uscc"], "unit_code": "U1", "industry": ent["industry"],
         "product": ent["industry"].map(prof_by["product"]),
@@ -266,7 +283,7 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
     output = pd.DataFrame({
         "enterprise_uscc": uscc, "period": period_of, "unit_code": "U1",
         "product": pd.Series(ind_of).map(prof_by["product"]).to_numpy(),
-        "output": np.round(tce / spec[e_idx] * rng.normal(1.0, 0.02, len(tce)), 2),
+        "output": np.round(consumed / spec[e_idx] * rng.normal(1.0, 0.02, len(tce)), 2),
         "output_unit": pd.Series(ind_of).map(prof_by["output_unit"]).to_numpy()})
     output.insert(0, "line", np.arange(2, len(output) + 2))
 
