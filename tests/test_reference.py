@@ -138,3 +138,22 @@ def test_grid_factor_exact_and_substituted_years() -> None:
     stand_in = grid_factor(2030)
     assert stand_in.substituted and stand_in.year == max(
         pd.to_numeric(load_table("grid-factors")["year"]))
+
+
+def test_missing_factor_years_are_told_in_one_line(caplog, monkeypatch) -> None:
+    """Issue 15: one warning line per process, not one per year and factor."""
+    import logging
+
+    from dualcontrol import reference
+
+    monkeypatch.setattr(reference, "_substitutions_told", set())
+    with caplog.at_level(logging.INFO, logger="dualcontrol.reference"):
+        for year in (2015, 2016, 2017, 2016):
+            factor = reference.grid_factor(year)
+            assert factor.substituted and factor.year == 2021
+        reference.heat_factor(2030)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    infos = [r for r in caplog.records if r.levelno == logging.INFO]
+    assert len(warnings) == 1
+    assert "2015" in warnings[0].getMessage() and "grid_factors.csv" in warnings[0].getMessage()
+    assert len(infos) == 4  # 2015, 2016, 2017 grid and 2030 heat, each once

@@ -290,3 +290,50 @@ def test_product_energy_is_what_was_consumed_not_net_of_what_was_supplied(
     unit = units[units["enterprise_code"] == B].iloc[0]
     assert unit["energy_tce"] == pytest.approx(45_600 * 0.7143)
     assert unit["electricity_kwh"] == 0
+
+
+def test_one_figure_for_the_intensity_reduction_in_every_interface(
+        small_store: Store, tmp_path) -> None:
+    """Issue 15: assess, report, outlook and the web's data give one number.
+
+    Region 150000, 13th plan (-14 % 2015-2020, targets.csv), observed in 2020: raw coal
+    43,200 t in 2015 and 61,200 t in 2020 (the same coefficient both years), real GDP
+    x 1.08 ** 5; reduction = 1 - (61,200 / 43,200) / 1.08 ** 5 = 1 - 1.416667 / 1.469328
+    = 0.035840.
+    """
+    import yaml
+
+    from dualcontrol.web.data import StoreData
+
+    expected = 1 - (61_200 / 43_200) / 1.08 ** 5
+    assess = run_json("assess", "--year", "2020", "--level", "region")
+    assessed = next(r for r in assess
+                    if r["region_code"] == "150000" and r["indicator"] == "energy_intensity")
+    assert assessed["value"] == pytest.approx(expected, abs=1e-9)
+
+    report = run_json("report", "--period", "2020-Q4", "--out", str(tmp_path / "b.html"))
+    reported = next(r for r in report["barometer"]
+                    if r["region_code"] == "150000" and r["indicator"] == "energy_intensity")
+    assert reported["value"] == assessed["value"]
+
+    web = StoreData(small_store).barometer(year=2020)
+    served = web[(web["region_code"] == "150000") & (web["indicator"] == "energy_intensity")]
+    assert served["value"].iloc[0] == assessed["value"]
+
+    scenario = {
+        "name": "one figure", "region_code": "150000", "base_year": 2020, "end_year": 2030,
+        "regions": [{
+            "name": "r", "gdp_base_10k_yuan": 1000.0, "energy_base_tce": 500.0,
+            "gdp_growth": [], "sectors": [{"name": "all", "share": 1.0,
+                                           "intensity_index": 1.0, "intensity_decline": []}],
+            "electricity_share": 0.0, "nonfossil_generation_share": 0.0,
+            "fossil_grid_factor_t_per_mwh": 0.8, "direct_nonfossil_share": 0.0,
+            "feedstock_share": 0.0, "direct_co2_factor_t_per_tce": 2.5}],
+    }
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(scenario, allow_unicode=True), encoding="utf-8")
+    out = run_json("outlook", str(path), "--draws", "0")
+    target = next(t for t in out["targets"] if t["indicator"] == "energy_intensity_reduction"
+                  and t["target_year"] == 2020)
+    assert target["value"] == assessed["value"]
+    assert target["value_from"].startswith("assessment of 2020") and target["official"]

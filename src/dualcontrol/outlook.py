@@ -63,7 +63,8 @@ INDICATORS = ("energy_intensity_reduction", "co2_intensity_reduction",
 
 #: Paths each projection returns, with units in the names.
 PATHS = ("gdp_const_10k_yuan", "energy_tce", "controlled_tce", "nonfossil_tce",
-         "feedstock_tce", "electricity_tce", "co2_t", "grid_factor_t_per_mwh")
+         "nonfossil_electricity_tce", "feedstock_tce", "electricity_tce", "co2_t",
+         "grid_factor_t_per_mwh")
 
 
 @dataclass(frozen=True)
@@ -424,7 +425,7 @@ def energy_accounts(energy_tce: np.ndarray, *, electricity_share: np.ndarray,
     -------
     dict of numpy.ndarray
         ``controlled_tce``, ``electricity_tce``, ``nonfossil_tce``,
-        ``feedstock_tce`` [tce],
+        ``nonfossil_electricity_tce`` (at the calorific value), ``feedstock_tce`` [tce],
         ``grid_factor_t_per_mwh`` [t/MWh], ``co2_t`` [t]; broadcast shapes.
 
     References
@@ -444,6 +445,7 @@ def energy_accounts(energy_tce: np.ndarray, *, electricity_share: np.ndarray,
         "controlled_tce": energy_tce - nonfossil - feedstock,
         "electricity_tce": electricity,
         "nonfossil_tce": nonfossil,
+        "nonfossil_electricity_tce": electricity * nonfossil_generation_share,
         "feedstock_tce": feedstock,
         "grid_factor_t_per_mwh": grid,
         "co2_t": co2_direct + co2_electricity - np.minimum(ccs_t, co2_direct),
@@ -518,6 +520,7 @@ def project_region_loop(d: RegionDraws, tce_per_kwh: float) -> dict[str, np.ndar
             values = {"gdp_const_10k_yuan": gdp, "energy_tce": energy,
                       "controlled_tce": energy - nonfossil - feed,
                       "nonfossil_tce": nonfossil, "feedstock_tce": feed,
+                      "nonfossil_electricity_tce": elec * ngs,
                       "electricity_tce": elec, "co2_t": co2,
                       "grid_factor_t_per_mwh": grid}
             for name, value in values.items():
@@ -572,12 +575,19 @@ class Outlook:
 
 
 def _with_intensities(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the intensities and the non-fossil share, valued as the statistics value it
+    (:func:`nonfossil_share_official`, coal equivalent of each year)."""
     gdp = frame["gdp_const_10k_yuan"]
+    factor = frame["year"].map(lambda y: coal_equivalent_tce_per_kwh(int(y))[0])
     return frame.assign(
         intensity_tce_per_10k_yuan=frame["energy_tce"] / gdp,
         controlled_intensity_tce_per_10k_yuan=frame["controlled_tce"] / gdp,
         co2_intensity_t_per_10k_yuan=frame["co2_t"] / gdp,
-        nonfossil_share=frame["nonfossil_tce"] / frame["energy_tce"],
+        nonfossil_share=nonfossil_share_official(
+            energy_tce=frame["energy_tce"], nonfossil_tce=frame["nonfossil_tce"],
+            nonfossil_electricity_tce=frame["nonfossil_electricity_tce"],
+            tce_per_kwh=electricity_tce_per_kwh(),
+            coal_equivalent_tce_per_kwh=factor.to_numpy()),
     )
 
 
@@ -814,7 +824,11 @@ def _value(indicator: str, target: Mapping[str, Any], paths: Mapping[str, np.nda
         return np.where(peaked, year, np.inf)
     t_year = int(target["target_year"])
     if indicator == "nonfossil_share":
-        return at("nonfossil_tce", t_year) / at("energy_tce", t_year)
+        return nonfossil_share_official(
+            energy_tce=at("energy_tce", t_year), nonfossil_tce=at("nonfossil_tce", t_year),
+            nonfossil_electricity_tce=at("nonfossil_electricity_tce", t_year),
+            tce_per_kwh=electricity_tce_per_kwh(),
+            coal_equivalent_tce_per_kwh=coal_equivalent_tce_per_kwh(t_year)[0])
     col = "controlled_tce" if indicator == "energy_intensity_reduction" else "co2_t"
     b_year = int(target["base_year"])
     ratio = ((at(col, t_year) / at("gdp_const_10k_yuan", t_year))
@@ -822,12 +836,94 @@ def _value(indicator: str, target: Mapping[str, Any], paths: Mapping[str, np.nda
     return 1.0 - ratio
 
 
-def check_targets(outlook: Outlook) -> pd.DataFrame:
+def valuation_rule(indicator: str) -> pd.Series:
+    """Return the rule (``electricity_valuation_rules.csv``) valuing electricity for an
+    indicator, e.g. the coal-equivalent basis of the non-fossil share."""
+    from dualcontrol.reference import load_table
+
+    table = load_table("electricity-valuation-rules")
+    rows = table[table["indicator"] == indicator]
+    if rows.empty:
+        raise InputError(Problem("no electricity valuation rule for the indicator",
+                                 field="indicator", value=indicator,
+                                 accepted=sorted(table["indicator"])))
+    return rows.iloc[0]
+
+
+def coal_equivalent_tce_per_kwh(year: int) -> tuple[float, int]:
+    """Return the coal equivalent of a kWh of non-fossil power in ``year`` [tce/kWh] and
+    the year of the coefficient: the supply coal consumption of thermal power of that
+    year, or of the latest published year before it (a projection has none of its own).
+    """
+    from dualcontrol.reference import load_table
+
+    table = load_table("supply-coal-consumption")
+    years = table["year"].astype(int)
+    published = years[years <= year]
+    used = int(published.max()) if len(published) else int(years.min())
+    value = float(table.loc[years == used, "gce_per_kwh"].iloc[0])
+    return value / 1e6, used
+
+
+def nonfossil_share_official(*, energy_tce: Any, nonfossil_tce: Any,
+                             nonfossil_electricity_tce: Any, tce_per_kwh: float,
+                             coal_equivalent_tce_per_kwh: float) -> Any:
+    """Return the non-fossil share of energy as the official statistics count it [-].
+
+    Non-fossil electricity is valued at the coal thermal power would have burnt for it
+    (NBS; ``electricity_valuation_rules.csv``), in the numerator and in the total:
+    ``(N_e * c + N_d) / (E - N_e * q + N_e * c)`` with ``N_e`` the non-fossil
+    electricity [kWh], ``q`` its calorific value and ``c`` its coal equivalent
+    [tce/kWh], ``N_d`` direct non-fossil use and ``E`` the total [tce, calorific].
+
+    Parameters
+    ----------
+    energy_tce, nonfossil_tce, nonfossil_electricity_tce :
+        Totals at the calorific value [tce] (arrays broadcast).
+    tce_per_kwh, coal_equivalent_tce_per_kwh : float
+        Calorific value and coal equivalent of a kWh [tce/kWh].
+    """
+    kwh = np.asarray(nonfossil_electricity_tce) / tce_per_kwh
+    direct = np.asarray(nonfossil_tce) - np.asarray(nonfossil_electricity_tce)
+    valued = kwh * coal_equivalent_tce_per_kwh
+    total = np.asarray(energy_tce) - np.asarray(nonfossil_electricity_tce) + valued
+    return (valued + direct) / total
+
+
+#: Outlook target indicators the assessment rates, and the assessment's name of each.
+ASSESSED: dict[str, str] = {"energy_intensity_reduction": "energy_intensity",
+                            "co2_intensity_reduction": "co2_intensity"}
+
+
+def _assessed_value(assessed: pd.DataFrame | None, region_code: str | None,
+                    target: Mapping[str, Any]) -> tuple[float, str] | None:
+    """Return the assessment's value of an observed target and where it comes from."""
+    indicator = ASSESSED.get(str(target["indicator"]))
+    if assessed is None or indicator is None or not region_code:
+        return None
+    hit = assessed[(assessed["region_code"].astype(str) == str(region_code))
+                   & (assessed["indicator"] == indicator)
+                   & (assessed["period"].astype(str) == str(target["target_year"]))
+                   & (assessed["base_year"] == target.get("base_year"))]
+    if hit.empty or pd.isna(hit["value"].iloc[0]):
+        return None
+    row = hit.iloc[0]
+    return float(row["value"]), (f"assessment of {row['period']} (the accounts; "
+                                 f"{row['progress_rule']}, {row['exclusions'] or 'no'} "
+                                 f"exclusions)")
+
+
+def check_targets(outlook: Outlook, *, assessed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return, per target, the central value, whether it is met and the MC probability.
 
     Reductions are 1 - I_T / I_B with I = energy / GDP at constant prices, energy
     being the controlled energy (non-fossil and feedstock excluded, as in the 2024
     notice); peak years must be at or before the target and followed by a decline.
+
+    ``assessed`` (rows of :func:`dualcontrol.assessment.progress`): a target already
+    observed (its target year in the accounts) takes the assessment's value, so the
+    outlook and ``assess`` show one figure; ``value_from`` says which was used.
+    ``official`` is False for a target the scenario file supplies itself.
     """
     scenario = outlook.scenario
     history = _history_accounts(scenario)
@@ -835,17 +931,26 @@ def check_targets(outlook: Outlook) -> pd.DataFrame:
     total = outlook.central[outlook.central["region"] == "total"]
     central = {k: total[k].to_numpy()[None, :] for k in PATHS}
     rows = []
-    for target in scenario_targets(scenario):
+    checked = scenario_targets(scenario)
+    official = {id(t) for t in checked if t not in scenario.targets}
+    for target in checked:
         indicator = str(target["indicator"])
         goal = float(target["target_value"])
-        value = float(_value(indicator, target, central, history, years)[0])
+        observed = _assessed_value(assessed, scenario.region_code, target)
+        if observed is not None:
+            value, value_from = observed
+        else:
+            value = float(_value(indicator, target, central, history, years)[0])
+            value_from = "scenario model"
         row = {"indicator": indicator, "base_year": target.get("base_year"),
                "target_year": target.get("target_year"), "target_value": goal,
                "value": value if np.isfinite(value) else None,
-               "met": _met(indicator, value, goal),
-               "source": target.get("source", "")}
+               "met": _met(indicator, value, goal), "value_from": value_from,
+               "official": id(target) in official,
+               "source": target.get("source", ""), "basis": _basis(indicator, target)}
         if outlook.draws:
-            drawn = _value(indicator, target, outlook.draws, history, years)
+            drawn = (np.full(1, value) if observed is not None
+                     else _value(indicator, target, outlook.draws, history, years))
             row["probability_met"] = float(np.mean(_met(indicator, drawn, goal)))
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -853,6 +958,16 @@ def check_targets(outlook: Outlook) -> pd.DataFrame:
         if key in out:
             out[key] = pd.array(out[key], dtype="Int64")
     return out
+
+
+def _basis(indicator: str, target: Mapping[str, Any]) -> str:
+    """Return how the indicator is valued, naming the rule and coefficient used."""
+    if indicator != "nonfossil_share":
+        return ""
+    rule = valuation_rule(indicator)
+    factor, year = coal_equivalent_tce_per_kwh(int(target["target_year"]))
+    return (f"{rule['rule_id']}: non-fossil power at {factor * 1e6:.1f} gce/kWh "
+            f"(supply coal consumption {year})")
 
 
 def _met(indicator: str, value: Any, goal: float) -> Any:

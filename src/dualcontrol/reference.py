@@ -37,6 +37,7 @@ TABLES: dict[str, str] = {
     "barometer-rules": "barometer_rules.csv",
     "progress-paths": "progress_paths.csv",
     "total-exemption-rules": "total_exemption_rules.csv",
+    "electricity-valuation-rules": "electricity_valuation_rules.csv",
     "exclusion-rules": "exclusion_rules.csv",
     "monitoring-rules": "monitoring_rules.csv",
     "regions": "regions.csv",
@@ -323,10 +324,16 @@ _substitutions_told: set[tuple[str, int]] = set()
 
 
 def _warn_once(what: str, year: int, used: int) -> None:
-    """Log a substituted factor once per process, not once per call."""
-    if (what, year) not in _substitutions_told:
-        _substitutions_told.add((what, year))
-        logger.warning("no %s for %s; using %s", what, year, used)
+    """Say once per process, in one line, that factors of other years stand in; each
+    substitution is logged at INFO (``DUALCONTROL_LOG=INFO`` lists them)."""
+    if (what, year) in _substitutions_told:
+        return
+    if not _substitutions_told:
+        logger.warning("some years have no published emission factor: the nearest "
+                       "published year's is used (first: %s %s -> %s; add rows to "
+                       "grid_factors.csv or heat_factors.csv)", what, year, used)
+    _substitutions_told.add((what, year))
+    logger.info("no %s for %s; using %s", what, year, used)
 
 
 def _by_year(table: pd.DataFrame, column: str, year: int, *, what: str,

@@ -160,6 +160,30 @@ def _decomposition_chart(result: Decomposition, path: Path) -> None:
                            unit="index (T/0)")
 
 
+def _assessed(spec: Any) -> pd.DataFrame | None:
+    """Return the assessment of the scenario's observed target years from the store, or
+    None when there is no store with accounts (a missing embedded store is not made)."""
+    from dualcontrol.store import default_url
+
+    url = default_url()
+    if url.startswith("duckdb:///") and not Path(url.removeprefix("duckdb:///")).exists():
+        return None
+    from dualcontrol import datasets, outlook
+    from dualcontrol.assessment import prepare_accounts, progress
+
+    frame = datasets.assessment_accounts()
+    if frame.empty:
+        return None
+    accounts = prepare_accounts(frame)
+    observed = sorted({int(t["target_year"]) for t in outlook.scenario_targets(spec)
+                       if t.get("target_year")})
+    years = [y for y in observed if y in set(accounts["year"])]
+    if not years:
+        return None
+    return pd.concat([progress(accounts, year=y, level="region") for y in years],
+                     ignore_index=True)
+
+
 @app.command("outlook")
 def outlook_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (examples/scenarios).")],
@@ -182,7 +206,7 @@ def outlook_cmd(
             raise InputError("draws must be >= 0", field="--draws", value=draws)
         result = outlook.run(spec, draws=draws, seed=seed)
         peaks = outlook.peak_summary(result)
-        checks = outlook.check_targets(result)
+        checks = outlook.check_targets(result, assessed=_assessed(spec))
         try:
             shown = [int(y) for y in years.split(",") if y.strip()]
         except ValueError:
