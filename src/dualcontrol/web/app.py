@@ -88,7 +88,8 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
             principal = current_principal(request, ctx)
         except StarletteHTTPException:
             principal = ANONYMOUS
-        title = {403: "forbidden", 404: "not_found"}.get(exc.status_code, "forbidden")
+        title = {401: "login_required", 403: "forbidden",
+                 404: "not_found"}.get(exc.status_code, "forbidden")
         page = render(request, ctx, principal, "error.html", status_code=exc.status_code,
                       title=title, message=str(exc.detail))
         page.headers.update(getattr(exc, "headers", None) or {})
