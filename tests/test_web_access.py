@@ -76,10 +76,18 @@ def report_csv(store, uscc: str, *, bad: bool) -> bytes:
     """Return an energy report of one enterprise's last month (a bad unit if ``bad``)."""
     rows = datasets.energy_reports(store, enterprise=uscc)
     rows = rows[rows["period"] == rows["period"].max()]
-    frame = pd.DataFrame({"uscc": rows["enterprise_uscc"], "region_code": rows["county_code"],
-                          "period": rows["period"], "carrier": rows["carrier"],
-                          "quantity": rows["quantity"], "unit": rows["unit"],
-                          "use": rows["use"], "origin": rows["origin"]})
+    frame = pd.DataFrame(
+        {
+            "uscc": rows["enterprise_uscc"],
+            "region_code": rows["county_code"],
+            "period": rows["period"],
+            "carrier": rows["carrier"],
+            "quantity": rows["quantity"],
+            "unit": rows["unit"],
+            "use": rows["use"],
+            "origin": rows["origin"],
+        }
+    )
     if bad:
         frame.iloc[0, frame.columns.get_loc("unit")] = "bushel"
     return frame.to_csv(index=False).encode()
@@ -95,21 +103,27 @@ def world(small_store_url: str):
     accounts = demo_accounts(data.hierarchy())
     create_demo_users(users, accounts, password=PASSWORD)
     users.add_user(user=make_user(TARGET, PASSWORD, "reviewer"))
-    settings = WebSettings(environment="test", secret_key="test-secret-0123456789",
-                           login_max_failures=1000)
+    settings = WebSettings(
+        environment="test", secret_key="test-secret-0123456789", login_max_failures=1000
+    )
     app = create_app(data=data, users=users, settings=settings)
     clients, tokens, principals = {}, {}, {}
     for role, name in ROLES.items():
         client = TestClient(app)
         form = client.get("/login")
         if name is not None:
-            answer = client.post("/login", data={"username": name, "password": PASSWORD,
-                                                 "csrf_token": csrf_of(form.text)},
-                                 follow_redirects=False)
+            answer = client.post(
+                "/login",
+                data={"username": name, "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+                follow_redirects=False,
+            )
             assert answer.status_code == 303, answer.text
             raw = new_token()
-            users.add_token(username=name, digest=token_digest(raw),
-                            expires_at=datetime.now(UTC) + timedelta(hours=1))
+            users.add_token(
+                username=name,
+                digest=token_digest(raw),
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
             tokens[role] = raw
             user = users.get_user(username=name)
             assert user is not None
@@ -121,13 +135,24 @@ def world(small_store_url: str):
     league = next(a.scope.key for a in accounts if a.username == ROLES["league"])
     own = next(a.scope.key for a in accounts if a.username == ROLES["reporter"])
     others = hierarchy[hierarchy["league"] != league]
-    sibling = hierarchy.loc[(hierarchy["league"] == league) & (hierarchy["enterprise"] != own),
-                            "enterprise"].iloc[0]
-    yield {"app": app, "store": store, "data": data, "users": users, "clients": clients,
-           "tokens": tokens, "principals": principals, "league": league, "own": own,
-           "sibling": sibling, "other": others["enterprise"].iloc[0],
-           "other_league": others["league"].iloc[0], "lineage": hierarchy.set_index(
-               "enterprise")}
+    sibling = hierarchy.loc[
+        (hierarchy["league"] == league) & (hierarchy["enterprise"] != own), "enterprise"
+    ].iloc[0]
+    yield {
+        "app": app,
+        "store": store,
+        "data": data,
+        "users": users,
+        "clients": clients,
+        "tokens": tokens,
+        "principals": principals,
+        "league": league,
+        "own": own,
+        "sibling": sibling,
+        "other": others["enterprise"].iloc[0],
+        "other_league": others["league"].iloc[0],
+        "lineage": hierarchy.set_index("enterprise"),
+    }
     store.close()
 
 
@@ -156,10 +181,15 @@ class Sample:
 
 def enterprise_node(key: str) -> Callable[[dict], dict[str, str]]:
     """Return a function giving the hierarchy of the world's enterprise ``key``."""
+
     def node(w: dict) -> dict[str, str]:
         row = w["lineage"].loc[w[key]]
-        return {"region": REGION_CODE, **{lv: str(row[lv]) for lv in LEVELS[1:-1]},
-                "enterprise": w[key]}
+        return {
+            "region": REGION_CODE,
+            **{lv: str(row[lv]) for lv in LEVELS[1:-1]},
+            "enterprise": w[key],
+        }
+
     return node
 
 
@@ -167,16 +197,19 @@ def league_node(key: str) -> Callable[[dict], dict[str, str]]:
     return lambda w: {"region": REGION_CODE, "league": w[key]}
 
 
-def form_with_csrf(fields: Callable[[dict, str], dict[str, Any]],
-                   files: Callable[[dict, str], dict[str, Any]] | None = None,
-                   ) -> Callable[[dict, str], dict[str, Any]]:
+def form_with_csrf(
+    fields: Callable[[dict, str], dict[str, Any]],
+    files: Callable[[dict, str], dict[str, Any]] | None = None,
+) -> Callable[[dict, str], dict[str, Any]]:
     """Return request arguments of a page form carrying the role's CSRF token."""
+
     def make(w: dict, role: str) -> dict[str, Any]:
         token = csrf_of(w["clients"][role].get("/login").text)
         out: dict[str, Any] = {"data": {**fields(w, role), "csrf_token": token}}
         if files is not None:
             out["files"] = files(w, role)
         return out
+
     return make
 
 
@@ -195,90 +228,196 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("GET /static/plotly.min.js", "/static/plotly.min.js", SITE),
     Sample("GET /static", "/static/style.css", SITE),
     Sample("GET /login", "/login", SITE),
-    Sample("POST /login", "/login", SITE, ok=401,  # an unknown user: the form answers
-           kwargs=form_with_csrf(lambda w, r: {"username": f"nobody-{r}", "password": "x"})),
-    Sample("POST /api/token", "/api/token", SITE,
-           kwargs=lambda w, r: {"data": {"username": ROLES[r] or "demo-public",
-                                         "password": PASSWORD}}),
+    Sample(
+        "POST /login",
+        "/login",
+        SITE,
+        ok=401,  # an unknown user: the form answers
+        kwargs=form_with_csrf(lambda w, r: {"username": f"nobody-{r}", "password": "x"}),
+    ),
+    Sample(
+        "POST /api/token",
+        "/api/token",
+        SITE,
+        kwargs=lambda w, r: {"data": {"username": ROLES[r] or "demo-public", "password": PASSWORD}},
+    ),
     Sample("GET /", "/", (Need(Data.published),)),
-    Sample("GET /league/{key}", lambda w: f"/league/{w['league']}",
-           (Need(Data.published, "league", league_node("league")),)),
-    Sample("GET /league/{key}", lambda w: f"/league/{w['other_league']}",
-           (Need(Data.published, "league", league_node("other_league")),)),
-    Sample("GET /enterprise/{key}", lambda w: f"/enterprise/{w['own']}",
-           (Need(Data.accounts, "enterprise", enterprise_node("own")),), scoped=True),
-    Sample("GET /enterprise/{key}", lambda w: f"/enterprise/{w['other']}",
-           (Need(Data.accounts, "enterprise", enterprise_node("other")),)),
+    Sample(
+        "GET /league/{key}",
+        lambda w: f"/league/{w['league']}",
+        (Need(Data.published, "league", league_node("league")),),
+    ),
+    Sample(
+        "GET /league/{key}",
+        lambda w: f"/league/{w['other_league']}",
+        (Need(Data.published, "league", league_node("other_league")),),
+    ),
+    Sample(
+        "GET /enterprise/{key}",
+        lambda w: f"/enterprise/{w['own']}",
+        (Need(Data.accounts, "enterprise", enterprise_node("own")),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /enterprise/{key}",
+        lambda w: f"/enterprise/{w['other']}",
+        (Need(Data.accounts, "enterprise", enterprise_node("other")),),
+    ),
     Sample("GET /api/accounts", "/api/accounts?level=league", (Need(Data.published),)),
     Sample("GET /api/accounts", "/api/accounts?level=region", (Need(Data.published),)),
-    Sample("GET /api/accounts", "/api/accounts?level=enterprise&grain=month",
-           (Need(Data.accounts, "enterprise"),), scoped=True),
-    Sample("GET /api/accounts", "/api/accounts?level=county",
-           (Need(Data.accounts, "county"),), scoped=True),
-    Sample("GET /api/accounts", "/api/accounts?level=league&grain=quarter",
-           (Need(Data.accounts, "league"),), scoped=True),
-    Sample("GET /api/accounts/{level}/{key}", lambda w: f"/api/accounts/league/{w['other_league']}",
-           (Need(Data.published, "league", league_node("other_league")),)),
-    Sample("GET /api/accounts/{level}/{key}",
-           lambda w: f"/api/accounts/league/{w['other_league']}?grain=month",
-           (Need(Data.accounts, "league", league_node("other_league")),)),
-    Sample("GET /api/accounts/{level}/{key}",
-           lambda w: f"/api/accounts/enterprise/{w['own']}?grain=month",
-           (Need(Data.accounts, "enterprise", enterprise_node("own")),), scoped=True),
-    Sample("GET /api/accounts/{level}/{key}",
-           lambda w: f"/api/accounts/enterprise/{w['sibling']}",
-           (Need(Data.accounts, "enterprise", enterprise_node("sibling")),)),
-    Sample("GET /api/assessment/barometer", "/api/assessment/barometer",
-           (Need(Data.assessment),), scoped=True),
-    Sample("GET /api/assessment/budget", "/api/assessment/budget",
-           (Need(Data.budget),), scoped=True),
-    Sample("GET /api/benchmarks/units", "/api/benchmarks/units",
-           (Need(Data.benchmarks, "enterprise"),), scoped=True),
-    Sample("GET /api/benchmarks/{table}", "/api/benchmarks/front-runners",
-           (Need(Data.front_runners),), scoped=True),
-    Sample("GET /api/benchmarks/{table}", "/api/benchmarks/shares",
-           (Need(Data.benchmark_summary),)),
-    Sample("GET /benchmarking", "/benchmarking", (Need(Data.benchmark_summary),),
-           scoped=True),
+    Sample(
+        "GET /api/accounts",
+        "/api/accounts?level=enterprise&grain=month",
+        (Need(Data.accounts, "enterprise"),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/accounts",
+        "/api/accounts?level=county",
+        (Need(Data.accounts, "county"),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/accounts",
+        "/api/accounts?level=league&grain=quarter",
+        (Need(Data.accounts, "league"),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/accounts/{level}/{key}",
+        lambda w: f"/api/accounts/league/{w['other_league']}",
+        (Need(Data.published, "league", league_node("other_league")),),
+    ),
+    Sample(
+        "GET /api/accounts/{level}/{key}",
+        lambda w: f"/api/accounts/league/{w['other_league']}?grain=month",
+        (Need(Data.accounts, "league", league_node("other_league")),),
+    ),
+    Sample(
+        "GET /api/accounts/{level}/{key}",
+        lambda w: f"/api/accounts/enterprise/{w['own']}?grain=month",
+        (Need(Data.accounts, "enterprise", enterprise_node("own")),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/accounts/{level}/{key}",
+        lambda w: f"/api/accounts/enterprise/{w['sibling']}",
+        (Need(Data.accounts, "enterprise", enterprise_node("sibling")),),
+    ),
+    Sample(
+        "GET /api/assessment/barometer",
+        "/api/assessment/barometer",
+        (Need(Data.assessment),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/assessment/budget", "/api/assessment/budget", (Need(Data.budget),), scoped=True
+    ),
+    Sample(
+        "GET /api/benchmarks/units",
+        "/api/benchmarks/units",
+        (Need(Data.benchmarks, "enterprise"),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/benchmarks/{table}",
+        "/api/benchmarks/front-runners",
+        (Need(Data.front_runners),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/benchmarks/{table}", "/api/benchmarks/shares", (Need(Data.benchmark_summary),)
+    ),
+    Sample("GET /benchmarking", "/benchmarking", (Need(Data.benchmark_summary),), scoped=True),
     Sample("GET /api/decomposition", "/api/decomposition", (Need(Data.analysis),)),
     Sample("GET /api/outlook", "/api/outlook", (Need(Data.analysis),)),
-    Sample("GET /api/outlook/{scenario}/{table}", "/api/outlook/baseline/peaks?draws=20",
-           (Need(Data.analysis),)),
+    Sample(
+        "GET /api/outlook/{scenario}/{table}",
+        "/api/outlook/baseline/peaks?draws=20",
+        (Need(Data.analysis),),
+    ),
     Sample("GET /outlook", "/outlook?draws=20", (Need(Data.analysis),)),
     Sample("GET /bulletin", "/bulletin", (Need(Data.bulletin),)),
     Sample("GET /bulletin", "/bulletin?format=xlsx", (Need(Data.bulletin),)),
     Sample("GET /bulletin", "/bulletin?format=pdf", (Need(Data.bulletin), Need(Data.pdf))),
-    Sample("POST /api/reports", "/api/reports",
-           (Need(Data.uploads, "enterprise", enterprise_node("own")),), ok=201,
-           kwargs=lambda w, r: {"files": {"file": ("own.csv", report_csv(
-               w["store"], w["own"], bad=False), "text/csv")}}),
-    Sample("POST /api/reports", "/api/reports",
-           (Need(Data.uploads, "enterprise", enterprise_node("other")),), ok=201,
-           kwargs=lambda w, r: {"files": {"file": ("other.csv", report_csv(
-               w["store"], w["other"], bad=False), "text/csv")}}),
+    Sample(
+        "POST /api/reports",
+        "/api/reports",
+        (Need(Data.uploads, "enterprise", enterprise_node("own")),),
+        ok=201,
+        kwargs=lambda w, r: {
+            "files": {"file": ("own.csv", report_csv(w["store"], w["own"], bad=False), "text/csv")}
+        },
+    ),
+    Sample(
+        "POST /api/reports",
+        "/api/reports",
+        (Need(Data.uploads, "enterprise", enterprise_node("other")),),
+        ok=201,
+        kwargs=lambda w, r: {
+            "files": {
+                "file": ("other.csv", report_csv(w["store"], w["other"], bad=False), "text/csv")
+            }
+        },
+    ),
     Sample("GET /upload", "/upload", (Need(Data.uploads),)),
-    Sample("POST /upload", "/upload", (Need(Data.uploads),), ok=422,  # rows listed back
-           kwargs=form_with_csrf(lambda w, r: {}, lambda w, r: {"file": (
-               "bad.csv", report_csv(w["store"], w["own"], bad=True), "text/csv")})),
-    Sample("POST /api/reviews", "/api/reviews",
-           (Need(Data.reviews, "league", project_league),),
-           kwargs=lambda w, r: {"json": yaml.safe_load(project_yaml())}),
+    Sample(
+        "POST /upload",
+        "/upload",
+        (Need(Data.uploads),),
+        ok=422,  # rows listed back
+        kwargs=form_with_csrf(
+            lambda w, r: {},
+            lambda w, r: {
+                "file": ("bad.csv", report_csv(w["store"], w["own"], bad=True), "text/csv")
+            },
+        ),
+    ),
+    Sample(
+        "POST /api/reviews",
+        "/api/reviews",
+        (Need(Data.reviews, "league", project_league),),
+        kwargs=lambda w, r: {"json": yaml.safe_load(project_yaml())},
+    ),
     Sample("GET /review", "/review", (Need(Data.reviews),)),
-    Sample("POST /review", "/review", (Need(Data.reviews, "league", project_league),),
-           kwargs=form_with_csrf(lambda w, r: {"project": project_yaml()})),
+    Sample(
+        "POST /review",
+        "/review",
+        (Need(Data.reviews, "league", project_league),),
+        kwargs=form_with_csrf(lambda w, r: {"project": project_yaml()}),
+    ),
     Sample("GET /api/users", "/api/users", (Need(Data.users),)),
-    Sample("POST /api/users", "/api/users", (Need(Data.users),), ok=201,
-           kwargs=lambda w, r: {"json": {"username": f"made-by-{r}", "password": PASSWORD,
-                                         "role": "public"}}),
-    Sample("PATCH /api/users/{username}", f"/api/users/{TARGET}", (Need(Data.users),),
-           kwargs=lambda w, r: {"json": {"active": True}}),
-    Sample("GET /api/users/{username}/sessions", f"/api/users/{TARGET}/sessions",
-           (Need(Data.users),)),
-    Sample("DELETE /api/users/{username}/sessions", f"/api/users/{TARGET}/sessions",
-           (Need(Data.users),)),
+    Sample(
+        "POST /api/users",
+        "/api/users",
+        (Need(Data.users),),
+        ok=201,
+        kwargs=lambda w, r: {
+            "json": {"username": f"made-by-{r}", "password": PASSWORD, "role": "public"}
+        },
+    ),
+    Sample(
+        "PATCH /api/users/{username}",
+        f"/api/users/{TARGET}",
+        (Need(Data.users),),
+        kwargs=lambda w, r: {"json": {"active": True}},
+    ),
+    Sample(
+        "GET /api/users/{username}/sessions", f"/api/users/{TARGET}/sessions", (Need(Data.users),)
+    ),
+    Sample(
+        "DELETE /api/users/{username}/sessions",
+        f"/api/users/{TARGET}/sessions",
+        (Need(Data.users),),
+    ),
     Sample("GET /api/audit", "/api/audit?limit=5", (Need(Data.audit),)),
-    Sample("POST /logout", "/logout", SITE, ok=303,  # last: it ends the role's session
-           kwargs=form_with_csrf(lambda w, r: {})),
+    Sample(
+        "POST /logout",
+        "/logout",
+        SITE,
+        ok=303,  # last: it ends the role's session
+        kwargs=form_with_csrf(lambda w, r: {}),
+    ),
 )
 
 
@@ -331,14 +470,17 @@ def test_every_route_answers_as_the_model_says(world, role, monkeypatch) -> None
     for sample in SAMPLES:
         method, _ = sample.route.split(" ", 1)
         path = sample.path(world) if callable(sample.path) else sample.path
-        headers = ({"Authorization": f"Bearer {world['tokens'][role]}"}
-                   if role in world["tokens"] and path.startswith("/api") else {})
-        answer = client.request(method, path, headers=headers, follow_redirects=False,
-                                **sample.kwargs(world, role))
+        headers = (
+            {"Authorization": f"Bearer {world['tokens'][role]}"}
+            if role in world["tokens"] and path.startswith("/api")
+            else {}
+        )
+        answer = client.request(
+            method, path, headers=headers, follow_redirects=False, **sample.kwargs(world, role)
+        )
         want = expected(world, role, sample)
         if answer.status_code != want:
-            wrong.append(f"{method} {path}: {answer.status_code} != {want} "
-                         f"{answer.text[:200]}")
+            wrong.append(f"{method} {path}: {answer.status_code} != {want} {answer.text[:200]}")
             continue
         if sample.scoped and answer.status_code < 300:
             body = answer.text
@@ -347,8 +489,10 @@ def test_every_route_answers_as_the_model_says(world, role, monkeypatch) -> None
                     wrong.append(f"{method} {path}: {role} sees {key}")
     if ROLES[role] is not None:  # the walk ended with logging out: log in again
         form = client.get("/login")
-        client.post("/login", data={"username": ROLES[role], "password": PASSWORD,
-                                    "csrf_token": csrf_of(form.text)})
+        client.post(
+            "/login",
+            data={"username": ROLES[role], "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+        )
     assert not wrong, "\n".join(wrong)
 
 
@@ -377,8 +521,12 @@ def test_menu_shows_what_the_role_may_open_and_nothing_else(world, role) -> None
 @pytest.mark.parametrize("role", ["anonymous", "reporter", "league", "reviewer"])
 def test_overview_tiles_show_figures_only_within_the_scope(world, role) -> None:
     page = world["clients"][role].get("/?lang=en").text
-    tiles = re.findall(r'<a class="tile"[^>]*data-code="(\d+)"[^>]*data-rating="(\w+)"'
-                       r'.*?<span class="tval">([^<]*)</span>', page, re.S)
+    tiles = re.findall(
+        r'<a class="tile"[^>]*data-code="(\d+)"[^>]*data-rating="(\w+)"'
+        r'.*?<span class="tval">([^<]*)</span>',
+        page,
+        re.S,
+    )
     assert len(tiles) == 12
     principal: Principal = world["principals"][role]
     for code, rating, value in tiles:
@@ -389,7 +537,8 @@ def test_overview_tiles_show_figures_only_within_the_scope(world, role) -> None:
             assert rating == "withheld" and not re.search(r"\d", value), (role, code)
     shown = {code for code, rating, _ in tiles if rating != "withheld"}
     assert shown == {"league": {world["league"]}, "reviewer": {c for c, _, _ in tiles}}.get(
-        role, set())
+        role, set()
+    )
 
 
 def test_readme_table_is_the_code_table() -> None:
@@ -403,5 +552,11 @@ def test_readme_table_is_the_code_table() -> None:
 def test_profiles_cover_every_role_and_scope_level(world) -> None:
     assert set(ACCESS) == set(PROFILES)
     assert {profile_of(p) for p in world["principals"].values()} == {
-        "anonymous", "public", "reporter", "analyst@league", "analyst@region", "reviewer",
-        "administrator"}
+        "anonymous",
+        "public",
+        "reporter",
+        "analyst@league",
+        "analyst@region",
+        "reviewer",
+        "administrator",
+    }
