@@ -10,8 +10,9 @@ from fastapi.responses import Response
 
 from dualcontrol.accounting import GRAINS, LEVELS
 from dualcontrol.web.access import PUBLISHED_LEVELS, Data, within_scope
+from dualcontrol.web.contract import TABLE
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow
-from dualcontrol.web.tables import Format, table_response
+from dualcontrol.web.tables import Format, YearQ, table_response
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
 
@@ -44,10 +45,10 @@ def node_accounts(ctx: WebContext, level: str, key: str, grain: str) -> pd.DataF
     return ctx.data.node_accounts(level=level, key=key, grain=grain)
 
 
-@router.get("")
+@router.get("", responses=TABLE)
 def read_accounts(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                   level: LevelQ = "league", grain: GrainQ = "year",
-                  year: int | None = None, format: FormatQ = Format.json) -> Response:
+                  year: YearQ = None, format: FormatQ = Format.json) -> Response:
     """Return the accounts at ``level`` by ``grain`` that the caller may see.
 
     Columns: the levels, the period, ``energy_tce``, ``controlled_tce``,
@@ -61,7 +62,7 @@ def read_accounts(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     return table_response(table.reset_index(drop=True), format, f"accounts_{level}_{grain}")
 
 
-@router.get("/{level}/{key}")
+@router.get("/{level}/{key}", responses=TABLE)
 def read_node_accounts(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                        level: str, key: str, grain: GrainQ = "year",
                        format: FormatQ = Format.json) -> Response:

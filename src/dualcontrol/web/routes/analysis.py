@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from dualcontrol import decomposition, outlook
 from dualcontrol.web import figures
 from dualcontrol.web.access import Data
+from dualcontrol.web.contract import TABLE
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
 from dualcontrol.web.i18n import translator
 from dualcontrol.web.tables import Format, table_response
@@ -49,7 +50,7 @@ def decompose(ctx: WebContext, mode: str) -> decomposition.Decomposition:
                               base=spec.base, target=spec.target, mode=mode)
 
 
-@router.get("/api/decomposition")
+@router.get("/api/decomposition", responses=TABLE)
 def read_decomposition(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                        mode: Annotated[str, Query(pattern="^(additive|multiplicative)$")] =
                        "additive", by_subcategory: bool = False,
@@ -69,7 +70,7 @@ def list_scenarios(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> l
     return list(ctx.data.scenarios())
 
 
-@router.get("/api/outlook/{scenario}/{table}")
+@router.get("/api/outlook/{scenario}/{table}", responses=TABLE)
 def read_outlook(request: Request, ctx: Ctx, principal: CurrentPrincipal, scenario: str,
                  table: str, draws: DrawsQ = 2000, seed: SeedQ = 0,
                  format: Format = Format.json) -> Response:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from dualcontrol.web.access import Data, Grant, Principal, within_scope
+from dualcontrol.web.contract import TABLE
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow
-from dualcontrol.web.tables import Format, table_response
+from dualcontrol.web.tables import Format, YearQ, table_response
 
 router = APIRouter(prefix="/api/assessment", tags=["assessment"])
 
-YearQ = Annotated[int | None, Query(description="Assessment year (default: the latest).")]
 
 
 def assessment_year(ctx: WebContext, year: int | None) -> int:
@@ -33,7 +31,7 @@ def scoped(principal: Principal, grant: Grant, frame: pd.DataFrame) -> pd.DataFr
     return within_scope(principal, grant, table).drop(columns=["league"])
 
 
-@router.get("/barometer")
+@router.get("/barometer", responses=TABLE)
 def read_barometer(request: Request, ctx: Ctx, principal: CurrentPrincipal, year: YearQ = None,
                    format: Format = Format.json) -> Response:
     """Return the rating (red, yellow, green, no_data, no_target) of the region and each
@@ -45,7 +43,7 @@ def read_barometer(request: Request, ctx: Ctx, principal: CurrentPrincipal, year
     return table_response(table.reset_index(drop=True), format, f"barometer_{chosen}")
 
 
-@router.get("/budget")
+@router.get("/budget", responses=TABLE)
 def read_budget(request: Request, ctx: Ctx, principal: CurrentPrincipal, year: YearQ = None,
                 format: Format = Format.json) -> Response:
     """Return the remaining energy budget [tce] of the region and each league this year and

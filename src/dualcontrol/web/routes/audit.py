@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from dualcontrol.web.access import Data
+from dualcontrol.web.contract import TABLE
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, allow
 from dualcontrol.web.tables import Format, table_response
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
-@router.get("")
+@router.get("", responses=TABLE)
 def read_audit(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                limit: Annotated[int, Query(ge=1, le=10000)] = 200,
                format: Format = Format.json) -> Response:

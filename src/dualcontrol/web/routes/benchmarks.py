@@ -9,9 +9,10 @@ from fastapi.responses import Response
 from dualcontrol import benchmarking
 from dualcontrol.web import figures
 from dualcontrol.web.access import Data, Grant, Principal, may, permit, within_scope
+from dualcontrol.web.contract import TABLE
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
 from dualcontrol.web.i18n import translator
-from dualcontrol.web.tables import Format, table_response
+from dualcontrol.web.tables import Format, YearQ, table_response
 
 router = APIRouter(tags=["benchmarks"])
 
@@ -61,9 +62,9 @@ def scoped_front_runners(principal: Principal, grant: Grant, units: pd.DataFrame
     return front[front["unit_id"].isin(mine)].reset_index(drop=True)
 
 
-@router.get("/api/benchmarks/units")
+@router.get("/api/benchmarks/units", responses=TABLE)
 def read_units(request: Request, ctx: Ctx, principal: CurrentPrincipal,
-               year: int | None = None, format: Format = Format.json) -> Response:
+               year: YearQ = None, format: Format = Format.json) -> Response:
     """Return every production unit's unit consumption, levels and class."""
     grant = allow(ctx, request, principal, Data.benchmarks, level="enterprise")
     units, chosen = unit_results(ctx, year)
@@ -71,9 +72,9 @@ def read_units(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                           f"benchmark_units_{chosen}")
 
 
-@router.get("/api/benchmarks/{table}")
+@router.get("/api/benchmarks/{table}", responses=TABLE)
 def read_aggregate(request: Request, ctx: Ctx, principal: CurrentPrincipal, table: str,
-                   year: int | None = None, format: Format = Format.json) -> Response:
+                   year: YearQ = None, format: Format = Format.json) -> Response:
     """Return an aggregate, ``shares``, ``shares-by-region`` or ``savings`` (savings
     potential [tce, t CO2] if units reached the levels), or the ``front-runners`` of the
     caller's scope."""
@@ -88,7 +89,7 @@ def read_aggregate(request: Request, ctx: Ctx, principal: CurrentPrincipal, tabl
 
 @router.get("/benchmarking", include_in_schema=False)
 def benchmarking_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
-                      year: int | None = None) -> Response:
+                      year: YearQ = None) -> Response:
     """Distribution per product with benchmark and baseline, front runners, savings."""
     allow(ctx, request, principal, Data.benchmark_summary)
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from dualcontrol import bulletin as bulletin_mod
 from dualcontrol.errors import DualControlError, InputError
 from dualcontrol.web.access import Data, may
+from dualcontrol.web.contract import BULLETIN
 from dualcontrol.web.data import StoreData
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
 from dualcontrol.web.limits import QueueFullError, retry_after_header
@@ -38,7 +39,7 @@ def make_bulletin_from(data: StoreData, period: str | None) -> bulletin_mod.Bull
                                  data.barometer(year=year), period)
 
 
-@router.get("/bulletin")
+@router.get("/bulletin", responses=BULLETIN)
 def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                   period: Annotated[str | None, Query(description="YYYY-Qn")] = None,
                   format: Annotated[str, Query(pattern="^(html|pdf|xlsx|page)$")] = "page",

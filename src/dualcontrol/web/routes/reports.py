@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.web.access import Data, Principal, outside_scope
+from dualcontrol.web.contract import UploadUnprocessable
 from dualcontrol.web.deps import (
     Ctx,
     CurrentPrincipal,
@@ -54,7 +55,9 @@ def submit_report(ctx: WebContext, request: Request, principal: Principal, conte
     return summary
 
 
-@router.post("/api/reports", tags=["reports"])
+@router.post("/api/reports", status_code=201, responses={
+    201: {"description": "Stored: a summary of the revisions"},
+    422: {"model": UploadUnprocessable, "description": "Bad rows (nothing stored)"}})
 async def upload_report(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                         file: Annotated[UploadFile, File(description="CSV or XLSX")],
                         ) -> Response:

@@ -12,6 +12,7 @@ from dualcontrol import review
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.regions import REGION_CODE
 from dualcontrol.web.access import Data, Principal
+from dualcontrol.web.contract import ProjectUnprocessable
 from dualcontrol.web.deps import (
     Ctx,
     CurrentPrincipal,
@@ -45,7 +46,8 @@ def run_review(ctx: WebContext, request: Request, principal: Principal,
     return result
 
 
-@router.post("/api/reviews")
+@router.post("/api/reviews", responses={
+    422: {"model": ProjectUnprocessable, "description": "Bad fields of the project"}})
 def submit_review(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                   project: Annotated[dict[str, Any], Body(description=(
                       "The project as in a project YAML file: name, industry, product, "
