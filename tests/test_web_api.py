@@ -170,9 +170,16 @@ def test_league_analyst_sees_own_league_only(world, client) -> None:
     header = auth(world, "league")
     rows = client.get("/api/accounts?level=enterprise", headers=header).json()
     assert rows and {r["league"] for r in rows} == {world["league"]}
-    region = client.get("/api/accounts?level=region", headers=header)
+    # the region's yearly totals are published; its monthly ones are not his
+    assert client.get("/api/accounts?level=region", headers=header).status_code == 200
+    region = client.get("/api/accounts?level=region&grain=month", headers=header)
     assert_refused_and_logged(world, region, 403, "/api/accounts")
-    other = client.get(f"/api/accounts/league/{world['other_league']}", headers=header)
+    county = client.get("/api/accounts?level=county", headers=header).json()
+    assert county and {r["league"] for r in county} == {world["league"]}
+    published = client.get(f"/api/accounts/league/{world['other_league']}", headers=header)
+    assert published.status_code == 200
+    other = client.get(f"/api/accounts/league/{world['other_league']}?grain=month",
+                       headers=header)
     assert_refused_and_logged(world, other, 403, f"/api/accounts/league/{world['other_league']}")
     ent = client.get(f"/api/accounts/enterprise/{world['other']}", headers=header)
     assert_refused_and_logged(world, ent, 403, "/api/accounts/enterprise/")
@@ -200,11 +207,13 @@ def test_reporter_reads_own_enterprise_only(world, client) -> None:
 @pytest.mark.parametrize("who", ["public", None])
 def test_public_reads_published_aggregates_only(world, client, who) -> None:
     header = auth(world, who) if who else {}
-    assert client.get("/api/accounts?level=league", headers=header).status_code == 200
+    leagues = client.get("/api/accounts?level=league", headers=header)
+    assert leagues.status_code == 200 and len({r["league"] for r in leagues.json()}) == 12
+    refused = 403 if who else 401  # anonymous visitors are asked to log in
     county = client.get("/api/accounts?level=county", headers=header)
-    assert_refused_and_logged(world, county, 403, "/api/accounts")
+    assert_refused_and_logged(world, county, refused, "/api/accounts")
     monthly = client.get("/api/accounts?level=league&grain=month", headers=header)
-    assert_refused_and_logged(world, monthly, 403, "/api/accounts")
+    assert_refused_and_logged(world, monthly, refused, "/api/accounts")
 
 
 def test_review_takes_its_context_from_the_store_as_the_cli_does(world, client) -> None:
@@ -343,6 +352,7 @@ def test_overview_tiles_coloured_from_the_assessment(world, client) -> None:
     want = progress(prepare_accounts(pd.concat([datasets.region_accounts(
         world["store"], level=lv) for lv in ("region", "league")])), year=year)
     want = want[want["indicator"] == "energy_intensity"].set_index("region_code")["rating"]
+    login(client, "reviewer")
     page = client.get("/?lang=en")
     tiles = dict(re.findall(r'data-code="(\d+)"[^>]*data-rating="(\w+)"', page.text))
     assert len(tiles) == 12
@@ -354,11 +364,13 @@ def test_overview_tiles_coloured_from_the_assessment(world, client) -> None:
 def test_every_role_sees_the_pages(world, client, who) -> None:
     login(client, who)
     assert client.get("/").status_code == 200
-    # a reporter's pages are its enterprise's; the public reads league totals
+    # league pages show published yearly totals to everyone; enterprises are not public
     league = client.get(f"/league/{world['league']}")
-    assert league.status_code == (403 if who == "reporter" else 200)
+    assert league.status_code == 200
     other = client.get(f"/league/{world['other_league']}")
-    assert other.status_code == (403 if who in ("league", "reporter") else 200)
+    assert other.status_code == 200
+    if who in ("league", "reporter"):  # a neighbour's enterprises and units stay hidden
+        assert 'id="children-table"' not in other.text and 'id="units-table"' not in other.text
     own = client.get(f"/enterprise/{world['own']}")
     assert own.status_code == (403 if who == "public" else 200)
 

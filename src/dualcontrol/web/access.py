@@ -1,28 +1,26 @@
-"""Who may do what: roles, the region scope of a user, and the checks every route makes.
+"""Who may read or do what: one access table, and the one function that applies it.
 
-Pure functions with no HTTP in them: a refused action raises :class:`AccessDeniedError`,
-which the routes turn into a 403 answer and an audit-log entry.
+The model is data. :data:`ACCESS` gives, for each *profile* (a role, and for analysts
+the level of their scope), the *kinds of data* it may read or the things it may do,
+each with the levels of the region hierarchy it covers and whether rows are limited to
+the user's scope (its subtree). :data:`ROUTES` says which kinds each page and API route
+serves. Every route asks :func:`permit` (through ``dualcontrol.web.deps.allow``), and
+filters rows with :func:`within_scope`; the menus show a page only if :func:`may`
+allows its kind; the README's table is :func:`markdown_table` (a test compares them).
 
-Roles
------
-administrator
-    Everything, including user management and the audit log.
-analyst
-    Regional analyst: reads every level *inside* a subtree of the region hierarchy
-    (``scope``: a region, league, county or park); a league analyst sees that league
-    and what lies below it, never a neighbour and never the region's total.
-reporter
-    Enterprise reporter: reads and uploads the reports of its own enterprise
-    (``scope`` = the enterprise), and reads the published aggregates.
-reviewer
-    Reads everything and reviews projects.
-public
-    Published aggregates only: region and league totals by year.
+Rules the table keeps: what the public may read, every logged-in role may read too;
+named enterprises' figures (accounts, benchmark positions, front runners) are never
+public; a scoped user reads its own subtree and nothing of a neighbour's beyond the
+published yearly region and league totals.
+
+A refused request raises :class:`AccessDeniedError`; the routes turn it into 401 for
+anonymous visitors (logging in may help) and 403 for users, logged in the audit log.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,25 +46,187 @@ class Role(StrEnum):
     public = "public"
 
 
-class Action(StrEnum):
-    """Things a user can try to do."""
+class Data(StrEnum):
+    """Kinds of data a route reads, or things it does."""
 
-    read = "read"
-    upload = "upload"
-    review = "review"
-    manage_users = "manage_users"
-    read_audit = "read_audit"
-    render_pdf = "render_pdf"
+    site = "site"
+    published = "published"
+    analysis = "analysis"
+    benchmark_summary = "benchmark_summary"
+    bulletin = "bulletin"
+    accounts = "accounts"
+    assessment = "assessment"
+    budget = "budget"
+    benchmarks = "benchmarks"
+    front_runners = "front_runners"
+    pdf = "pdf"
+    reviews = "reviews"
+    uploads = "uploads"
+    users = "users"
+    audit = "audit"
 
 
-#: Which role may attempt which action at all (the scope check comes after).
-PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.administrator: frozenset(Action),
-    Role.analyst: frozenset({Action.read, Action.upload, Action.review, Action.render_pdf}),
-    Role.reporter: frozenset({Action.read, Action.upload}),
-    Role.reviewer: frozenset({Action.read, Action.review, Action.render_pdf}),
-    Role.public: frozenset({Action.read}),
+#: What each kind of data is (the README's first column).
+DATA_MEANING: dict[Data, str] = {
+    Data.site: "login, logout, API token, API reference, static files",
+    Data.published: "yearly accounts of the region and leagues (and a league's energy mix)",
+    Data.analysis: "LMDI decomposition and CO2 outlook of the region",
+    Data.benchmark_summary: "benchmark class shares and savings potential (no names)",
+    Data.bulletin: "the published quarterly bulletin (page, HTML, XLSX)",
+    Data.accounts: "monthly and quarterly accounts; county, park and enterprise accounts",
+    Data.assessment: "the barometer (ratings, values, requirements; the overview's tiles)",
+    Data.budget: "the remaining energy budget",
+    Data.benchmarks: "benchmark positions of named production units",
+    Data.front_runners: "the front-runner list (named units and their unit consumption)",
+    Data.pdf: "the bulletin as PDF (each starts a Chromium)",
+    Data.reviews: "energy-saving review of a project in a league",
+    Data.uploads: "uploading enterprise energy reports",
+    Data.users: "users, their sessions and tokens",
+    Data.audit: "the audit log",
 }
+
+
+class Within(StrEnum):
+    """Which rows of a granted kind a user reads."""
+
+    all = "all"
+    scope = "scope"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Permission to read or do one kind: at ``levels`` (empty: no level), rows ``within``."""
+
+    levels: tuple[str, ...] = ()
+    within: Within = Within.all
+
+    def __str__(self) -> str:
+        levels = (f"{self.levels[0]}-{self.levels[-1]}" if len(self.levels) > 2
+                  else ", ".join(self.levels)) or "yes"
+        return levels + (" (own scope)" if self.within == Within.scope else "")
+
+
+def _below(level: str) -> tuple[str, ...]:
+    return LEVELS[LEVELS.index(level):]
+
+
+def _scoped(*levels: str) -> Grant:
+    return Grant(levels, Within.scope)
+
+
+#: What everyone may read, logged in or not.
+PUBLIC: dict[Data, Grant] = {
+    Data.site: Grant(),
+    Data.published: Grant(PUBLISHED_LEVELS),
+    Data.analysis: Grant(("region",)),
+    Data.benchmark_summary: Grant(PUBLISHED_LEVELS),
+    Data.bulletin: Grant(PUBLISHED_LEVELS),
+}
+
+
+def _analyst(level: str) -> dict[Data, Grant]:
+    """An analyst scoped at ``level``: its subtree, at its level and below."""
+    assessed = tuple(lv for lv in _below(level) if lv in PUBLISHED_LEVELS)
+    out = {**PUBLIC,
+           Data.accounts: _scoped(*_below(level)),
+           Data.benchmarks: _scoped("enterprise"),
+           Data.front_runners: _scoped("enterprise"),
+           Data.pdf: Grant(PUBLISHED_LEVELS),
+           Data.uploads: _scoped("enterprise")}
+    if assessed:  # the barometer and budget exist for the region and leagues only
+        out |= {Data.assessment: _scoped(*assessed), Data.budget: _scoped(*assessed),
+                Data.reviews: _scoped("league")}
+    return out
+
+
+#: Profiles: a role, and for analysts the level of their scope.
+PROFILES: tuple[str, ...] = ("anonymous", "public", "reporter", "analyst@region",
+                             "analyst@league", "analyst@county", "analyst@park", "reviewer",
+                             "administrator")
+
+#: The access model: for each profile, the kinds it may read or do, where, and how far.
+ACCESS: dict[str, dict[Data, Grant]] = {
+    "anonymous": PUBLIC,
+    "public": PUBLIC,
+    "reporter": {**PUBLIC,
+                 Data.accounts: _scoped("enterprise"),
+                 Data.benchmarks: _scoped("enterprise"),
+                 Data.front_runners: _scoped("enterprise"),
+                 Data.uploads: _scoped("enterprise")},
+    "analyst@region": _analyst("region"),
+    "analyst@league": _analyst("league"),
+    "analyst@county": _analyst("county"),
+    "analyst@park": _analyst("park"),
+    "reviewer": {**PUBLIC,
+                 Data.accounts: Grant(LEVELS),
+                 Data.assessment: Grant(PUBLISHED_LEVELS),
+                 Data.budget: Grant(PUBLISHED_LEVELS),
+                 Data.benchmarks: Grant(("enterprise",)),
+                 Data.front_runners: Grant(("enterprise",)),
+                 Data.pdf: Grant(PUBLISHED_LEVELS),
+                 Data.reviews: Grant(("league",))},
+    "administrator": {**PUBLIC,
+                      Data.accounts: Grant(LEVELS),
+                      Data.assessment: Grant(PUBLISHED_LEVELS),
+                      Data.budget: Grant(PUBLISHED_LEVELS),
+                      Data.benchmarks: Grant(("enterprise",)),
+                      Data.front_runners: Grant(("enterprise",)),
+                      Data.pdf: Grant(PUBLISHED_LEVELS),
+                      Data.reviews: Grant(("league",)),
+                      Data.uploads: Grant(("enterprise",)),
+                      Data.users: Grant(),
+                      Data.audit: Grant()},
+}
+
+#: The kinds each route serves ("METHOD path" as FastAPI declares it).
+ROUTES: dict[str, tuple[Data, ...]] = {
+    "GET /openapi.json": (Data.site,),
+    "GET /docs": (Data.site,),
+    "GET /static/plotly.min.js": (Data.site,),
+    "GET /static": (Data.site,),
+    "GET /login": (Data.site,),
+    "POST /login": (Data.site,),
+    "POST /logout": (Data.site,),
+    "POST /api/token": (Data.site,),
+    "GET /": (Data.published, Data.assessment, Data.budget),
+    "GET /league/{key}": (Data.published, Data.accounts, Data.benchmarks),
+    "GET /enterprise/{key}": (Data.accounts, Data.benchmarks),
+    "GET /api/accounts": (Data.published, Data.accounts),
+    "GET /api/accounts/{level}/{key}": (Data.published, Data.accounts),
+    "GET /api/assessment/barometer": (Data.assessment,),
+    "GET /api/assessment/budget": (Data.budget,),
+    "GET /api/benchmarks/units": (Data.benchmarks,),
+    "GET /api/benchmarks/{table}": (Data.benchmark_summary, Data.front_runners),
+    "GET /benchmarking": (Data.benchmark_summary, Data.front_runners, Data.benchmarks),
+    "GET /api/decomposition": (Data.analysis,),
+    "GET /api/outlook": (Data.analysis,),
+    "GET /api/outlook/{scenario}/{table}": (Data.analysis,),
+    "GET /outlook": (Data.analysis,),
+    "GET /bulletin": (Data.bulletin, Data.pdf),
+    "POST /api/reports": (Data.uploads,),
+    "GET /upload": (Data.uploads,),
+    "POST /upload": (Data.uploads,),
+    "POST /api/reviews": (Data.reviews,),
+    "GET /review": (Data.reviews,),
+    "POST /review": (Data.reviews,),
+    "GET /api/users": (Data.users,),
+    "POST /api/users": (Data.users,),
+    "PATCH /api/users/{username}": (Data.users,),
+    "GET /api/users/{username}/sessions": (Data.users,),
+    "DELETE /api/users/{username}/sessions": (Data.users,),
+    "GET /api/audit": (Data.audit,),
+}
+
+#: The menu: path, label key of :mod:`dualcontrol.web.i18n`, and the kind it needs.
+MENU: tuple[tuple[str, str, Data], ...] = (
+    ("/", "overview", Data.published),
+    ("/benchmarking", "benchmarking", Data.benchmark_summary),
+    ("/outlook", "outlook", Data.analysis),
+    ("/upload", "upload", Data.uploads),
+    ("/review", "review", Data.reviews),
+    ("/bulletin", "bulletin", Data.bulletin),
+    ("/docs", "api", Data.site),
+)
 
 #: Roles that need a scope, and the levels their scope may be at.
 SCOPED_ROLES: dict[Role, tuple[str, ...]] = {
@@ -131,86 +291,80 @@ def check_role_scope(role: Role, scope: Scope | None) -> None:
         raise ValueError(f"role {role} needs a scope at level {' or '.join(allowed)}")
 
 
-def require(principal: Principal, action: Action) -> None:
-    """Raise :class:`AccessDeniedError` unless the principal's role allows ``action``."""
-    if action not in PERMISSIONS[principal.role]:
-        raise AccessDeniedError(f"role {principal.role} may not {action}")
+def profile_of(principal: Principal) -> str:
+    """Return the principal's row of :data:`ACCESS` (e.g. ``analyst@league``)."""
+    if principal.is_anonymous:
+        return "anonymous"
+    if principal.role == Role.analyst and principal.scope is not None:
+        return f"analyst@{principal.scope.level}"
+    return str(principal.role)
 
 
-def _depth(level: str) -> int:
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; accepted: {', '.join(LEVELS)}")
-    return LEVELS.index(level)
+def permit(principal: Principal, data: Data, *, level: str | None = None,
+           node: Mapping[str, str] | None = None) -> Grant:
+    """Return the principal's grant on ``data``, or raise :class:`AccessDeniedError`.
 
-
-def check_level(principal: Principal, level: str, grain: str = "year") -> None:
-    """Raise :class:`AccessDeniedError` unless the principal may read tables at ``level``.
-
-    A scoped user may read its own level and the levels below it (rows are then
-    filtered to its subtree); a coarser level would reveal other subtrees' data.
+    ``level`` is the level of the table or node asked for; ``node`` maps the levels of
+    one node (its ancestors and itself, e.g. ``{"region": "150000", "league": "150600"}``)
+    and is checked against the principal's scope.
     """
-    require(principal, Action.read)
-    role = principal.role
-    if role in (Role.administrator, Role.reviewer):
-        return
-    if role == Role.analyst:
-        assert principal.scope is not None
-        if _depth(level) < _depth(principal.scope.level):
-            raise AccessDeniedError(f"{principal.username} is scoped to {principal.scope} and "
-                               f"may not read {level} totals")
-        return
-    if role == Role.reporter and level == "enterprise":
-        return
-    if level not in PUBLISHED_LEVELS or grain != "year":
-        raise AccessDeniedError(f"role {role} may read published aggregates only "
-                           f"({', '.join(PUBLISHED_LEVELS)} by year), not {level} by {grain}")
-
-
-def visible_rows(principal: Principal, frame: pd.DataFrame, level: str) -> pd.DataFrame:
-    """Return the rows of a ``level`` table the principal may see (after check_level)."""
+    grant = ACCESS[profile_of(principal)].get(data)
+    who = f"{principal.username} ({profile_of(principal)})"
+    if grant is None:
+        raise AccessDeniedError(f"{who} may not read or do: {DATA_MEANING[data]}")
+    if level is not None and grant.levels and level not in grant.levels:
+        raise AccessDeniedError(f"{who} may read {data} at {', '.join(grant.levels)} only,"
+                                f" not {level}")
     scope = principal.scope
-    if principal.role == Role.analyst and scope is not None and scope.level != "region":
-        return frame[frame[scope.level].astype(str) == scope.key]
-    if principal.role == Role.reporter and level == "enterprise" and scope is not None:
-        return frame[frame["enterprise"].astype(str) == scope.key]
-    return frame
+    if node is not None and grant.within == Within.scope and scope is not None and \
+            node.get(scope.level) != scope.key:
+        shown = ", ".join(f"{k}:{v}" for k, v in node.items())
+        raise AccessDeniedError(f"{who} is scoped to {scope} and may not read {shown}")
+    return grant
 
 
-def check_node(principal: Principal, level: str, key: str, *,
-               lineage: dict[str, str] | None = None) -> None:
-    """Raise :class:`AccessDeniedError` unless the principal may read node ``level:key``.
+def may(principal: Principal, data: Data, *, level: str | None = None,
+        node: Mapping[str, str] | None = None) -> bool:
+    """Return True if :func:`permit` allows it (for optional parts of pages and menus)."""
+    try:
+        permit(principal, data, level=level, node=node)
+    except AccessDeniedError:
+        return False
+    return True
 
-    ``lineage`` maps each coarser level to the node's ancestor at that level (for
-    example ``{"region": "Inner Mongolia", "league": "Ordos"}`` for a county), so a
-    scoped user can be checked against its subtree.
+
+def within_scope(principal: Principal, grant: Grant, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of ``frame`` the grant lets the principal see.
+
+    ``frame`` has a column per hierarchy level it knows; rows outside the principal's
+    scope are dropped (all rows when the scope's level is not a column: the grant's
+    levels keep such tables from scoped users).
     """
-    check_level(principal, level)
     scope = principal.scope
-    if scope is None or principal.role not in SCOPED_ROLES:
-        return
-    if scope.level == "region" and principal.role == Role.analyst:
-        return
-    ancestors = dict(lineage or {})
-    ancestors[level] = key
-    if ancestors.get(scope.level) != scope.key:
-        raise AccessDeniedError(f"{principal.username} is scoped to {scope} and may not read "
-                           f"{level} {key!r}")
+    if grant.within == Within.all or scope is None or scope.level == "region":
+        return frame  # the installation holds one region
+    if scope.level not in frame:
+        return frame.iloc[0:0]
+    return frame[frame[scope.level].astype(str) == scope.key]
 
 
-def check_upload(principal: Principal, enterprises: pd.DataFrame) -> None:
-    """Raise :class:`AccessDeniedError` unless every row's enterprise is within scope.
+def outside_scope(principal: Principal, grant: Grant, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of ``frame`` outside the principal's scope (the complement)."""
+    return frame.drop(within_scope(principal, grant, frame).index)
 
-    ``enterprises`` has one row per enterprise in the upload with its hierarchy columns.
-    """
-    require(principal, Action.upload)
-    scope = principal.scope
-    if principal.role == Role.administrator or scope is None:
-        return
-    if scope.level == "region":
-        return
-    column = enterprises[scope.level].astype(str) if scope.level in enterprises else None
-    outside = enterprises if column is None else enterprises[column != scope.key]
-    if len(outside):
-        names = ", ".join(sorted(outside["enterprise"].astype(str).unique())[:5])
-        raise AccessDeniedError(f"{principal.username} is scoped to {scope} and may not submit "
-                           f"reports of {names}")
+
+def markdown_table() -> str:
+    """Return :data:`ACCESS` as a Markdown table: kinds by profile (the README's)."""
+    head = "| data | " + " | ".join(PROFILES) + " |"
+    rule = "|---" * (len(PROFILES) + 1) + "|"
+    rows = [f"| `{data}`: {DATA_MEANING[data]} | "
+            + " | ".join(str(ACCESS[p][data]) if data in ACCESS[p] else "—" for p in PROFILES)
+            + " |" for data in Data]
+    return "\n".join([head, rule, *rows])
+
+
+def route_table() -> str:
+    """Return :data:`ROUTES` as a Markdown table (the README's)."""
+    rows = [f"| `{route}` | {', '.join(f'`{d}`' for d in kinds)} |"
+            for route, kinds in ROUTES.items()]
+    return "\n".join(["| route | data |", "|---|---|", *rows])

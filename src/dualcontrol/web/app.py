@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dualcontrol.web.access import ANONYMOUS
+from dualcontrol.web.contract import ERRORS
 from dualcontrol.web.data import WebData
 from dualcontrol.web.deps import WebContext, current_principal, render
 from dualcontrol.web.limits import BodyLimit, LoginLimiter, RenderQueue
@@ -58,6 +59,7 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
     """Return the web application over ``data`` with users, tokens and audit in ``users``."""
     settings = settings or WebSettings()
     app = FastAPI(title="dualcontrol", version="0.1.0", docs_url=None, redoc_url=None,
+                  responses=ERRORS,
                   description="Energy dual control: accounts, assessment, benchmarking, "
                               "review, decomposition and outlook of a region.")
     web_dir = resources.files("dualcontrol.web")
@@ -88,7 +90,8 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
             principal = current_principal(request, ctx)
         except StarletteHTTPException:
             principal = ANONYMOUS
-        title = {403: "forbidden", 404: "not_found"}.get(exc.status_code, "forbidden")
+        title = {401: "login_required", 403: "forbidden",
+                 404: "not_found"}.get(exc.status_code, "forbidden")
         page = render(request, ctx, principal, "error.html", status_code=exc.status_code,
                       title=title, message=str(exc.detail))
         page.headers.update(getattr(exc, "headers", None) or {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -11,7 +12,17 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from dualcontrol.web.access import ANONYMOUS, AccessDeniedError, Principal
+from dualcontrol.web.access import (
+    ANONYMOUS,
+    MENU,
+    ROUTES,
+    AccessDeniedError,
+    Data,
+    Grant,
+    Principal,
+    may,
+    permit,
+)
 from dualcontrol.web.data import WebData
 from dualcontrol.web.i18n import pick_lang, translator
 from dualcontrol.web.limits import LoginLimiter, RenderQueue
@@ -109,13 +120,35 @@ def current_principal(request: Request, ctx: Ctx) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def checked(ctx: WebContext, request: Request, principal: Principal, check: Any,
-            *args: Any, **kwargs: Any) -> None:
-    """Run an access check; turn :class:`AccessDeniedError` into a logged 403."""
+def route_key(request: Request) -> str | None:
+    """Return the request's route as :data:`ROUTES` names it (``"GET /api/accounts"``)."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    method = "GET" if request.method == "HEAD" else request.method
+    return f"{method} {path}" if path is not None else None
+
+
+def allow(ctx: WebContext, request: Request, principal: Principal, data: Data, *,
+          level: str | None = None, node: Mapping[str, str] | None = None) -> Grant:
+    """Return the principal's grant on ``data`` (:func:`permit`), or raise the refusal.
+
+    The one access check of every route: a refusal is logged and answered 401 to
+    anonymous visitors (logging in may help) and 403 to users. A route asking for a
+    kind :data:`ROUTES` does not list for it is a programming error.
+    """
+    key = route_key(request)
+    if key in ROUTES and data not in ROUTES[key]:
+        raise RuntimeError(f"{key} reads {data}, which the access model does not list for it")
     try:
-        check(principal, *args, **kwargs)
+        return permit(principal, data, level=level, node=node)
     except AccessDeniedError as exc:
-        raise refuse(ctx, request, principal, exc.reason) from None
+        raise refuse(ctx, request, principal, exc.reason,
+                     status=401 if principal.is_anonymous else 403) from None
+
+
+def menu(principal: Principal) -> list[tuple[str, str]]:
+    """Return the menu entries (path, label key) the principal may open."""
+    return [(path, label) for path, label, data in MENU if may(principal, data)]
 
 
 def render(request: Request, ctx: WebContext, principal: Principal, template: str,
@@ -128,7 +161,7 @@ def render(request: Request, ctx: WebContext, principal: Principal, template: st
     response = ctx.templates.TemplateResponse(
         request, template,
         {"t": translator(lang), "lang": lang, "principal": principal, "csrf": session.csrf,
-         "path": request.url.path, **context},
+         "path": request.url.path, "menu": menu(principal), **context},
         status_code=status_code)
     if session is not existing:
         set_session_cookie(response, ctx, session)

@@ -12,8 +12,9 @@ from fastapi.responses import Response
 
 from dualcontrol import decomposition, outlook
 from dualcontrol.web import figures
-from dualcontrol.web.access import Action, require
-from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, render
+from dualcontrol.web.access import Data
+from dualcontrol.web.contract import TABLE
+from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
 from dualcontrol.web.i18n import translator
 from dualcontrol.web.tables import Format, table_response
 
@@ -49,13 +50,13 @@ def decompose(ctx: WebContext, mode: str) -> decomposition.Decomposition:
                               base=spec.base, target=spec.target, mode=mode)
 
 
-@router.get("/api/decomposition")
+@router.get("/api/decomposition", responses=TABLE)
 def read_decomposition(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                        mode: Annotated[str, Query(pattern="^(additive|multiplicative)$")] =
                        "additive", by_subcategory: bool = False,
                        format: Format = Format.json) -> Response:
     """Return the LMDI-I effect of each factor (additive: in the aggregate's unit)."""
-    checked(ctx, request, principal, require, Action.read)
+    allow(ctx, request, principal, Data.analysis)
     result = decompose(ctx, mode)
     table = result.by_subcategory if by_subcategory else result.effects.assign(
         base=result.base, target=result.target, observed=result.observed)
@@ -65,18 +66,18 @@ def read_decomposition(request: Request, ctx: Ctx, principal: CurrentPrincipal,
 @router.get("/api/outlook")
 def list_scenarios(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> list[str]:
     """Return the names of the scenarios."""
-    checked(ctx, request, principal, require, Action.read)
+    allow(ctx, request, principal, Data.analysis)
     return list(ctx.data.scenarios())
 
 
-@router.get("/api/outlook/{scenario}/{table}")
+@router.get("/api/outlook/{scenario}/{table}", responses=TABLE)
 def read_outlook(request: Request, ctx: Ctx, principal: CurrentPrincipal, scenario: str,
                  table: str, draws: DrawsQ = 2000, seed: SeedQ = 0,
                  format: Format = Format.json) -> Response:
     """Return ``paths`` (central path by region and year), ``peaks`` (peak year and
     level with Monte Carlo percentiles), ``peak-years`` (share of draws peaking in
     each year) or ``targets`` (plan targets met or not)."""
-    checked(ctx, request, principal, require, Action.read)
+    allow(ctx, request, principal, Data.analysis)
     result = scenario_outlook(ctx, scenario, draws, seed)
     tables = {"paths": lambda: result.central, "peaks": lambda: outlook.peak_summary(result),
               "peak-years": lambda: outlook.peak_year_distribution(result),
@@ -91,7 +92,7 @@ def read_outlook(request: Request, ctx: Ctx, principal: CurrentPrincipal, scenar
 def outlook_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                  scenario: str | None = None, draws: DrawsQ = 2000) -> Response:
     """Decomposition waterfall and the CO2 fan chart with the peak year."""
-    checked(ctx, request, principal, require, Action.read)
+    allow(ctx, request, principal, Data.analysis)
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
     t = translator(lang)
     charts: dict[str, str] = {}

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from dualcontrol.web.access import check_level, visible_rows
-from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked
-from dualcontrol.web.tables import Format, table_response
+from dualcontrol.web.access import Data, Grant, Principal, within_scope
+from dualcontrol.web.contract import TABLE
+from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow
+from dualcontrol.web.tables import Format, YearQ, table_response
 
 router = APIRouter(prefix="/api/assessment", tags=["assessment"])
 
-YearQ = Annotated[int | None, Query(description="Assessment year (default: the latest).")]
 
 
 def assessment_year(ctx: WebContext, year: int | None) -> int:
@@ -27,32 +25,30 @@ def assessment_year(ctx: WebContext, year: int | None) -> int:
     return int(leagues["year"].max())
 
 
-def scoped(principal: object, frame: pd.DataFrame) -> pd.DataFrame:
-    """Return the rows of the region and leagues the principal may see."""
+def scoped(principal: Principal, grant: Grant, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of the region and leagues (``region_code``) the grant shows."""
     table = frame.assign(league=frame["region_code"])
-    return visible_rows(principal, table, "league").drop(columns=["league"])  # type: ignore[arg-type]
+    return within_scope(principal, grant, table).drop(columns=["league"])
 
 
-@router.get("/barometer")
+@router.get("/barometer", responses=TABLE)
 def read_barometer(request: Request, ctx: Ctx, principal: CurrentPrincipal, year: YearQ = None,
                    format: Format = Format.json) -> Response:
     """Return the rating (red, yellow, green, no_data, no_target) of the region and each
     league on energy intensity, total energy and CO2 intensity, with value, requirement
     and gap (:func:`dualcontrol.assessment.progress`)."""
-    checked(ctx, request, principal, check_level, "league")
+    grant = allow(ctx, request, principal, Data.assessment)
     chosen = assessment_year(ctx, year)
-    table = scoped(principal, ctx.data.barometer(year=chosen))
-    if principal.scope is not None and principal.scope.level != "region":
-        table = table[table["level"] != "region"] if "level" in table else table
+    table = scoped(principal, grant, ctx.data.barometer(year=chosen))
     return table_response(table.reset_index(drop=True), format, f"barometer_{chosen}")
 
 
-@router.get("/budget")
+@router.get("/budget", responses=TABLE)
 def read_budget(request: Request, ctx: Ctx, principal: CurrentPrincipal, year: YearQ = None,
                 format: Format = Format.json) -> Response:
     """Return the remaining energy budget [tce] of the region and each league this year and
     to the end of the plan (:func:`dualcontrol.budget.energy_budget`)."""
-    checked(ctx, request, principal, check_level, "league")
+    grant = allow(ctx, request, principal, Data.budget)
     chosen = assessment_year(ctx, year)
-    table = scoped(principal, ctx.data.budget(year=chosen))
+    table = scoped(principal, grant, ctx.data.budget(year=chosen))
     return table_response(table.reset_index(drop=True), format, f"budget_{chosen}")

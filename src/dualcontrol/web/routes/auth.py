@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from dualcontrol.web.access import ANONYMOUS
+from dualcontrol.web.contract import LIMITED
 from dualcontrol.web.deps import (
     Ctx,
     CurrentPrincipal,
@@ -115,9 +116,10 @@ def logout(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     return response
 
 
-@router.post("/api/token", response_model=TokenAnswer)
-def issue_token(request: Request, ctx: Ctx, username: Annotated[str, Form()],
-                password: Annotated[str, Form()]) -> TokenAnswer:
+@router.post("/api/token", response_model=TokenAnswer, responses=LIMITED)
+def issue_token(request: Request, ctx: Ctx,
+                username: Annotated[str, Form(min_length=1, max_length=64)],
+                password: Annotated[str, Form(min_length=1)]) -> TokenAnswer:
     """Return a bearer token for the API (OAuth2 password form: username, password)."""
     user, error, wait = _authenticate(ctx, request, username.strip(), password)
     if user is None:

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from dualcontrol import bulletin as bulletin_mod
 from dualcontrol.errors import DualControlError, InputError
-from dualcontrol.web.access import PERMISSIONS, Action, Principal, check_level, require
+from dualcontrol.web.access import Data, may
+from dualcontrol.web.contract import BULLETIN
 from dualcontrol.web.data import StoreData
-from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, refuse, render
+from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
 from dualcontrol.web.limits import QueueFullError, retry_after_header
 from dualcontrol.web.tables import XLSX_TYPE
 
@@ -38,15 +39,15 @@ def make_bulletin_from(data: StoreData, period: str | None) -> bulletin_mod.Bull
                                  data.barometer(year=year), period)
 
 
-@router.get("/bulletin")
+@router.get("/bulletin", responses=BULLETIN)
 def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                   period: Annotated[str | None, Query(description="YYYY-Qn")] = None,
                   format: Annotated[str, Query(pattern="^(html|pdf|xlsx|page)$")] = "page",
                   ) -> Response:
     """Return the quarterly dual-control bulletin as a page, HTML, PDF or XLSX."""
-    checked(ctx, request, principal, check_level, "league")
-    if format == "pdf":
-        check_may_render(ctx, request, principal)
+    allow(ctx, request, principal, Data.bulletin)
+    if format == "pdf":  # each PDF starts a Chromium: logged-in roles that need one
+        allow(ctx, request, principal, Data.pdf)
     try:
         result = make_bulletin(ctx, period)
     except InputError as exc:
@@ -55,7 +56,7 @@ def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     if format == "page":
         return render(request, ctx, principal, "bulletin.html", b=result,
                       document=bulletin_mod.render_html(result, inline_js=False),
-                      may_pdf=may_render(principal))
+                      may_pdf=may(principal, Data.pdf))
     if format == "html":
         return HTMLResponse(bulletin_mod.render_html(result, inline_js=False))
     if format == "pdf":
@@ -66,21 +67,6 @@ def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     media = "application/pdf" if format == "pdf" else XLSX_TYPE
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{name}.{format}"'})
-
-
-def may_render(principal: Principal) -> bool:
-    """Return True if the principal may have a PDF printed (logged in, role allows it)."""
-    return not principal.is_anonymous and Action.render_pdf in PERMISSIONS[principal.role]
-
-
-def check_may_render(ctx: WebContext, request: Request, principal: Principal) -> None:
-    """Refuse a PDF to anyone but the logged-in roles that need one (401 or 403).
-
-    Each PDF starts a Chromium, so anonymous visitors read the page or the XLSX.
-    """
-    if principal.is_anonymous:
-        raise refuse(ctx, request, principal, "log in to download the PDF", status=401)
-    checked(ctx, request, principal, require, Action.render_pdf)
 
 
 def render_pdf(ctx: WebContext, result: bulletin_mod.Bulletin, name: str) -> bytes:

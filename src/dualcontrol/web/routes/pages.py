@@ -10,12 +10,14 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from dualcontrol.regions import REGION_CODE
 from dualcontrol.web import figures
-from dualcontrol.web.access import AccessDeniedError, Principal, check_level, visible_rows
-from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked, render
+from dualcontrol.web.access import Data, Principal, may, permit, within_scope
+from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
 from dualcontrol.web.i18n import translator
-from dualcontrol.web.routes.accounts import lineage, node_accounts
+from dualcontrol.web.routes.accounts import accounts_kind, lineage, node_accounts
 from dualcontrol.web.routes.assessment import scoped
+from dualcontrol.web.routes.benchmarks import with_places
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,15 +29,6 @@ def tiles() -> tuple[dict[str, str], ...]:
     return tuple(csv.DictReader(text.splitlines()))
 
 
-def may(principal: Principal, level: str, grain: str = "year") -> bool:
-    """Return True if the principal may read ``level`` tables."""
-    try:
-        check_level(principal, level, grain)
-    except AccessDeniedError:
-        return False
-    return True
-
-
 def latest_year(table: pd.DataFrame) -> int | None:
     """Return the last year of a table (None when empty)."""
     return int(table["year"].max()) if len(table) else None
@@ -45,18 +38,25 @@ def latest_year(table: pd.DataFrame) -> int | None:
 TILE_INDICATOR = "energy_intensity"
 
 
-def tile_map(ctx: WebContext, year: int | None, lang: str) -> list[dict[str, object]]:
-    """Return the tiles of the barometer with the rating of intensity of each league."""
+def tile_map(ctx: WebContext, principal: Principal, year: int | None, lang: str,
+             ) -> list[dict[str, object]]:
+    """Return the tiles of the barometer with the rating of intensity of each league.
+
+    Leagues whose barometer the principal may not read are ``withheld``: grey, no figure.
+    """
     ratings: dict[str, dict[str, object]] = {}
-    if year is not None:
-        barometer = ctx.data.barometer(year=year)
+    if year is not None and may(principal, Data.assessment):
+        barometer = scoped(principal, permit(principal, Data.assessment),
+                           ctx.data.barometer(year=year))
         intensity = barometer[barometer["indicator"] == TILE_INDICATOR]
         for row in intensity.to_dict("records"):
             ratings[str(row["region_code"])] = row
     out = []
     for tile in tiles():
+        shown = may(principal, Data.assessment,
+                    node={"region": REGION_CODE, "league": tile["code"]})
         found = ratings.get(tile["code"]) or {}
-        rating = str(found.get("rating") or "no_data")
+        rating = str(found.get("rating") or "no_data") if shown else "withheld"
         out.append({**tile, "name": tile["name_zh"] if lang == "zh" else tile["name_en"],
                     "rating": rating, "colour": figures.RATING_COLOURS.get(rating, "#9e9e9e"),
                     "value": found.get("value"), "requirement": found.get("requirement")})
@@ -71,34 +71,31 @@ BUDGET_COLUMNS = ["region_code", "region_name", "year", "budget_tce", "binding",
 @router.get("/")
 def overview(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Response:
     """Region totals, intensity of the leagues, the barometer tile map, the budget."""
+    allow(ctx, request, principal, Data.published)
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
     t = translator(lang)
     leagues = ctx.data.accounts(level="league")
     year = latest_year(leagues)
-    region = ctx.data.accounts(level="region") if may(principal, "region") else None
+    region = ctx.data.accounts(level="region")
     charts = {}
-    if region is not None and len(region):
+    if len(region):
         charts["region"] = figures.lines(
             region, x="year", series={"energy_tce": t("energy_trend"),
                                       "controlled_tce": "controlled_tce"},
             title=t("energy_trend"), y_title="tce", div_id="chart-region")
-    visible_leagues = visible_rows(principal, leagues, "league") if may(principal, "league") \
-        else leagues.iloc[0:0]
-    if "intensity_tce_per_10k_yuan" in visible_leagues and len(visible_leagues):
+    if "intensity_tce_per_10k_yuan" in leagues and len(leagues):  # published: every league
         charts["intensity"] = figures.lines(
-            visible_leagues, x="year", series={"intensity_tce_per_10k_yuan": "intensity"},
+            leagues, x="year", series={"intensity_tce_per_10k_yuan": "intensity"},
             group="name", title=t("intensity_trend"), y_title="tce/10^4 yuan",
             div_id="chart-intensity")
     budget = None
-    if year is not None and may(principal, "league"):
-        table = scoped(principal, ctx.data.budget(year=year))
+    if year is not None and may(principal, Data.budget):
+        table = scoped(principal, permit(principal, Data.budget), ctx.data.budget(year=year))
         budget = table[table["horizon"] == "plan_end"][BUDGET_COLUMNS].to_dict("records")
-    latest = visible_leagues[visible_leagues["year"] == year] if year is not None \
-        else visible_leagues
+    latest = leagues[leagues["year"] == year] if year is not None else leagues
     return render(request, ctx, principal, "overview.html", year=year,
-                  region=None if region is None else region.to_dict("records"),
-                  leagues=latest.to_dict("records"), charts=charts,
-                  tiles=tile_map(ctx, year, lang), budget=budget)
+                  region=region.to_dict("records"), leagues=latest.to_dict("records"),
+                  charts=charts, tiles=tile_map(ctx, principal, year, lang), budget=budget)
 
 
 @router.get("/league/{key}")
@@ -117,12 +114,12 @@ def enterprise_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
 
 def _node_page(request: Request, ctx: WebContext, principal: Principal, level: str,
                key: str) -> Response:
-    from dualcontrol.web.access import check_node
-
+    kind = accounts_kind(level, "year")  # a league page is published, an enterprise's not
+    allow(ctx, request, principal, kind, level=level)  # before saying whether it exists
     ancestors = lineage(ctx, level, key)
     if ancestors is None:
         raise HTTPException(404, f"no {level} {key!r}")
-    checked(ctx, request, principal, check_node, level, key, lineage=ancestors)
+    allow(ctx, request, principal, kind, level=level, node={**ancestors, level: key})
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
     t = translator(lang)
     yearly = node_accounts(ctx, level, key, "year")
@@ -147,9 +144,10 @@ def _node_page(request: Request, ctx: WebContext, principal: Principal, level: s
         charts["mix"] = figures.pie(mix["carrier"].tolist(), mix["energy_tce"].tolist(),
                                     title=f"{t('energy_mix')} {year}", div_id="chart-mix")
     children = None
-    if level == "league" and may(principal, "enterprise"):
+    if level == "league" and may(principal, Data.accounts, level="enterprise"):
         ent = ctx.data.accounts(level="enterprise")
-        ent = visible_rows(principal, ent[ent["league"].astype(str) == key], "enterprise")
+        ent = within_scope(principal, permit(principal, Data.accounts),
+                           ent[ent["league"].astype(str) == key])
         children = ent[ent["year"] == year].to_dict("records") if year is not None else []
     names = ctx.data.names()
     return render(request, ctx, principal, "node.html", level=level, key=key,
@@ -167,14 +165,12 @@ UNIT_COLUMNS = ["unit_id", "enterprise_name", "product", "unit_consumption", "le
 def unit_positions(ctx: WebContext, principal: Principal, level: str, key: str,
                    ) -> list[dict[str, object]] | None:
     """Return the benchmark position of each production unit of a league or enterprise."""
-    if not may(principal, "enterprise"):
+    if not may(principal, Data.benchmarks):
         return None
     units = ctx.data.unit_benchmarks()
     if units is None:
         return None
     column = "region" if level == "league" else "enterprise_code"
     mine = units[units[column].astype(str) == key]
-    mine = visible_rows(principal, mine.assign(league=mine["region"],
-                                               enterprise=mine["enterprise_code"]),
-                        "enterprise")
+    mine = within_scope(principal, permit(principal, Data.benchmarks), with_places(ctx, mine))
     return mine[[c for c in UNIT_COLUMNS if c in mine]].to_dict("records")

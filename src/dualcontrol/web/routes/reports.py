@@ -9,12 +9,13 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.web.access import Action, Principal, check_upload, require
+from dualcontrol.web.access import Data, Principal, outside_scope
+from dualcontrol.web.contract import UploadUnprocessable
 from dualcontrol.web.deps import (
     Ctx,
     CurrentPrincipal,
     WebContext,
-    checked,
+    allow,
     page_session,
     refuse,
     render,
@@ -30,12 +31,16 @@ def submit_report(ctx: WebContext, request: Request, principal: Principal, conte
 
     Raises InputError for bad rows (nothing stored) and HTTPException for refusals.
     """
-    checked(ctx, request, principal, require, Action.upload)
+    grant = allow(ctx, request, principal, Data.uploads, level="enterprise")
     if len(content) > ctx.settings.max_upload_bytes:
         raise InputError(Problem("file too large", file=file_name, value=len(content),
                                  accepted=[f"<= {ctx.settings.max_upload_bytes} bytes"]))
     def in_scope(enterprises: pd.DataFrame) -> None:
-        checked(ctx, request, principal, check_upload, enterprises)
+        outside = outside_scope(principal, grant, enterprises)
+        if len(outside):
+            names = ", ".join(sorted(outside["enterprise"].astype(str).unique())[:5])
+            raise refuse(ctx, request, principal, f"{principal.username} is scoped to "
+                         f"{principal.scope} and may not submit reports of {names}")
 
     try:
         summary = ctx.data.submit_energy(content=content, file_name=file_name,
@@ -50,7 +55,9 @@ def submit_report(ctx: WebContext, request: Request, principal: Principal, conte
     return summary
 
 
-@router.post("/api/reports", tags=["reports"])
+@router.post("/api/reports", status_code=201, responses={
+    201: {"description": "Stored: a summary of the revisions"},
+    422: {"model": UploadUnprocessable, "description": "Bad rows (nothing stored)"}})
 async def upload_report(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                         file: Annotated[UploadFile, File(description="CSV or XLSX")],
                         ) -> Response:
@@ -59,8 +66,7 @@ async def upload_report(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     A file with any bad row stores nothing; the problems list gives ``row``,
     ``field``, ``value``, ``message`` and ``accepted`` for each.
     """
-    if principal.is_anonymous:
-        raise refuse(ctx, request, principal, "log in to upload", status=401)
+    allow(ctx, request, principal, Data.uploads)  # before reading the file
     content = await file.read()
     try:
         summary = submit_report(ctx, request, principal, content, file.filename or "upload")
@@ -73,9 +79,7 @@ async def upload_report(request: Request, ctx: Ctx, principal: CurrentPrincipal,
 @router.get("/upload", include_in_schema=False)
 def upload_page(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Response:
     """Show the upload form."""
-    if principal.is_anonymous:
-        return Response(status_code=303, headers={"Location": "/login"})
-    checked(ctx, request, principal, require, Action.upload)
+    allow(ctx, request, principal, Data.uploads)
     return render(request, ctx, principal, "upload.html", problems=None, summary=None)
 
 
@@ -86,8 +90,7 @@ async def upload_form(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     """Take the form's file and show what was stored or every row-level problem."""
     if not csrf_matches(page_session(request, ctx), csrf_token):
         raise refuse(ctx, request, principal, "missing or wrong CSRF token")
-    if principal.is_anonymous:
-        raise refuse(ctx, request, principal, "log in to upload", status=401)
+    allow(ctx, request, principal, Data.uploads)
     content = await file.read()
     try:
         summary = submit_report(ctx, request, principal, content, file.filename or "upload")

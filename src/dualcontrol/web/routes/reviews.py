@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse, Response
 from dualcontrol import review
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.regions import REGION_CODE
-from dualcontrol.web.access import Action, Principal, check_node, require
+from dualcontrol.web.access import Data, Principal
+from dualcontrol.web.contract import ProjectUnprocessable
 from dualcontrol.web.deps import (
     Ctx,
     CurrentPrincipal,
     WebContext,
-    checked,
+    allow,
     page_session,
     refuse,
     render,
@@ -29,14 +30,14 @@ router = APIRouter(tags=["reviews"])
 def run_review(ctx: WebContext, request: Request, principal: Principal,
                data: dict[str, Any], source: str) -> review.Review:
     """Check the role and location scope, review the project and audit it."""
-    checked(ctx, request, principal, require, Action.review)
+    allow(ctx, request, principal, Data.reviews)
     project = review.parse_project(data, file=source)
     league = ctx.data.league_key(project.league)
     if league is None:
         raise InputError(Problem("unknown league or city", file=source, field="location.league",
                                  value=project.league, accepted=sorted(ctx.data.leagues())))
-    checked(ctx, request, principal, check_node, "league", league,
-            lineage={"region": REGION_CODE})
+    allow(ctx, request, principal, Data.reviews, level="league",
+          node={"region": REGION_CODE, "league": league})
     result = review.review_project(project, ctx.data.review_context(league, project.start_year))
     ctx.users.audit(username=principal.username, action="project_reviewed",
                     entity="project", entity_key=project.name,
@@ -45,7 +46,8 @@ def run_review(ctx: WebContext, request: Request, principal: Principal,
     return result
 
 
-@router.post("/api/reviews")
+@router.post("/api/reviews", responses={
+    422: {"model": ProjectUnprocessable, "description": "Bad fields of the project"}})
 def submit_review(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                   project: Annotated[dict[str, Any], Body(description=(
                       "The project as in a project YAML file: name, industry, product, "
@@ -53,8 +55,7 @@ def submit_review(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                       "design_output {quantity, unit}, design_output_value_10k_yuan, "
                       "energy [{carrier, quantity, unit, use, origin}]"))]) -> Response:
     """Review a project: verdict, unit consumption against the levels, reasons, effects."""
-    if principal.is_anonymous:
-        raise refuse(ctx, request, principal, "log in to submit a project", status=401)
+    allow(ctx, request, principal, Data.reviews)
     try:
         result = run_review(ctx, request, principal, project, "request body")
     except InputError as exc:
@@ -66,9 +67,7 @@ def submit_review(request: Request, ctx: Ctx, principal: CurrentPrincipal,
 @router.get("/review", include_in_schema=False)
 def review_page(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Response:
     """Show the project form."""
-    if principal.is_anonymous:
-        return Response(status_code=303, headers={"Location": "/login"})
-    checked(ctx, request, principal, require, Action.review)
+    allow(ctx, request, principal, Data.reviews)
     return render(request, ctx, principal, "review.html", text=ctx.data.sample_project(),
                   result=None, problems=None)
 

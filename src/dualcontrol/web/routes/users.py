@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from dualcontrol.web.access import Action, Principal, Role, require
-from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, checked
+from dualcontrol.web.access import Data, Principal, Role
+from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow
 from dualcontrol.web.sessions import end_everything
 from dualcontrol.web.users import User, make_user
 
@@ -56,7 +56,7 @@ class UserOut(BaseModel):
 @router.get("", response_model=list[UserOut])
 def list_users(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> list[UserOut]:
     """Return every user."""
-    checked(ctx, request, principal, require, Action.manage_users)
+    allow(ctx, request, principal, Data.users)
     return [UserOut(username=u.username, role=u.role, scope=str(u.scope) if u.scope else None,
                     display_name=u.display_name, active=u.active)
             for u in ctx.users.list_users()]
@@ -65,7 +65,7 @@ def list_users(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> list[
 @router.post("", response_model=UserOut, status_code=201)
 def add_user(request: Request, ctx: Ctx, principal: CurrentPrincipal, body: UserIn) -> UserOut:
     """Create a user (the password is stored as its Argon2 hash)."""
-    checked(ctx, request, principal, require, Action.manage_users)
+    allow(ctx, request, principal, Data.users)
     try:
         user = make_user(body.username, body.password, body.role, scope=body.scope,
                          display_name=body.display_name)
@@ -86,7 +86,7 @@ UsernameP = Annotated[str, Path(min_length=1, max_length=64)]
 def existing_user(ctx: WebContext, request: Request, principal: Principal,
                   username: str) -> User:
     """Return the user an administrator names (403 for others, 404 if unknown)."""
-    checked(ctx, request, principal, require, Action.manage_users)
+    allow(ctx, request, principal, Data.users)
     user = ctx.users.get_user(username=username)
     if user is None:
         raise HTTPException(404, f"unknown user {username!r}")
