@@ -337,3 +337,12 @@ def test_one_figure_for_the_intensity_reduction_in_every_interface(
                   and t["target_year"] == 2020)
     assert target["value"] == assessed["value"]
     assert target["value_from"].startswith("assessment of 2020") and target["official"]
+    # the web's outlook targets take the same assessment
+    from dualcontrol import outlook
+
+    spec = outlook.load_scenario(path)
+    checks = outlook.check_targets(outlook.run(spec), assessed=StoreData(
+        small_store).observed_assessment(spec))
+    row = checks[(checks["indicator"] == "energy_intensity_reduction")
+                 & (checks["target_year"] == 2020)].iloc[0]
+    assert row["value"] == assessed["value"]

@@ -913,6 +913,27 @@ def _assessed_value(assessed: pd.DataFrame | None, region_code: str | None,
                                  f"exclusions)")
 
 
+def assess_observed(scenario: Scenario, accounts: pd.DataFrame) -> pd.DataFrame | None:
+    """Return :func:`dualcontrol.assessment.progress` of the region for the scenario's
+    target years the accounts already cover (None if none), for :func:`check_targets`.
+
+    ``accounts`` are region accounts as the assessment reads them (e.g.
+    :func:`dualcontrol.datasets.assessment_accounts`).
+    """
+    from dualcontrol.assessment import prepare_accounts, progress
+
+    if accounts.empty:
+        return None
+    prepared = prepare_accounts(accounts)
+    covered = set(prepared["year"])
+    years = sorted({int(t["target_year"]) for t in scenario_targets(scenario)
+                    if t.get("target_year") and int(t["target_year"]) in covered})
+    if not years:
+        return None
+    return pd.concat([progress(prepared, year=y, level="region") for y in years],
+                     ignore_index=True)
+
+
 def check_targets(outlook: Outlook, *, assessed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return, per target, the central value, whether it is met and the MC probability.
 

@@ -169,19 +169,8 @@ def _assessed(spec: Any) -> pd.DataFrame | None:
     if url.startswith("duckdb:///") and not Path(url.removeprefix("duckdb:///")).exists():
         return None
     from dualcontrol import datasets, outlook
-    from dualcontrol.assessment import prepare_accounts, progress
 
-    frame = datasets.assessment_accounts()
-    if frame.empty:
-        return None
-    accounts = prepare_accounts(frame)
-    observed = sorted({int(t["target_year"]) for t in outlook.scenario_targets(spec)
-                       if t.get("target_year")})
-    years = [y for y in observed if y in set(accounts["year"])]
-    if not years:
-        return None
-    return pd.concat([progress(accounts, year=y, level="region") for y in years],
-                     ignore_index=True)
+    return outlook.assess_observed(spec, datasets.assessment_accounts())
 
 
 @app.command("outlook")

@@ -199,6 +199,14 @@ class StoreData:
         return self._cached(("assessment_accounts",),
                             lambda: datasets.assessment_accounts(self.store))
 
+    def observed_assessment(self, scenario: Any) -> pd.DataFrame | None:
+        """Return the assessment of a scenario's target years the accounts cover
+        (:func:`dualcontrol.outlook.assess_observed`), so the outlook shows the
+        assessed figure of a target already observed."""
+        from dualcontrol.outlook import assess_observed
+
+        return assess_observed(scenario, self._assessment_accounts())
+
     def barometer(self, *, year: int) -> pd.DataFrame:
         """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``.
 

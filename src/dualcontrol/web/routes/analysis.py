@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
@@ -81,7 +82,8 @@ def read_outlook(request: Request, ctx: Ctx, principal: CurrentPrincipal, scenar
     result = scenario_outlook(ctx, scenario, draws, seed)
     tables = {"paths": lambda: result.central, "peaks": lambda: outlook.peak_summary(result),
               "peak-years": lambda: outlook.peak_year_distribution(result),
-              "targets": lambda: outlook.check_targets(result)}
+              "targets": lambda: outlook.check_targets(
+                  result, assessed=ctx.data.observed_assessment(result.scenario))}
     if table not in tables or (table == "peak-years" and draws == 0):
         raise HTTPException(404, f"unknown table {table!r}; accepted: {', '.join(tables)}"
                                  " (peak-years needs draws > 0)")
@@ -122,7 +124,8 @@ def outlook_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
         charts["fan"] = figures.fan(
             years, bands, (central["co2_t"] / 1e6).tolist(),
             title=f"CO2 · {run.scenario.name} ({run.n_draws} draws)", y_title="Mt CO2",
-            div_id="chart-fan", peak_year=int(co2["peak_year"].iloc[0]) if len(co2) else None)
+            div_id="chart-fan", peak_year=int(co2["peak_year"].iloc[0])
+            if len(co2) and pd.notna(co2["peak_year"].iloc[0]) else None)
     return render(request, ctx, principal, "outlook.html", charts=charts, effects=effects,
                   scenarios=names, scenario=chosen, peaks=peaks, draws=draws,
                   title=t("outlook"))
