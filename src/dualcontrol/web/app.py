@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dualcontrol.errors import InputError
 from dualcontrol.web.access import ANONYMOUS
 from dualcontrol.web.contract import ERRORS
 from dualcontrol.web.data import WebData
@@ -96,6 +97,11 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
                       title=title, message=str(exc.detail))
         page.headers.update(getattr(exc, "headers", None) or {})
         return page
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError) -> Response:
+        """A value the science refuses (a year no rule covers, say): 422, in words."""
+        return await http_error(request, StarletteHTTPException(422, str(exc)))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
