@@ -42,6 +42,7 @@ from sqlalchemy.engine import Connection
 from dualcontrol.accounting import prepare_energy_rows
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import scan_csv
+from dualcontrol.numbers import number_problems
 from dualcontrol.reference import load_table
 from dualcontrol.regions import REGION_CODE, counties, regions, uscc_in_region, uscc_problem
 from dualcontrol.store import Store, schema
@@ -250,25 +251,52 @@ class _CountingReader(io.RawIOBase):
 def _csv_chunks(path: Path, encoding: str, chunk_rows: int,
                 on_read: Callable[[int], None] | None,
                 ) -> tuple[list[str], Iterator[tuple[np.ndarray, pd.DataFrame]]]:
+    """Return the header and the chunks of a CSV file (rows as text).
+
+    Each chunk has one column per header and a last column ``FIELDS`` holding the
+    number of fields of the row, so a row with more fields than the header (a stray
+    comma, an extra leading column) is refused instead of shifted or cut.
+    """
     with open(path, encoding=encoding, newline="") as text:
         headers = next(csv.reader(text), [])
+    width = len(headers)
+
+    def frame(rows: list[list[str]]) -> pd.DataFrame:
+        counts = [len(r) for r in rows]
+        cells = [(r + [""] * (width - len(r)))[:width] for r in rows]
+        out = pd.DataFrame(cells, columns=range(width), dtype=object)
+        out[FIELDS] = counts
+        return out
 
     def chunks() -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
         with open(path, "rb") as raw:
             counting = _CountingReader(raw, on_read)
             buffered = io.BufferedReader(counting, buffer_size=1 << 20)
-            reader = pd.read_csv(buffered, encoding=encoding, dtype=str, header=None,
-                                 skiprows=1, keep_default_na=False, skip_blank_lines=False,
-                                 chunksize=chunk_rows, names=range(len(headers)),
-                                 on_bad_lines="error", engine="c")
+            text = io.TextIOWrapper(buffered, encoding=encoding, newline="")
+            reader = csv.reader(text)
+            next(reader, None)
             line = 2
-            with reader:
-                for frame in reader:
-                    lines = np.arange(line, line + len(frame))
-                    line += len(frame)
-                    yield lines, frame
+            buffer: list[list[str]] = []
+            for row in reader:
+                buffer.append(row)
+                if len(buffer) >= chunk_rows:
+                    yield np.arange(line, line + len(buffer)), frame(buffer)
+                    line += len(buffer)
+                    buffer = []
+            if buffer:
+                yield np.arange(line, line + len(buffer)), frame(buffer)
 
     return headers, chunks()
+
+
+#: Column of a CSV chunk with the number of fields of each row.
+FIELDS = "_fields"
+
+
+def _extra_fields(file: str, row: int, fields: int, width: int) -> Problem:
+    return Problem(f"{fields} fields, header has {width}: a value too many (a stray comma "
+                   "or an extra leading column) would shift the columns", file=file, row=row,
+                   accepted=[f"{width} fields per row, as in the header"])
 
 
 def xlsx_structure_problems(path: Path) -> list[Problem]:
@@ -486,19 +514,48 @@ def _enterprise_why(code: str, county: str, named: bool, ctx: _Context,
 
 def _number(values: pd.Series, lines: np.ndarray, ctx: _Context, name: str,
             problems: list[tuple[int, Problem]], *, required: bool) -> pd.Series:
-    cleaned = values.astype(str).str.replace(",", "", regex=False).str.strip()
-    numbers = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
-    for i in np.flatnonzero((numbers.isna() & (cleaned != "")).to_numpy()):
-        problems.append((int(i), Problem("not a number", file=ctx.file, row=int(lines[i]),
-                                         field=name, value=values.iloc[i])))
-    for i in np.flatnonzero(((numbers < 0) | np.isinf(numbers)).to_numpy()):
-        problems.append((int(i), Problem("must be a finite number >= 0", file=ctx.file,
-                                         row=int(lines[i]), field=name, value=values.iloc[i])))
-    if required:
-        for i in np.flatnonzero((cleaned == "").to_numpy()):
-            problems.append((int(i), Problem("value is empty", file=ctx.file,
-                                             row=int(lines[i]), field=name)))
+    """Return the numbers of a column by the one grammar and range (:mod:`numbers`)."""
+    numbers, found = number_problems(values, ctx.kind, name, file=ctx.file, rows=lines,
+                                     required=required)
+    problems.extend(found)
     return numbers
+
+
+def output_unit_problem(product: str, unit: str) -> tuple[str, list[str]] | None:
+    """Return why ``unit`` cannot measure the output of ``product``, and what can, or None.
+
+    A product with a benchmark level (:func:`benchmarking.level_for`) takes the level's
+    output unit, its aliases, or any unit of the same dimension (``MWh`` for ``kWh``);
+    another product takes any unit of the units table.
+    """
+    from dualcontrol.benchmarking import level_for, output_factor
+    from dualcontrol.reference import resolve_unit, units
+
+    try:
+        level = level_for(product)
+    except InputError:
+        level = None
+    try:
+        if level is not None:
+            output_factor(unit, level)
+        else:
+            resolve_unit(unit)
+    except InputError as exc:
+        problem = exc.problems[0]
+        return problem.message, [str(a) for a in problem.accepted] or list(units())
+    return None
+
+
+def _output_unit_problems(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
+                          problems: list[tuple[int, Problem]]) -> None:
+    pairs = list(zip(frame["product"], frame["output_unit"], strict=True))
+    checked = {pair: output_unit_problem(*pair) for pair in set(pairs) if pair[1] != ""}
+    for i, pair in enumerate(pairs):
+        found = checked.get(pair)
+        if found:
+            problems.append((i, Problem(found[0], file=ctx.file, row=int(lines[i]),
+                                        field="output_unit", value=pair[1],
+                                        accepted=found[1])))
 
 
 def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
@@ -533,12 +590,20 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
     out["period"] = frame["period"]
 
     if kind == "energy":
+        # numbers go through the one grammar here; the accounting core gets them as
+        # plain decimal text ("0" / "" for refused cells, whose rows are dropped anyway)
+        quantity = _number(frame["quantity"], lines, ctx, "quantity", problems,
+                           required=False)
+        ncv = _number(frame["ncv_kj_per_kg"], lines, ctx, "ncv_kj_per_kg", problems,
+                      required=False)
+        refused_quantity = quantity.isna() & (frame["quantity"] != "")
         energy = pd.DataFrame({
             "enterprise": frame["uscc"], "period": "2000",  # period checked above
             "carrier": frame["carrier"],
-            "quantity": frame["quantity"].str.replace(",", "", regex=False),
+            "quantity": quantity.map(repr).where(quantity.notna(),
+                                                 np.where(refused_quantity, "0", "")),
             "unit": frame["unit"], "use": frame["use"], "origin": frame["origin"],
-            "ncv_kj_per_kg": frame["ncv_kj_per_kg"],
+            "ncv_kj_per_kg": ncv.map(repr).where(ncv.notna(), ""),
         })
         try:
             prepared = prepare_energy_rows(energy, first_row=0)
@@ -562,6 +627,7 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
         out["product"] = frame["product"]
         out["output"] = _number(frame["output"], lines, ctx, "output", problems, required=True)
         out["output_unit"] = frame["output_unit"]
+        _output_unit_problems(frame, lines, ctx, problems)
         for name in ("unit_code", "product", "output_unit"):
             for i in np.flatnonzero((frame[name] == "").to_numpy()):
                 problems.append((int(i), Problem("value is empty", file=ctx.file,
@@ -576,8 +642,8 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
         for name in ("gdp_current_10k_yuan", "gdp_index_prev_year_100",
                      "industrial_va_current_10k_yuan"):
             out[name] = _number(frame[name], lines, ctx, name, problems, required=False)
-        empty = out[["gdp_current_10k_yuan", "industrial_va_current_10k_yuan"]].isna().all(
-            axis=1)
+        empty = (frame["gdp_current_10k_yuan"] == "") & (
+            frame["industrial_va_current_10k_yuan"] == "")
         for i in np.flatnonzero(empty.to_numpy()):
             problems.append((int(i), Problem("give GDP or industrial value added", file=ctx.file,
                                              row=int(lines[i]), field="gdp_current_10k_yuan")))
@@ -843,6 +909,19 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
                 revisions_created=0).returning(schema.submissions.c.id)).scalar_one())
             staging = schema.STAGING_TABLES[kind]
             for lines, raw in chunks:
+                if FIELDS in raw:
+                    fields = raw.pop(FIELDS).to_numpy()
+                    long = fields > len(headers)
+                    if long.any():
+                        result.rows_read += int(long.sum())
+                        for pos in np.flatnonzero(long):
+                            problem_count += 1
+                            rejected_rows.append({"row": int(lines[pos]),
+                                                  "problems": "too many fields"})
+                            if len(problems) < MAX_PROBLEMS:
+                                problems.append(_extra_fields(file, int(lines[pos]),
+                                                              int(fields[pos]), len(headers)))
+                        raw, lines = raw[~long].reset_index(drop=True), lines[~long]
                 raw = raw.iloc[:, : len(names)]
                 raw.columns = [n or f"_blank{i}" for i, n in enumerate(names)]
                 raw = raw[[n for n in names if n]]
