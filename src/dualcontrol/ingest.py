@@ -268,9 +268,11 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int,
     width = len(headers)
 
     def frame(rows: list[list[str]]) -> pd.DataFrame:
-        counts = [len(r) for r in rows]
-        cells = [(r + [""] * (width - len(r)))[:width] for r in rows]
-        out = pd.DataFrame(cells, columns=range(width), dtype=object)
+        # ragged rows: a missing field is None, an empty one "", so counting the
+        # non-missing cells counts the fields
+        out = pd.DataFrame(rows, dtype=object)
+        counts = out.notna().sum(axis=1).to_numpy() if out.shape[1] > width else 0
+        out = out.reindex(columns=range(width)).fillna("")
         out[FIELDS] = counts
         return out
 
