@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 from tests.test_ingest import GOOD, TODAY, A, nothing_stored, write_csv
+from typer.testing import CliRunner
 
+from dualcontrol.cli import app
 from dualcontrol.datasets import energy_reports
 from dualcontrol.errors import InputError
 from dualcontrol.ingest import ingest_file
 from dualcontrol.report_templates import template_headers
+from dualcontrol.store import open_store
 
 OUTPUT_ROW = [A, "鄂尔多斯甲公司", "150602", "2023-01", "G1", "coal_power", "1,000", "MWh"]
 ECONOMIC_ROW = ["150602", "2023", "", "12,345,678", "106.5", ""]
@@ -138,3 +141,16 @@ def test_xlsx_numeric_cells_pass_the_range_check(store, tmp_path: Path) -> None:
     book.save(tmp_path / "ok.xlsx")
     ingest_file(store, tmp_path / "ok.xlsx", today=TODAY)
     assert energy_reports(store)["quantity"].tolist() == [1234.5]
+
+
+def test_cli_refuses_a_decimal_comma_with_exit_2(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUALCONTROL_DB", f"duckdb:///{tmp_path / 'cli.duckdb'}")
+    rows = [r[:] for r in GOOD]
+    rows[1][5] = "1,5"
+    result = CliRunner().invoke(app, ["ingest", str(write_csv(tmp_path / "c.csv", rows))])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "row 3" in text and "'quantity'" in text and "'1,5'" in text and "1,200" in text
+    with open_store() as store:
+        assert nothing_stored(store)
