@@ -29,6 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dualcontrol.datasets import green_registry, region_accounts, water_use
+from dualcontrol.errors import DualControlError
 from dualcontrol.ingest import bulk_insert, load_frame
 from dualcontrol.reference import carriers, load_table, units
 from dualcontrol.regions import counties, make_uscc
@@ -386,14 +387,58 @@ def _fingerprint(seed: int) -> str:
     return digest.hexdigest()
 
 
+class DemoStoreError(DualControlError, RuntimeError):
+    """The store holds data the demo did not write, so the demo will not write into it."""
+
+
+def non_demo_data(store: Store) -> str | None:
+    """Return what the store holds that the demo did not write, or None.
+
+    Demo data is marked by its submitter, :data:`DEMO_USER`; any submission by another
+    user, or enterprises in a store without a demo submission, is someone's data.
+    """
+    subs = schema.submissions
+    with store.connect() as conn:
+        others = conn.execute(sa.select(subs.c.submitter, sa.func.count())
+                              .where(subs.c.submitter != DEMO_USER)
+                              .group_by(subs.c.submitter)
+                              .order_by(sa.func.count().desc())).all()
+        demo = conn.execute(sa.select(sa.func.count()).select_from(subs)
+                            .where(subs.c.submitter == DEMO_USER)).scalar_one()
+        enterprises = conn.execute(sa.select(sa.func.count())
+                                   .select_from(schema.enterprises)).scalar_one()
+    if others:
+        total = sum(int(n) for _, n in others)
+        names = ", ".join(f"{who} ({n})" for who, n in others[:5])
+        plural = "s" if total != 1 else ""
+        return f"{total} submission{plural} by users other than the demo: {names}"
+    if not demo and enterprises:
+        return f"{enterprises} enterprise(s) and no demo submission"
+    return None
+
+
 def build_demo(seed: int = 2025, url: str | None = None) -> DemoSummary:
     """Build the demo dataset in the store at ``url`` (default store) and return a summary.
 
     Re-running with the same seed on a store that has it changes nothing.
+
+    Raises
+    ------
+    DemoStoreError
+        If the store holds data the demo did not write (:func:`non_demo_data`): the
+        demo writes about 1.2 million synthetic rows and regional GDP revisions.
     """
     started = time.perf_counter()
     store = open_store(url)
     try:
+        found = non_demo_data(store)
+        if found:
+            shown = sa.make_url(store.url).render_as_string(hide_password=True)
+            raise DemoStoreError(
+                f"the store {shown} holds data the demo did not write ({found}); the demo "
+                "writes about 1.2 million synthetic rows, so it runs only on an empty store "
+                "or one only the demo wrote: point DUALCONTROL_DB (or DUALCONTROL_HOME) at "
+                "another store, e.g. DUALCONTROL_DB=duckdb:///var/demo.duckdb")
         fingerprint = _fingerprint(seed)
         with store.connect() as conn:
             done = conn.execute(sa.select(sa.func.count()).select_from(schema.submissions)

@@ -42,6 +42,7 @@ from sqlalchemy.engine import Connection
 from dualcontrol.accounting import prepare_energy_rows
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import scan_csv
+from dualcontrol.numbers import number_problems
 from dualcontrol.reference import load_table
 from dualcontrol.regions import REGION_CODE, counties, regions, uscc_in_region, uscc_problem
 from dualcontrol.store import Store, schema
@@ -154,6 +155,10 @@ class IngestResult:
     rejected_file: str | None = None
     encoding: str | None = None
     content_sha256: str = ""
+    on_partial: str = "refuse"
+    merged_rows: int = 0
+    partial_replaced: int = 0
+    months_set_aside: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -170,7 +175,9 @@ class IngestResult:
             "unchanged_periods": self.unchanged_periods,
             "new_enterprises": self.new_enterprises, "submission_id": self.submission_id,
             "rejected_file": self.rejected_file, "encoding": self.encoding,
-            "content_sha256": self.content_sha256,
+            "content_sha256": self.content_sha256, "on_partial": self.on_partial,
+            "merged_rows": self.merged_rows, "partial_replaced": self.partial_replaced,
+            "months_set_aside": self.months_set_aside,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -250,25 +257,54 @@ class _CountingReader(io.RawIOBase):
 def _csv_chunks(path: Path, encoding: str, chunk_rows: int,
                 on_read: Callable[[int], None] | None,
                 ) -> tuple[list[str], Iterator[tuple[np.ndarray, pd.DataFrame]]]:
+    """Return the header and the chunks of a CSV file (rows as text).
+
+    Each chunk has one column per header and a last column ``FIELDS`` holding the
+    number of fields of the row, so a row with more fields than the header (a stray
+    comma, an extra leading column) is refused instead of shifted or cut.
+    """
     with open(path, encoding=encoding, newline="") as text:
         headers = next(csv.reader(text), [])
+    width = len(headers)
+
+    def frame(rows: list[list[str]]) -> pd.DataFrame:
+        # ragged rows: a missing field is None, an empty one "", so counting the
+        # non-missing cells counts the fields
+        out = pd.DataFrame(rows, dtype=object)
+        counts = out.notna().sum(axis=1).to_numpy() if out.shape[1] > width else 0
+        out = out.reindex(columns=range(width)).fillna("")
+        out[FIELDS] = counts
+        return out
 
     def chunks() -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
         with open(path, "rb") as raw:
             counting = _CountingReader(raw, on_read)
             buffered = io.BufferedReader(counting, buffer_size=1 << 20)
-            reader = pd.read_csv(buffered, encoding=encoding, dtype=str, header=None,
-                                 skiprows=1, keep_default_na=False, skip_blank_lines=False,
-                                 chunksize=chunk_rows, names=range(len(headers)),
-                                 on_bad_lines="error", engine="c")
+            text = io.TextIOWrapper(buffered, encoding=encoding, newline="")
+            reader = csv.reader(text)
+            next(reader, None)
             line = 2
-            with reader:
-                for frame in reader:
-                    lines = np.arange(line, line + len(frame))
-                    line += len(frame)
-                    yield lines, frame
+            buffer: list[list[str]] = []
+            for row in reader:
+                buffer.append(row)
+                if len(buffer) >= chunk_rows:
+                    yield np.arange(line, line + len(buffer)), frame(buffer)
+                    line += len(buffer)
+                    buffer = []
+            if buffer:
+                yield np.arange(line, line + len(buffer)), frame(buffer)
 
     return headers, chunks()
+
+
+#: Column of a CSV chunk with the number of fields of each row.
+FIELDS = "_fields"
+
+
+def _extra_fields(file: str, row: int, fields: int, width: int) -> Problem:
+    return Problem(f"{fields} fields, header has {width}: a value too many (a stray comma "
+                   "or an extra leading column) would shift the columns", file=file, row=row,
+                   accepted=[f"{width} fields per row, as in the header"])
 
 
 def xlsx_structure_problems(path: Path) -> list[Problem]:
@@ -486,19 +522,48 @@ def _enterprise_why(code: str, county: str, named: bool, ctx: _Context,
 
 def _number(values: pd.Series, lines: np.ndarray, ctx: _Context, name: str,
             problems: list[tuple[int, Problem]], *, required: bool) -> pd.Series:
-    cleaned = values.astype(str).str.replace(",", "", regex=False).str.strip()
-    numbers = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
-    for i in np.flatnonzero((numbers.isna() & (cleaned != "")).to_numpy()):
-        problems.append((int(i), Problem("not a number", file=ctx.file, row=int(lines[i]),
-                                         field=name, value=values.iloc[i])))
-    for i in np.flatnonzero(((numbers < 0) | np.isinf(numbers)).to_numpy()):
-        problems.append((int(i), Problem("must be a finite number >= 0", file=ctx.file,
-                                         row=int(lines[i]), field=name, value=values.iloc[i])))
-    if required:
-        for i in np.flatnonzero((cleaned == "").to_numpy()):
-            problems.append((int(i), Problem("value is empty", file=ctx.file,
-                                             row=int(lines[i]), field=name)))
+    """Return the numbers of a column by the one grammar and range (:mod:`numbers`)."""
+    numbers, found = number_problems(values, ctx.kind, name, file=ctx.file, rows=lines,
+                                     required=required)
+    problems.extend(found)
     return numbers
+
+
+def output_unit_problem(product: str, unit: str) -> tuple[str, list[str]] | None:
+    """Return why ``unit`` cannot measure the output of ``product``, and what can, or None.
+
+    A product with a benchmark level (:func:`benchmarking.level_for`) takes the level's
+    output unit, its aliases, or any unit of the same dimension (``MWh`` for ``kWh``);
+    another product takes any unit of the units table.
+    """
+    from dualcontrol.benchmarking import level_for, output_factor
+    from dualcontrol.reference import resolve_unit, units
+
+    try:
+        level = level_for(product)
+    except InputError:
+        level = None
+    try:
+        if level is not None:
+            output_factor(unit, level)
+        else:
+            resolve_unit(unit)
+    except InputError as exc:
+        problem = exc.problems[0]
+        return problem.message, [str(a) for a in problem.accepted] or list(units())
+    return None
+
+
+def _output_unit_problems(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
+                          problems: list[tuple[int, Problem]]) -> None:
+    pairs = list(zip(frame["product"], frame["output_unit"], strict=True))
+    checked = {pair: output_unit_problem(*pair) for pair in set(pairs) if pair[1] != ""}
+    for i, pair in enumerate(pairs):
+        found = checked.get(pair)
+        if found:
+            problems.append((i, Problem(found[0], file=ctx.file, row=int(lines[i]),
+                                        field="output_unit", value=pair[1],
+                                        accepted=found[1])))
 
 
 def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
@@ -533,12 +598,20 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
     out["period"] = frame["period"]
 
     if kind == "energy":
+        # numbers go through the one grammar here; the accounting core gets them as
+        # plain decimal text ("0" / "" for refused cells, whose rows are dropped anyway)
+        quantity = _number(frame["quantity"], lines, ctx, "quantity", problems,
+                           required=False)
+        ncv = _number(frame["ncv_kj_per_kg"], lines, ctx, "ncv_kj_per_kg", problems,
+                      required=False)
+        refused_quantity = quantity.isna() & (frame["quantity"] != "")
         energy = pd.DataFrame({
             "enterprise": frame["uscc"], "period": "2000",  # period checked above
             "carrier": frame["carrier"],
-            "quantity": frame["quantity"].str.replace(",", "", regex=False),
+            "quantity": quantity.map(repr).where(quantity.notna(),
+                                                 np.where(refused_quantity, "0", "")),
             "unit": frame["unit"], "use": frame["use"], "origin": frame["origin"],
-            "ncv_kj_per_kg": frame["ncv_kj_per_kg"],
+            "ncv_kj_per_kg": ncv.map(repr).where(ncv.notna(), ""),
         })
         try:
             prepared = prepare_energy_rows(energy, first_row=0)
@@ -562,6 +635,7 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
         out["product"] = frame["product"]
         out["output"] = _number(frame["output"], lines, ctx, "output", problems, required=True)
         out["output_unit"] = frame["output_unit"]
+        _output_unit_problems(frame, lines, ctx, problems)
         for name in ("unit_code", "product", "output_unit"):
             for i in np.flatnonzero((frame[name] == "").to_numpy()):
                 problems.append((int(i), Problem("value is empty", file=ctx.file,
@@ -576,8 +650,8 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
         for name in ("gdp_current_10k_yuan", "gdp_index_prev_year_100",
                      "industrial_va_current_10k_yuan"):
             out[name] = _number(frame[name], lines, ctx, name, problems, required=False)
-        empty = out[["gdp_current_10k_yuan", "industrial_va_current_10k_yuan"]].isna().all(
-            axis=1)
+        empty = (frame["gdp_current_10k_yuan"] == "") & (
+            frame["industrial_va_current_10k_yuan"] == "")
         for i in np.flatnonzero(empty.to_numpy()):
             problems.append((int(i), Problem("give GDP or industrial value added", file=ctx.file,
                                              row=int(lines[i]), field="gdp_current_10k_yuan")))
@@ -657,6 +731,119 @@ def _duplicate_lines(conn: Connection, kind: str, import_id: int) -> list[tuple[
             WINDOW w AS (PARTITION BY {", ".join(keys)})) t
         WHERE n > 1 ORDER BY line"""
     return [(int(a), int(b), str(c)) for a, b, c in conn.execute(sa.text(sql), {"iid": import_id})]
+
+
+#: What to do with a submission holding fewer rows of an entity-period than stored.
+PARTIAL_MODES = ("refuse", "replace", "merge")
+
+
+def _row_keys(kind: str) -> tuple[str, ...]:
+    """Return the columns telling the rows of one entity-period apart (carrier, use, ...)."""
+    return tuple(k for k in KEY_COLUMNS[kind] if k not in (TABLE_ENTITY[kind], "period"))
+
+
+def _latest_sql() -> str:
+    return """SELECT entity, period, id FROM (
+                  SELECT entity, period, id,
+                         ROW_NUMBER() OVER (PARTITION BY entity, period ORDER BY id DESC) AS rn
+                  FROM report_revisions WHERE kind = :kind) ranked
+              WHERE rn = 1"""
+
+
+def _same_key(kind: str, left: str, right: str) -> str:
+    return " AND ".join(f"COALESCE(CAST({left}.{k} AS VARCHAR), '') = "
+                        f"COALESCE(CAST({right}.{k} AS VARCHAR), '')" for k in _row_keys(kind))
+
+
+def _partial_months(conn: Connection, kind: str, import_id: int,
+                    ) -> list[tuple[str, str, int, int, int, list[str]]]:
+    """Return the entity-periods staged with fewer rows than their latest stored revision.
+
+    Each as (entity, period, rows staged, rows stored, first line, the stored keys the
+    submission lacks, e.g. ``diesel / combustion / purchased``).
+    """
+    keys = _row_keys(kind)
+    if not keys:
+        return []
+    staging = schema.STAGING_TABLES[kind].name
+    data = schema.REPORT_TABLES[kind].name
+    entity = TABLE_ENTITY[kind]
+    params = {"iid": import_id, "kind": kind}
+    rows = conn.execute(sa.text(f"""
+        SELECT s.entity, s.period, s.n, COUNT(*) AS m, s.first_line, l.id
+        FROM (SELECT {entity} AS entity, period, COUNT(*) AS n, MIN(line) AS first_line
+              FROM {staging} WHERE import_id = :iid GROUP BY {entity}, period) s
+        JOIN ({_latest_sql()}) l ON l.entity = s.entity AND l.period = s.period
+        JOIN {data} d ON d.revision_id = l.id
+        GROUP BY s.entity, s.period, s.n, s.first_line, l.id
+        HAVING COUNT(*) > s.n
+        ORDER BY s.first_line"""), params).all()
+    out = []
+    key_text = " || ' / ' || ".join(f"COALESCE(CAST(d.{k} AS VARCHAR), '')" for k in keys)
+    for ent, period, n, m, first, prev in rows[:MAX_PROBLEMS]:
+        dropped = [r[0] for r in conn.execute(sa.text(f"""
+            SELECT {key_text} FROM {data} d WHERE d.revision_id = :prev AND NOT EXISTS (
+                SELECT 1 FROM {staging} s WHERE s.import_id = :iid AND s.{entity} = :ent
+                   AND s.period = :period AND {_same_key(kind, "s", "d")})
+            ORDER BY d.line"""), {"prev": prev, "iid": import_id, "ent": ent,
+                                 "period": period})]
+        out.append((str(ent), str(period), int(n), int(m), int(first), dropped))
+    return out
+
+
+def _merge_stored(conn: Connection, kind: str, import_id: int) -> int:
+    """Stage the stored rows of each submitted entity-period the submission does not replace.
+
+    The latest revision's rows whose keys (carrier, use, origin; unit and product;
+    sector) the submission lacks join the submission, with negative lines (-1, -2, ...)
+    marking them as carried over. Returns how many rows were carried over.
+    """
+    staging = schema.STAGING_TABLES[kind].name
+    data = schema.REPORT_TABLES[kind].name
+    entity = TABLE_ENTITY[kind]
+    payload = _payload_columns(kind)
+    result = conn.execute(sa.text(f"""
+        INSERT INTO {staging} (import_id, line, {", ".join(payload)})
+        SELECT :iid, -ROW_NUMBER() OVER (PARTITION BY d.{entity}, d.period ORDER BY d.line),
+               {", ".join(f"d.{c}" for c in payload)}
+        FROM {data} d
+        JOIN ({_latest_sql()}) l ON d.revision_id = l.id
+        JOIN (SELECT DISTINCT {entity} AS entity, period FROM {staging}
+              WHERE import_id = :iid) g ON g.entity = l.entity AND g.period = l.period
+        WHERE NOT EXISTS (SELECT 1 FROM {staging} s WHERE s.import_id = :iid
+                          AND s.{entity} = d.{entity} AND s.period = d.period
+                          AND {_same_key(kind, "s", "d")})"""),
+        {"iid": import_id, "kind": kind})
+    return int(result.rowcount or 0)
+
+
+def _set_aside(conn: Connection, kind: str, import_id: int,
+               months: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """Remove the staged rows of ``months`` (entity, period -> why); return them as records."""
+    if not months:
+        return []
+    staging = schema.STAGING_TABLES[kind].name
+    entity = TABLE_ENTITY[kind]
+    table = f"_aside_{import_id}"
+    conn.execute(sa.text(f"CREATE TEMPORARY TABLE {table} (entity VARCHAR, period VARCHAR)"))
+    try:
+        conn.execute(sa.text(f"INSERT INTO {table} VALUES (:entity, :period)"),
+                     [{"entity": e, "period": p} for e, p in months])
+        where = (f"import_id = :iid AND EXISTS (SELECT 1 FROM {table} a WHERE "
+                 f"a.entity = {staging}.{entity} AND a.period = {staging}.period)")
+        result = conn.execute(sa.text(f"SELECT * FROM {staging} WHERE {where} ORDER BY line"),
+                              {"iid": import_id})
+        records = [dict(r._mapping) for r in result]
+        conn.execute(sa.text(f"DELETE FROM {staging} WHERE {where}"), {"iid": import_id})
+    finally:
+        conn.execute(sa.text(f"DROP TABLE {table}"))
+    out = []
+    for rec in records:
+        rec.pop("import_id", None)
+        row = int(rec.pop("line"))
+        out.append({"row": row, **rec,
+                    "problems": months[(str(rec[entity]), str(rec["period"]))]})
+    return out
 
 
 def _finalise(conn: Connection, kind: str, import_id: int, user: str, now: dt.datetime,
@@ -763,8 +950,8 @@ class _NoChangeError(Exception):
 
 
 def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
-                skip_invalid: bool = False, user: str | None = None,
-                chunk_rows: int = CHUNK_ROWS,
+                skip_invalid: bool = False, on_partial: str = "refuse",
+                user: str | None = None, chunk_rows: int = CHUNK_ROWS,
                 progress: Callable[[int, int], None] | None = None,
                 today: dt.date | None = None) -> IngestResult:
     """Validate and store a CSV or XLSX report file as one transaction.
@@ -778,8 +965,16 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
     kind : str
         One of :data:`KINDS`.
     skip_invalid : bool
-        Store the valid rows and write the rejected ones to ``<file>.rejected.csv``
-        instead of storing nothing.
+        Store the entity-periods whose rows are all valid and write the rows of the
+        others to ``<file>.rejected.csv`` (written before anything is committed)
+        instead of storing nothing. An entity-period is never stored in part.
+    on_partial : str
+        What to do when the submission has fewer rows of an entity-period than its
+        latest stored revision: ``refuse`` (the default; the problem lists the rows
+        that would be dropped), ``replace`` (the submission is the new revision) or
+        ``merge`` (the new revision is the stored rows with the submitted ones
+        replacing those of the same carrier, use and origin; likewise unit and product,
+        or sector).
     user : str, optional
         Who submits (default: the operating-system user).
     chunk_rows : int
@@ -799,10 +994,14 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
     if kind not in KINDS:
         raise InputError(Problem("unknown kind of report", field="kind", value=kind,
                                  accepted=list(KINDS)))
+    if on_partial not in PARTIAL_MODES:
+        raise InputError(Problem("unknown way of treating partial submissions",
+                                 field="on_partial", value=on_partial,
+                                 accepted=list(PARTIAL_MODES)))
     if not path.is_file():
         raise InputError(Problem("file not found", file=file))
     suffix = path.suffix.lower()
-    result = IngestResult(file=file, kind=kind)
+    result = IngestResult(file=file, kind=kind, on_partial=on_partial)
     size = path.stat().st_size
     if suffix in (".csv", ".txt"):
         result.encoding, result.content_sha256 = scan_csv(path)
@@ -832,7 +1031,11 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
     ctx = _Context(file=file, kind=kind, enterprises=_known_enterprises(store),
                    today=today or now.date(), years=plan_year_range())
     rejected_path = path.with_name(path.name + ".rejected.csv")
+    if skip_invalid:
+        _check_writable(rejected_path)
     rejected_rows: list[dict[str, Any]] = []
+    bad_months: dict[tuple[str, str], str] = {}
+    entity_col = ENTITY_COLUMN[kind]
     problems: list[Problem] = []
     problem_count = 0
     try:
@@ -843,6 +1046,19 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
                 revisions_created=0).returning(schema.submissions.c.id)).scalar_one())
             staging = schema.STAGING_TABLES[kind]
             for lines, raw in chunks:
+                if FIELDS in raw:
+                    fields = raw.pop(FIELDS).to_numpy()
+                    long = fields > len(headers)
+                    if long.any():
+                        result.rows_read += int(long.sum())
+                        for pos in np.flatnonzero(long):
+                            problem_count += 1
+                            rejected_rows.append({"row": int(lines[pos]),
+                                                  "problems": "too many fields"})
+                            if len(problems) < MAX_PROBLEMS:
+                                problems.append(_extra_fields(file, int(lines[pos]),
+                                                              int(fields[pos]), len(headers)))
+                        raw, lines = raw[~long].reset_index(drop=True), lines[~long]
                 raw = raw.iloc[:, : len(names)]
                 raw.columns = [n or f"_blank{i}" for i, n in enumerate(names)]
                 raw = raw[[n for n in names if n]]
@@ -860,6 +1076,13 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
                         problems.append(p)
                 if found and skip_invalid:
                     rejected_rows.extend(_rejected(raw, lines, found))
+                    grain = "year" if kind == "economic" else "month"
+                    for pos in sorted({pos for pos, _ in found}):
+                        ent = str(raw[entity_col].iloc[pos]).strip().upper()
+                        text = str(raw["period"].iloc[pos])
+                        month = (ent, normalise_period(text, grain) or text.strip())
+                        bad_months.setdefault(month, f"set aside: row {int(lines[pos])} of "
+                                              "this entity-period is invalid")
                 valid = valid.assign(import_id=submission_id)
                 _staging_insert(conn, store, staging, valid)
             if result.rows_read == 0:
@@ -880,9 +1103,35 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
                 dup_lines = sorted({d[0] for d in duplicates})
                 rejected_rows.extend({"row": ln, "problems": "duplicated row"}
                                      for ln in dup_lines)
+                entity = TABLE_ENTITY[kind]
+                for ent, period, ln in conn.execute(sa.text(
+                        f"SELECT {entity}, period, line FROM {staging.name} WHERE import_id "
+                        f"= :iid AND line IN ({', '.join(map(str, dup_lines))})"),
+                        {"iid": submission_id}):
+                    bad_months.setdefault((str(ent), str(period)),
+                                          f"set aside: row {ln} of this entity-period is "
+                                          "duplicated")
                 conn.execute(sa.text(f"DELETE FROM {staging.name} WHERE import_id = :iid AND "
                                      f"line IN ({', '.join(map(str, dup_lines))})"),
                              {"iid": submission_id})
+            aside = _set_aside(conn, kind, submission_id, bad_months)
+            partial = _partial_months(conn, kind, submission_id)
+            if partial and on_partial == "refuse":
+                refusals = [_partial_problem(file, kind, p) for p in partial]
+                if not skip_invalid:
+                    raise InputError(refusals)
+                problems.extend(refusals)
+                problem_count += len(refusals)
+                aside += _set_aside(conn, kind, submission_id, {
+                    (e, per): f"set aside: partial submission ({n} of {m} rows stored)"
+                    for e, per, n, m, _, _ in partial})
+            elif partial and on_partial == "replace":
+                result.partial_replaced = len(partial)
+            if on_partial == "merge":
+                result.merged_rows = _merge_stored(conn, kind, submission_id)
+            result.months_set_aside = len({(r[TABLE_ENTITY[kind]], r["period"])
+                                           for r in aside})
+            rejected_rows.extend(aside)
             result.new_enterprises = _register_enterprises(conn, ctx.new_enterprises, user,
                                                            now, submission_id)
             revisions, unchanged, stored = _finalise(conn, kind, submission_id, user, now,
@@ -893,6 +1142,10 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
             result.revisions_created, result.unchanged_periods = revisions, unchanged
             result.rows_stored = stored
             result.problems = _sorted(problems, problem_count) if problems else []
+            if rejected_rows:
+                # written before the commit: a file that cannot be written stores nothing
+                _write_rejected(rejected_path, rejected_rows)
+                result.rejected_file = str(rejected_path)
             if revisions == 0 and result.new_enterprises == 0:
                 raise _NoChangeError
             conn.execute(schema.submissions.update()
@@ -903,10 +1156,37 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
     except _NoChangeError:
         logger.info("%s: nothing changed (%d periods as stored)", file,
                     result.unchanged_periods)
-    if rejected_rows:
-        _write_rejected(rejected_path, rejected_rows)
-        result.rejected_file = str(rejected_path)
+    except BaseException:
+        if result.rejected_file:
+            Path(result.rejected_file).unlink(missing_ok=True)
+            result.rejected_file = None
+        raise
     return result
+
+
+def _partial_problem(file: str, kind: str,
+                     partial: tuple[str, str, int, int, int, list[str]]) -> Problem:
+    entity, period, n, m, first, dropped = partial
+    return Problem(
+        f"partial submission: {n} rows for {entity} {period}, whose stored revision has "
+        f"{m}; storing it would drop {'; '.join(dropped)}. Send every row of the "
+        "period, or say --replace (these rows are the whole period) or --merge (replace "
+        "only the rows sent)", file=file, row=first,
+        field=", ".join(_row_keys(kind)), value=f"{entity} {period}",
+        accepted=["every row of the period", "--replace", "--merge"])
+
+
+def _check_writable(path: Path) -> None:
+    """Raise InputError unless the rejected-rows file can be written at ``path``."""
+    existed = path.exists()
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise InputError(Problem(f"cannot write the rejected-rows file ({exc.strerror})",
+                                 file=str(path), accepted=["a writable folder"])) from None
+    if not existed:
+        path.unlink(missing_ok=True)
 
 
 def _xlsx_rows(path: Path) -> int:

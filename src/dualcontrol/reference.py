@@ -44,6 +44,7 @@ TABLES: dict[str, str] = {
     "plan-periods": "plan_periods.csv",
     "demo-calibration": "demo_calibration.csv",
     "demo-industries": "demo_industries.csv",
+    "number-ranges": "number_ranges.csv",
 }
 
 #: Columns each table must have besides its own.

@@ -44,14 +44,30 @@ def ingest_cmd(
         "energy"),
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="Store valid rows; write rejected rows beside the file.")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="A period with fewer rows than stored becomes exactly the rows "
+        "sent (the others are dropped).")] = False,
+    merge: Annotated[bool, typer.Option(
+        "--merge", help="Replace only the rows sent (same carrier, use and origin); keep "
+        "the period's other stored rows.")] = False,
     user: Annotated[str | None, typer.Option("--user", help="Who submits.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate a report file and store it as new revisions (all or nothing)."""
+    """Validate a report file and store it as new revisions (all or nothing).
+
+    A file with fewer rows of an enterprise-month than stored is refused, naming the
+    rows it would drop, unless --replace or --merge says what it means.
+    """
+    from dualcontrol.errors import InputError, Problem
     from dualcontrol.ingest import ingest_file
     from dualcontrol.store import open_store
 
     with user_errors():
+        if replace and merge:
+            raise InputError(Problem("give --replace or --merge, not both",
+                                     field="--replace/--merge",
+                                     accepted=["--replace", "--merge"]))
+        on_partial = "replace" if replace else "merge" if merge else "refuse"
         store = open_store()
         try:
             size = file.stat().st_size if file.exists() else 0
@@ -60,7 +76,8 @@ def ingest_cmd(
                           DownloadColumn(), TimeRemainingColumn(), console=err_console,
                           disable=not show, transient=True) as bar:
                 task = bar.add_task(f"ingest {file.name}", total=size or None)
-                result = ingest_file(store, file, kind, skip_invalid=skip_invalid, user=user,
+                result = ingest_file(store, file, kind, skip_invalid=skip_invalid,
+                                     on_partial=on_partial, user=user,
                                      progress=lambda done, total: bar.update(
                                          task, completed=done, total=total))
         finally:
@@ -73,6 +90,15 @@ def ingest_cmd(
         emit(summary, title="Import")
         if not result.changed and result.new_enterprises == 0:
             console.print("nothing changed: every period is as already stored")
+        if result.merged_rows:
+            console.print(f"merged: {result.merged_rows} stored rows kept beside the rows "
+                          "sent (they appear with negative line numbers)")
+        if result.partial_replaced:
+            console.print(f"replaced: {result.partial_replaced} periods now hold only the "
+                          "rows sent")
+        if result.months_set_aside:
+            console.print(f"set aside: {result.months_set_aside} periods with an invalid row "
+                          f"are stored not at all; their rows are in {result.rejected_file}")
         for problem in result.problems[:50]:
             err_console.print(f"rejected: {problem}", highlight=False)
     if result.rows_rejected:
