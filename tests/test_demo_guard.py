@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from tests.test_ingest import GOOD, TODAY, write_csv
 from typer.testing import CliRunner
 
 from dualcontrol import demo
@@ -14,6 +13,7 @@ from dualcontrol.cli import app
 from dualcontrol.demo import DEMO_USER, DemoStoreError, build_demo, non_demo_data
 from dualcontrol.ingest import ingest_file
 from dualcontrol.store import open_store, schema
+from test_ingest import GOOD, TODAY, write_csv
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from tests.test_ingest import GOOD, TODAY, A, nothing_stored, write_csv
 from typer.testing import CliRunner
 
 from dualcontrol.cli import app
@@ -16,6 +15,7 @@ from dualcontrol.errors import InputError
 from dualcontrol.ingest import ingest_file
 from dualcontrol.report_templates import template_headers
 from dualcontrol.store import open_store
+from test_ingest import GOOD, TODAY, A, nothing_stored, write_csv
 
 OUTPUT_ROW = [A, "鄂尔多斯甲公司", "150602", "2023-01", "G1", "coal_power", "1,000", "MWh"]
 ECONOMIC_ROW = ["150602", "2023", "", "12,345,678", "106.5", ""]

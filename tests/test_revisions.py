@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.test_ingest import GOOD, TODAY, A, B, nothing_stored, write_csv
 from typer.testing import CliRunner
 
 from dualcontrol import ingest
@@ -18,6 +17,7 @@ from dualcontrol.errors import InputError
 from dualcontrol.ingest import ingest_file
 from dualcontrol.report_templates import template_headers
 from dualcontrol.store import open_store
+from test_ingest import GOOD, TODAY, A, B, nothing_stored, write_csv
 
 #: A's January corrected: only the coal row, 1100 t instead of 1000 t.
 COAL_ONLY = [[A, "鄂尔多斯甲公司", "150602", "2023-01", "原煤", "1100", "吨", "燃料", "外购"]]
