@@ -577,3 +577,25 @@ def test_pdf_link_shown_only_to_those_who_may_have_it(world) -> None:
     reviewer = TestClient(world["app"])
     login(reviewer, REVIEWER)
     assert 'id="bulletin-pdf"' in reviewer.get("/bulletin").text
+
+
+def test_a_new_store_serves_every_page_without_a_500(tmp_path, monkeypatch) -> None:
+    """A fresh installation (no submission yet): the overview renders, the bulletin says
+    there is nothing to publish (422), nothing answers 500 (issue 23's smoke finding)."""
+    from dualcontrol.store import open_store
+    from dualcontrol.web import create_app
+    from dualcontrol.web.data import StoreData
+    from dualcontrol.web.store_users import StoreUsers
+
+    monkeypatch.setenv("DUALCONTROL_HOME", str(tmp_path))
+    store = open_store(f"duckdb:///{(tmp_path / 'new.duckdb').as_posix()}")
+    try:
+        app = create_app(data=StoreData(store), users=StoreUsers(store))
+        client = TestClient(app, raise_server_exceptions=False)
+        assert client.get("/").status_code == 200
+        assert client.get("/login").status_code == 200
+        bulletin = client.get("/bulletin")
+        assert bulletin.status_code == 422 and "no energy reports" in bulletin.text
+        assert client.get("/api/accounts?level=region").json() == []
+    finally:
+        store.close()

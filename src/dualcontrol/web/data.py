@@ -82,7 +82,10 @@ class StoreData:
     def version(self) -> object:
         """Return the store's data version (the newest submission id)."""
         frame = datasets.read_frame(self.store, "SELECT MAX(id) AS v FROM submissions")
-        return frame["v"].iloc[0] if len(frame) else None
+        # an empty store has no submission: MAX is NULL (pandas NA, which cannot be
+        # compared), so its version is None
+        value = frame["v"].iloc[0] if len(frame) else None
+        return None if value is None or pd.isna(value) else int(value)
 
     def _cached(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
         version = self.version()

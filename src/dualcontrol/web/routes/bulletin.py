@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dualcontrol import bulletin as bulletin_mod
-from dualcontrol.errors import DualControlError, InputError
+from dualcontrol.errors import DualControlError, InputError, Problem
 from dualcontrol.web.access import Data, may
 from dualcontrol.web.contract import BULLETIN
 from dualcontrol.web.data import StoreData
@@ -29,6 +29,10 @@ def make_bulletin(ctx: WebContext, period: str | None) -> bulletin_mod.Bulletin:
 def make_bulletin_from(data: StoreData, period: str | None) -> bulletin_mod.Bulletin:
     """Return the bulletin of ``period`` on ``data`` (default: the last quarter)."""
     leagues = data.accounts(level="league", grain="quarter")
+    if leagues.empty:  # a new store: say so, as for any other refused input
+        raise InputError(Problem("the store has no energy reports yet: ingest reports "
+                                 "(or run `dualcontrol demo`) to make a bulletin",
+                                 field="period", value=period))
     leagues = leagues.assign(league=leagues["name"])
     if period is None:
         last = leagues.sort_values(["year", "quarter"]).iloc[-1]
