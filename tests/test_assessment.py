@@ -541,3 +541,21 @@ def test_no_exemption_outside_the_rule_years() -> None:
     rows = [account("150700", 2015, 1000.0, 1000.0), account("150700", 2019, 1100.0, 2000.0)]
     result = progress(pd.DataFrame(rows), year=2019, target_table=table(binding, incentive))
     assert one(result, "150700", "energy_total")["rating"] == "red"
+
+
+def test_2026_is_assessed_on_the_15th_plan_co2_target() -> None:
+    # China 2025: CO2 2000 t over GDP 1000 = 2.0; 2026: 1900 / 1050 = 1.809524, a cut of
+    # 0.095238. The 15th plan's -17% (targets.csv, base 2025) requires 0.17 x 1/5 = 0.034
+    # after one year on the linear path: green. Inner Mongolia's own 15th-plan figure is
+    # not published: no target, and the note says which document was read.
+    rows = [account(c, y, 1000.0, gdp, co2=co2) for c in ("100000", "150000")
+            for y, gdp, co2 in ((2025, 1000.0, 2000.0), (2026, 1050.0, 1900.0))]
+    result = progress(pd.DataFrame(rows), year=2026)
+    national = one(result, "100000", "co2_intensity")
+    assert (national["plan"], national["kind"]) == ("15th", "binding")
+    assert national["value"] == pytest.approx(1 - (1900 / 1050) / 2.0, abs=1e-12)
+    assert national["requirement"] == pytest.approx(0.034, abs=1e-12)
+    assert (national["rating"], national["progress_rule"]) == ("green", "linear_15th")
+    region = one(result, "150000", "co2_intensity")
+    assert region["rating"] == "no_target"
+    assert "not published" in region["note"] and "内政发〔2026〕5号" in region["note"]

@@ -294,21 +294,25 @@ def targets(*, include_demo: bool = False) -> pd.DataFrame:
     out["region_code"] = out["region_code"].astype(str)
     out["base_year"] = out["base_year"].astype(int)
     out["target_year"] = out["target_year"].astype(int)
-    out["target_value"] = out["target_value"].astype(float)
+    # a target not yet published is a row without a value (and a note saying so)
+    out["target_value"] = pd.to_numeric(out["target_value"].replace("", np.nan))
     return out
 
 
 def plan_target(table: pd.DataFrame, region_code: str, indicator: str, year: int,
-                plan: str | None = None) -> pd.Series | None:
+                plan: str | None = None, *, published: bool = True) -> pd.Series | None:
     """Return the target row assessing ``indicator`` of a region in ``year``, or None.
 
     Among the plans whose span contains ``year`` (base year < year <= target year):
     binding before expected before incentive, then the longest plan, then an increment
-    before a cap (for the total).
+    before a cap (for the total). With ``published=False``, the rows kept for a target
+    that is not yet published (no value, a note saying so) are searched instead.
     """
     wanted = INDICATORS[indicator][1]
+    has_value = table["target_value"].notna()
     rows = table[(table["region_code"] == str(region_code)) & table["indicator"].isin(wanted)
-                 & (table["base_year"] < year) & (table["target_year"] >= year)]
+                 & (table["base_year"] < year) & (table["target_year"] >= year)
+                 & (has_value if published else ~has_value)]
     if plan is not None:
         rows = rows[rows["plan"] == plan]
     if rows.empty:
@@ -616,6 +620,11 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         for indicator in INDICATORS:
             target = plan_target(table, code, indicator, year, plan)
             record = _assess_one(index, meta, indicator, target, year, months, rules, path)
+            pending = (plan_target(table, code, indicator, year, plan, published=False)
+                       if target is None else None)
+            if pending is not None:
+                record["note"] = (f"the {pending['plan']} plan's {indicator} target is not "
+                                  f"published ({pending['source']}): {pending['note']}")
             by_indicator[indicator] = record
             records.append(record | ruling)
         if exemption is not None:

@@ -791,6 +791,8 @@ def scenario_targets(scenario: Scenario) -> list[dict[str, Any]]:
             out = []
             for rec in rows.to_dict("records"):
                 rec = dict(rec)
+                if not str(rec.get("target_value", "")).strip():
+                    continue  # a target not yet published (a row kept with its note)
                 for key in ("base_year", "target_year"):
                     rec[key] = int(rec[key]) if str(rec.get(key, "")).strip() else None
                 rec["target_value"] = float(rec["target_value"])
