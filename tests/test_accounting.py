@@ -51,10 +51,11 @@ def test_hand_calculated_enterprise_year() -> None:
     assert got.self_produced_tce == pytest.approx(own)
     assert got.controlled_tce == pytest.approx(coal_fuel + grid)
     # CO2: coal 20.908 GJ/t x 94.6 kg/GJ = 1.97790 t/t on the fuel share only;
-    # grid 100,000 kWh x 0.5366 kg/kWh (MEE & NBS 2022 national) = 53.66 t.
+    # grid 100,000 kWh x 0.6849 kg/kWh (MEE & NBS 2022, Inner Mongolia's provincial
+    # factor: the rule of electricity_factor_rules.csv) = 68.49 t.
     assert got.co2_combustion_t == pytest.approx(100 * 20.908 * 94.6 / 1000)
-    assert got.co2_electricity_t == pytest.approx(53.66)
-    assert got.co2_t == pytest.approx(100 * 20.908 * 94.6 / 1000 + 53.66)
+    assert got.co2_electricity_t == pytest.approx(68.49)
+    assert got.co2_t == pytest.approx(100 * 20.908 * 94.6 / 1000 + 68.49)
 
 
 def test_rollup_by_league_and_region_keeps_totals() -> None:

@@ -5,7 +5,8 @@ Coefficients used (package data, with their sources):
 - raw coal 0.7143 tce/t, NCV 20.908 GJ/t, 94,600 kg CO2/TJ (GB/T 2589 appendix A;
   IPCC 2006 Vol. 2 Table 2.2 other bituminous coal);
 - electricity 0.1229 kgce/kWh (calorific equivalent, GB/T 2589-2020);
-- 2022 national grid factor 0.5366 kg CO2/kWh (MEE and NBS, announced 2024-12);
+- 2022 Inner Mongolia provincial grid factor 0.6849 kg CO2/kWh (MEE and NBS, announced
+  2024-12), the grid the rule of electricity_factor_rules.csv names;
 - lignite 101,000 kg CO2/TJ (IPCC 2006 Vol. 2 Table 2.2).
 Tolerance: pytest.approx's default relative 1e-6 unless stated (the sums are exact to
 float rounding).
@@ -22,7 +23,7 @@ from dualcontrol.errors import InputError
 COAL_TCE = 0.7143
 COAL_CO2 = 20.908 * 94.6 / 1000  # t CO2 per t of raw coal = 1.9778968
 ELEC_TCE = 0.0001229  # tce per kWh
-GRID_2022 = 0.5366 / 1000  # t CO2 per kWh
+GRID_2022 = 0.6849 / 1000  # t CO2 per kWh
 
 
 def row(enterprise: str, league: str, carrier: str, quantity: float, unit: str,
@@ -47,8 +48,8 @@ def test_plant_and_customer_counted_once_at_every_level() -> None:
     sent_tce = 2e8 * ELEC_TCE  # 24,580 tce
     bought_tce = 1.2e8 * ELEC_TCE  # 14,748 tce
     coal_co2 = 100_000 * COAL_CO2  # 197,789.68 t
-    sent_co2 = 2e8 * GRID_2022  # 107,320 t
-    bought_co2 = 1.2e8 * GRID_2022  # 64,392 t
+    sent_co2 = 2e8 * GRID_2022  # 136,980 t
+    bought_co2 = 1.2e8 * GRID_2022  # 82,188 t
 
     ent = accounts(rows, level="enterprise").set_index("enterprise")
     # GB/T 2589-2020: a unit's comprehensive consumption = consumed - supplied
@@ -61,10 +62,11 @@ def test_plant_and_customer_counted_once_at_every_level() -> None:
     assert league["energy_tce"].sum() == pytest.approx(ent["energy_tce"].sum())
 
     region = accounts(rows, level="region").iloc[0]
-    # 8e7 kWh left the region: it counts the coal less the net export
+    # 8e7 kWh left the region (CO2: coal 197,789.68 - 136,980 sent + 82,188 bought):
+    # it counts the coal less the net export
     assert region.energy_tce == pytest.approx(coal_tce - sent_tce + bought_tce)  # 61,598
     assert region.energy_tce == pytest.approx(coal_tce - 8e7 * ELEC_TCE)
-    assert region.co2_t == pytest.approx(coal_co2 - sent_co2 + bought_co2)  # 154,861.68
+    assert region.co2_t == pytest.approx(coal_co2 - sent_co2 + bought_co2)  # 142,997.68
     assert region.co2_t == pytest.approx(coal_co2 - 8e7 * GRID_2022)
     # counted twice (the fault this fixes) the region would show 86,178 tce: 40% more
     assert (coal_tce + bought_tce) / region.energy_tce == pytest.approx(1.399, abs=1e-3)
@@ -89,7 +91,7 @@ def test_net_importer_counts_its_purchases() -> None:
     rows = pd.DataFrame([row("customer", "B", "electricity", 1e7, "kWh")])
     region = accounts(rows, level="region").iloc[0]
     assert region.energy_tce == pytest.approx(1e7 * ELEC_TCE)  # 1,229 tce
-    assert region.co2_t == pytest.approx(1e7 * GRID_2022)  # 5,366 t
+    assert region.co2_t == pytest.approx(1e7 * GRID_2022)  # 6,849 t
     assert region.supplied_tce == 0
 
 

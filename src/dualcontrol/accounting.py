@@ -386,7 +386,7 @@ def measured_ncv(data: pd.DataFrame, carrier: pd.Series, problems: list[Problem]
 
 
 def coefficient_table(years: Iterable[int], *, method: Method | str = Method.calorific,
-                      grid: str = "national",
+                      grid: str | None = None,
                       carrier_codes: Iterable[str] | None = None) -> pd.DataFrame:
     """Return the coefficients of every carrier and year, with their sources.
 
@@ -656,7 +656,7 @@ def gdp_chain_problems(gdp: pd.DataFrame, *, file: str | None = None) -> list[Pr
 
 def accounts(energy: pd.DataFrame, gdp: pd.DataFrame | None = None, *, level: str = "league",
              grain: str = "year", method: Method | str = Method.calorific,
-             grid: str = "national", base_year: int | None = None,
+             grid: str | None = None, base_year: int | None = None,
              con: ibis.BaseBackend | None = None, file: str | None = None) -> pd.DataFrame:
     """Return the accounts of raw energy-use rows by ``level`` and ``grain``.
 

@@ -75,8 +75,9 @@ CLASSES: tuple[str, ...] = ("benchmark", "between", "below_baseline", "below_lim
 #: of a level counts as on it, so float round-off (805.0000000000001) cannot change a class.
 RELATIVE_TOLERANCE = 1e-9
 
-#: Grid whose electricity CO2 factor values electricity savings (aluminium).
-DEFAULT_GRID = "inner_mongolia"
+#: Grid whose electricity CO2 factor values electricity savings (aluminium): None, the
+#: grid the year's rule names (``electricity_factor_rules.csv``), as in the accounts.
+DEFAULT_GRID: str | None = None
 
 
 @dataclass(frozen=True)
@@ -366,7 +367,8 @@ def _validate(frame: pd.DataFrame, file: str | None) -> list[Problem]:
 
 
 def benchmark_units(frame: pd.DataFrame, *, level_set: str | None = None,
-                    file: str | None = None, grid: str = DEFAULT_GRID) -> pd.DataFrame:
+                    file: str | None = None, grid: str | None = DEFAULT_GRID,
+                    ) -> pd.DataFrame:
     """Return every production unit with its unit consumption, class and savings.
 
     Parameters

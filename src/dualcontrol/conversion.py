@@ -18,6 +18,7 @@ from typing import Any
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.reference import (
     Carrier,
+    electricity_factor_rule,
     grid_factor,
     heat_factor,
     load_table,
@@ -62,19 +63,26 @@ def latest_factor_year() -> int:
 
 
 def co2_coefficient(carrier: Carrier, year: int | None = None,
-                    grid: str = "national") -> tuple[float, str, int | None]:
+                    grid: str | None = None) -> tuple[float, str, int | None]:
     """Return the CO2 factor of ``carrier`` [t CO2 / unit], its source and factor year.
 
     Fuels have a fixed combustion factor; electricity takes the grid's factor and heat
     the heat factor of ``year`` (the nearest published year if that year has none; the
-    year used is returned).
+    year used is returned). Without ``grid`` the grid is the one the rule of the year
+    names (``electricity_factor_rules.csv``: Inner Mongolia's provincial factor), and
+    the source says which rule.
     """
     if carrier.co2_t_per_unit is not None:
         return carrier.co2_t_per_unit, carrier.co2_source, None
     wanted = latest_factor_year() if year is None else year
     if carrier.code == "electricity":
+        rule = ""
+        if grid is None:
+            chosen = electricity_factor_rule(wanted)
+            grid, rule = str(chosen["grid"]), f"rule {chosen['rule_id']}; "
         factor = grid_factor(wanted, grid)
-        return factor.value / 1000.0, f"{factor.source} ({grid}, {factor.year})", factor.year
+        return (factor.value / 1000.0, f"{factor.source} ({rule}{grid}, {factor.year})",
+                factor.year)
     factor = heat_factor(wanted)
     return factor.value, f"{factor.source} ({factor.year})", factor.year
 
@@ -106,7 +114,7 @@ class Conversion:
 
 def convert(quantity: float, unit: str, carrier: str, *,
             method: Method | str = Method.calorific, year: int | None = None,
-            grid: str = "national") -> Conversion:
+            grid: str | None = None) -> Conversion:
     """Return ``quantity`` ``unit`` of ``carrier`` in tce and t CO2.
 
     Parameters
@@ -121,8 +129,9 @@ def convert(quantity: float, unit: str, carrier: str, *,
         Valuation of electricity (GB/T 2589-2020).
     year : int, optional
         Year of the coal-equivalent coefficient and of the grid/heat CO2 factor.
-    grid : str
-        Grid whose emission factor applies to electricity.
+    grid : str, optional
+        Grid whose emission factor applies to electricity; by default the one of the
+        year's rule (``electricity_factor_rules.csv``).
 
     Returns
     -------

@@ -38,6 +38,7 @@ TABLES: dict[str, str] = {
     "progress-paths": "progress_paths.csv",
     "total-exemption-rules": "total_exemption_rules.csv",
     "electricity-valuation-rules": "electricity_valuation_rules.csv",
+    "electricity-factor-rules": "electricity_factor_rules.csv",
     "exclusion-rules": "exclusion_rules.csv",
     "monitoring-rules": "monitoring_rules.csv",
     "regions": "regions.csv",
@@ -390,6 +391,28 @@ def grid_factor(year: int, grid: str = "national", *, exact: bool = False) -> Fa
     """
     return _by_year(grid_factors(grid), "kgco2_per_kwh", year,
                     what=f"grid emission factor ({grid})", exact=exact)
+
+
+#: The region this installation keeps the accounts of (GB/T 2260: Inner Mongolia).
+HOME_REGION = "150000"
+
+
+def electricity_factor_rule(year: int, region_code: str = HOME_REGION) -> pd.Series:
+    """Return the rule (``electricity_factor_rules.csv``) naming the grid whose CO2 factor
+    values the electricity consumed in ``region_code`` in ``year``: the region's own row,
+    else the row for every region (``*``).
+    """
+    table = load_table("electricity-factor-rules")
+    first = table["first_year"].astype(int)
+    last = pd.to_numeric(table["last_year"].replace("", "9999")).astype(int)
+    rows = table[(first <= year) & (year <= last)]
+    for key in (str(region_code), "*"):
+        hit = rows[rows["region_code"] == key]
+        if len(hit):
+            return hit.iloc[0]
+    raise InputError(Problem(f"no electricity factor rule covers {region_code} in {year}: "
+                             "add a row to electricity_factor_rules.csv", field="year",
+                             value=year))
 
 
 def heat_factor(year: int, *, exact: bool = False) -> Factor:

@@ -57,6 +57,7 @@ from dualcontrol.benchmarking import (
 from dualcontrol.conversion import co2_coefficient, tce_coefficient
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.reference import (
+    electricity_factor_rule,
     load_table,
     normalise_name,
     quantity_in_carrier_unit,
@@ -293,7 +294,7 @@ def check_required_carriers(project: Project) -> None:
         raise InputError(problems)
 
 
-def energy_by_carrier(project: Project, *, grid: str = DEFAULT_GRID) -> pd.DataFrame:
+def energy_by_carrier(project: Project, *, grid: str | None = DEFAULT_GRID) -> pd.DataFrame:
     """Return the project's annual energy and CO2 by carrier.
 
     Returns
@@ -480,7 +481,7 @@ def _reason(rule: str, outcome: str, message: str) -> Reason:
 
 
 def review_project(project: Project, context: dict[str, Any] | None = None, *,
-                   grid: str = DEFAULT_GRID) -> Review:
+                   grid: str | None = DEFAULT_GRID) -> Review:
     """Return the review of ``project``: figures, reasons and verdict.
 
     Parameters
@@ -489,7 +490,7 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
         The validated project (:func:`load_project`).
     context : dict, optional
         Baseline figures of the league and region (see :func:`area_effects`).
-    grid : str
+    grid : str, optional
         Grid whose emission factor values purchased electricity [kg CO2 / kWh].
 
     Returns
@@ -600,7 +601,7 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
                  "output_value_10k_yuan": project.output_value_10k_yuan,
                  "value_added_10k_yuan": project.value_added_10k_yuan,
                  "intensity_tce_per_10k_yuan": project_intensity, "file": project.file,
-                 "grid": grid},
+                 "grid": grid or str(electricity_factor_rule(project.start_year)["grid"])},
         verdict=verdict, unit_consumption=u, unit=level.unit, benchmark=level.benchmark,
         baseline=level.baseline, level_set=level.level_set,
         level_source=f"{level.source} ({level.edition})", level_verified=level.verified,

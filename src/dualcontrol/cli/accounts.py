@@ -33,13 +33,16 @@ def convert_cmd(
         Method.calorific
     ),
     year: Annotated[int | None, typer.Option(help="Year of year-dependent factors.")] = None,
-    grid: Annotated[str, typer.Option(help="Grid of the electricity CO2 factor.")] = "national",
+    grid: Annotated[str | None, typer.Option(
+        help="Grid of the electricity CO2 factor (default: the year's rule, "
+             "electricity_factor_rules.csv: Inner Mongolia's provincial factor).")] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
     """Convert a quantity of an energy carrier to tce and t CO2, with sources."""
     with user_errors():
-        check_grid(grid)
+        if grid is not None:
+            check_grid(grid)
         result = convert(quantity, unit, carrier, method=method, year=year, grid=grid)
     if as_json:
         print_json(result.as_dict())
@@ -83,7 +86,9 @@ def account_cmd(
     method: Annotated[Method, typer.Option(help="Electricity valuation method.")] = (
         Method.calorific
     ),
-    grid: Annotated[str, typer.Option(help="Grid of the electricity CO2 factor.")] = "national",
+    grid: Annotated[str | None, typer.Option(
+        help="Grid of the electricity CO2 factor (default: the year's rule, "
+             "electricity_factor_rules.csv: Inner Mongolia's provincial factor).")] = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     lang: LangOpt = Lang.en,
@@ -92,7 +97,8 @@ def account_cmd(
     from dualcontrol.accounting import accounts
 
     with user_errors():
-        check_grid(grid)
+        if grid is not None:
+            check_grid(grid)
         energy = read_table(file)
         gdp_frame = read_table(gdp) if gdp is not None else None
         table = accounts(energy, gdp_frame, level=by.value, grain=grain.value, method=method,

@@ -126,7 +126,7 @@ def unit_groups(unit_ids: np.ndarray, chunks: int) -> list[tuple[int, int]]:
 def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: datetime,
             reports: pd.DataFrame | None = None, fill_gaps: bool = False,
             unit_chunks: int = 1, hourly_path: str | Path | None = None,
-            method: Method | str = Method.calorific, grid: str = "national",
+            method: Method | str = Method.calorific, grid: str | None = None,
             tolerance: float | None = None, checks: Checks | str = Checks.auto,
             threads: int | None = None,
             progress: Callable[[int, int], None] | None = None) -> MonitorResult:
