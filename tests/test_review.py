@@ -269,3 +269,26 @@ def test_cli_benchmark_on_example_units() -> None:
     res = runner.invoke(app, ["benchmark", "--industry", "ferroalloy", "--data",
                               str(EXAMPLES / "production_units.csv")])
     assert res.exit_code == 0 and "Savings potential" in res.output
+
+
+def test_reductant_coke_booked_as_feedstock_is_refused() -> None:
+    """Issue 15: a ferrosilicon furnace's coke is fuel and reductant, not raw material
+    (发改环资〔2022〕803号; feedstock_scope.csv). Booked as feedstock it would have left
+    the controlled energy (7,800 t x 0.9714 = 7,576.9 tce of about 17,400) and flipped
+    the review; it is refused with the field and what to book instead."""
+    data = ferrosilicon(energy=[
+        {"carrier": "electricity", "quantity": 8.0e7, "unit": "kWh"},
+        {"carrier": "coke", "quantity": 7_800, "unit": "t", "use": "feedstock"},
+    ])
+    with pytest.raises(InputError) as exc:
+        do_review(data)
+    problem = exc.value.problems[0]
+    assert (problem.field, problem.value) == ("energy[1].use", "feedstock")
+    assert "ferroalloy" in problem.message and "803" in problem.message
+    assert problem.accepted == ["combustion"]
+    # coal gasified for methanol is raw material: in scope, still deducted (see
+    # test_feedstock_and_renewable_excluded_from_controlled for its figures)
+    assert rv.feedstock_industries() == ["coal_chemicals", "fertiliser", "petrochemicals"]
+    methanol = rv.load_project(EXAMPLES / "projects/methanol_ordos_rejected.yaml")
+    assert any(e.use == "feedstock" for e in methanol.energy)
+    rv.check_feedstock_scope(methanol, "coal_chemicals")  # no error

@@ -39,6 +39,7 @@ TABLES: dict[str, str] = {
     "total-exemption-rules": "total_exemption_rules.csv",
     "electricity-valuation-rules": "electricity_valuation_rules.csv",
     "electricity-factor-rules": "electricity_factor_rules.csv",
+    "feedstock-scope": "feedstock_scope.csv",
     "exclusion-rules": "exclusion_rules.csv",
     "monitoring-rules": "monitoring_rules.csv",
     "regions": "regions.csv",

@@ -271,6 +271,31 @@ def load_project(path: str | Path) -> Project:
 
 # --- energy and CO2 -----------------------------------------------------------------
 
+def feedstock_industries() -> list[str]:
+    """Return the industries whose raw-material use of coal, oil and gas may be booked as
+    feedstock (``feedstock_scope.csv``, 发改环资〔2022〕803号)."""
+    table = load_table("feedstock-scope")
+    return sorted(table.loc[table["in_scope"].str.lower() == "true", "industry"])
+
+
+def check_feedstock_scope(project: Project, industry: str) -> None:
+    """Raise InputError for feedstock booked by a product outside the 803号 scope.
+
+    A ferroalloy furnace's reductant coke is fuel and reductant, not raw material: booked
+    as feedstock it would leave the controlled energy and flip the review.
+    """
+    allowed = feedstock_industries()
+    if industry in allowed:
+        return
+    problems = [Problem(f"feedstock (原料用能) is deducted only in {', '.join(allowed)} "
+                        f"(发改环资〔2022〕803号); {project.product} is in {industry}: book it "
+                        "as combustion", file=project.file, field=f"energy[{i}].use",
+                        value="feedstock", accepted=["combustion"])
+                for i, e in enumerate(project.energy) if e.use == "feedstock"]
+    if problems:
+        raise InputError(problems)
+
+
 def required_carrier_groups(product: str) -> list[set[str]]:
     """Return the carrier groups a product's design energy must cover (one of each)."""
     table = load_table("product-carriers")
@@ -511,6 +536,7 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
     national quota standards (access values); review_rules.csv for each rule's source.
     """
     level = level_for(project.product, project.start_year, file=project.file)
+    check_feedstock_scope(project, level.industry)
     check_required_carriers(project)
     by_carrier = energy_by_carrier(project, grid=grid)
     u = project_unit_consumption(project, by_carrier, level)
