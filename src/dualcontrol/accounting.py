@@ -34,7 +34,7 @@ Accounting rules
   ``ncv_kcal_per_kg``, for carriers measured in tonnes) replaces the carrier's default:
   tce = NCV / 29.3076 GJ per tce (GB/T 2589-2020, 1 kgce = 29,307.6 kJ = 7,000 kcal)
   and CO2 = NCV x the carrier's CO2 per TJ x oxidation. Carriers without a published
-  default (coal gangue, semi-coke, coalbed methane) need it.
+  default (coal gangue, semi-coke) need it.
 - Deductions have a scope: ``origin = renewable`` only for electricity and heat (the
   2022 and 2024 notices deduct renewable power and heat), ``use = feedstock`` only for
   coal, oil and gas and their products (发改环资〔2022〕803号); anything else is refused.
@@ -243,9 +243,9 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
 
     use = choice("use", _USE_NAMES, "combustion", USES)
     origin = choice("origin", _ORIGIN_NAMES, "purchased", ORIGINS)
-    carrier_of_row = carrier_raw.map(carriers_of)
-    problems += deduction_scope_problems(carrier_of_row, use, origin, file=file)
-    ncv = measured_ncv(data, carrier_of_row, problems, file=file)
+    attributes = carrier_attributes(carrier_raw, carriers_of)
+    problems += deduction_scope_problems(attributes, use, origin, file=file)
+    ncv = measured_ncv(data, attributes, problems, file=file)
 
     # The unit conversion is linear: one factor per (carrier, unit) pair.
     carrier_code = carrier_raw.map({k: c.code for k, c in carriers_of.items()})
@@ -306,26 +306,44 @@ NCV_COLUMNS: dict[str, float] = {
 GJ_PER_TCE = 29.3076
 
 
-def deduction_scope_problems(carrier: pd.Series, use: pd.Series, origin: pd.Series, *,
+def carrier_attributes(carrier_raw: pd.Series, resolved: dict[str, Carrier]) -> pd.DataFrame:
+    """Return per row the resolved carrier's ``code``, ``family``, ``unit``, ``category``
+    and ``no_default`` (no published NCV), looked up once per distinct spelling."""
+    columns = ["code", "family", "unit", "category", "no_default"]
+    positions, spellings = pd.factorize(carrier_raw.astype(object))  # -1: blank
+    records = []
+    for spelling in spellings:
+        c = resolved.get(spelling)
+        records.append((c.code, c.fossil_family, c.unit, c.category,
+                        bool(np.isnan(c.tce_per_unit))) if c is not None
+                       else (None, None, None, None, False))
+    records.append((None, None, None, None, False))  # taken by position -1
+    table = pd.DataFrame.from_records(records, columns=columns)
+    out = table.iloc[positions].reset_index(drop=True)
+    out.index = carrier_raw.index
+    return out
+
+
+def deduction_scope_problems(carrier: pd.DataFrame, use: pd.Series, origin: pd.Series, *,
                              file: str | None = None) -> list[Problem]:
     """Return a problem for every row that books a deduction outside its scope.
 
-    ``carrier`` holds a :class:`~dualcontrol.reference.Carrier` per row (NaN where it is
-    unknown, already reported), ``use`` and ``origin`` the resolved codes. Refused:
-    renewable origin for a carrier other than electricity or heat; feedstock use of a
-    carrier that is not coal, oil or gas or their products; energy supplied to others
-    booked as renewable (a renewable generator's output is counted where it is used).
+    ``carrier`` holds the attributes of each row's carrier (:func:`carrier_attributes`;
+    NaN where it is unknown, already reported), ``use`` and ``origin`` the resolved
+    codes. Refused: renewable origin for a carrier other than electricity or heat;
+    feedstock use of a carrier that is not coal, oil or gas or their products; energy
+    supplied to others booked as renewable (a renewable generator's output is counted
+    where it is used).
     """
     problems: list[Problem] = []
-    code = carrier.map(lambda c: c.code if isinstance(c, Carrier) else None)
-    family = carrier.map(lambda c: c.fossil_family if isinstance(c, Carrier) else None)
-    known = code.notna()
+    code, known = carrier["code"], carrier["code"].notna()
     for index in code.index[known & (origin == "renewable") & ~code.isin(RENEWABLE_CARRIERS)]:
         problems.append(Problem(
             f"origin 'renewable' is only deducted for {' and '.join(RENEWABLE_CARRIERS)}; "
             f"{code[index]} cannot be booked as renewable", file=file, row=int(index),
             field="origin", value="renewable", accepted=["purchased", "self_produced"]))
-    for index in code.index[known & (use == "feedstock") & ~family.isin(FEEDSTOCK_FAMILIES)]:
+    bad_feed = known & (use == "feedstock") & ~carrier["family"].isin(FEEDSTOCK_FAMILIES)
+    for index in code.index[bad_feed]:
         problems.append(Problem(
             f"use 'feedstock' applies to coal, oil and gas and their products "
             f"(发改环资〔2022〕803号); {code[index]} cannot be feedstock", file=file,
@@ -340,14 +358,14 @@ def deduction_scope_problems(carrier: pd.Series, use: pd.Series, origin: pd.Seri
     return problems
 
 
-def measured_ncv(data: pd.DataFrame, carrier: pd.Series, problems: list[Problem], *,
+def measured_ncv(data: pd.DataFrame, carrier: pd.DataFrame, problems: list[Problem], *,
                  file: str | None = None) -> pd.Series:
-    """Return each row's measured net calorific value [GJ per carrier unit], NaN if none.
+    """Return each row's measured net calorific value [GJ/t], NaN if none.
 
     Read from whichever of :data:`NCV_COLUMNS` the rows have (one per row at most). A
     measured value is only accepted for fuels measured in tonnes, must lie in
     (0, 50] GJ/t, and is required for a carrier without a default (problems are added
-    to ``problems``).
+    to ``problems``). ``carrier`` as in :func:`deduction_scope_problems`.
     """
     ncv = pd.Series(np.nan, index=data.index)
     given = pd.Series(0, index=data.index)
@@ -369,19 +387,19 @@ def measured_ncv(data: pd.DataFrame, carrier: pd.Series, problems: list[Problem]
     for index in data.index[given > 1]:
         problems.append(Problem("give the net calorific value in one column only", file=file,
                                 row=int(index), field="ncv", accepted=list(NCV_COLUMNS)))
-    for index in data.index[ncv.notna()]:
-        c = carrier[index]
-        if isinstance(c, Carrier) and (c.unit != "t" or c.category != "fossil"):
-            problems.append(Problem(
-                f"a measured net calorific value is accepted for fuels measured in t, "
-                f"not for {c.code} ({c.unit})", file=file, row=int(index), field="ncv",
-                value=ncv[index]))
-    for index in data.index[ncv.isna()]:
-        c = carrier[index]
-        if isinstance(c, Carrier) and np.isnan(c.tce_per_unit):
-            problems.append(Problem(
-                f"{c.code} has no default net calorific value: give the measured one",
-                file=file, row=int(index), field="ncv_gj_per_t", accepted=list(NCV_COLUMNS)))
+    known = carrier["code"].notna()
+    in_tonnes = (carrier["unit"] == "t") & (carrier["category"] == "fossil")
+    for index in data.index[ncv.notna() & known & ~in_tonnes]:
+        problems.append(Problem(
+            f"a measured net calorific value is accepted for fuels measured in t, "
+            f"not for {carrier.at[index, 'code']} ({carrier.at[index, 'unit']})", file=file,
+            row=int(index), field="ncv", value=ncv[index]))
+    missing = ncv.isna() & known & (carrier["no_default"] == True)  # noqa: E712 (NaN-safe)
+    for index in data.index[missing]:
+        problems.append(Problem(
+            f"{carrier.at[index, 'code']} has no default net calorific value: give the "
+            "measured one", file=file, row=int(index), field="ncv_gj_per_t",
+            accepted=list(NCV_COLUMNS)))
     return ncv
 
 
