@@ -213,3 +213,14 @@ def test_implausible_gdp_index_is_refused(index: float) -> None:
     with pytest.raises(InputError) as exc:
         accounts(energy, gdp([(2021, 106.0), (2022, index)]))
     assert exc.value.problems[0].field == "gdp_index_prev_year_100"
+
+
+def test_ncv_problems_name_the_column_given() -> None:
+    rows = pd.DataFrame([row("e", "A", "electricity", 10, "kWh", ncv_kj_per_kg="3600"),
+                         row("e", "A", "raw_coal", 10, "t", ncv_kcal_per_kg="5000",
+                             ncv_gj_per_t="20.9")])
+    with pytest.raises(InputError) as exc:
+        accounts(rows)
+    fields = {(p.row, p.field) for p in exc.value.problems}
+    assert (2, "ncv_kj_per_kg") in fields  # electricity takes no measured NCV
+    assert (3, "ncv_kcal_per_kg") in fields  # two columns on one row: the last one read

@@ -55,6 +55,7 @@ import pandas as pd
 
 from dualcontrol.conversion import Method, co2_coefficient, tce_coefficient
 from dualcontrol.errors import InputError, Problem, require_columns, spreadsheet_rows
+from dualcontrol.numbers import range_of
 from dualcontrol.reference import (
     Carrier,
     carriers,
@@ -363,12 +364,15 @@ def measured_ncv(data: pd.DataFrame, carrier: pd.DataFrame, problems: list[Probl
     """Return each row's measured net calorific value [GJ/t], NaN if none.
 
     Read from whichever of :data:`NCV_COLUMNS` the rows have (one per row at most). A
-    measured value is only accepted for fuels measured in tonnes, must lie in
-    (0, 50] GJ/t, and is required for a carrier without a default (problems are added
-    to ``problems``). ``carrier`` as in :func:`deduction_scope_problems`.
+    measured value is only accepted for fuels measured in tonnes, must lie in the
+    plausible range of ``number_ranges.csv`` (``ncv_kj_per_kg``), and is required for a
+    carrier without a default (problems are added to ``problems``, naming the column
+    the value came from). ``carrier`` as in :func:`deduction_scope_problems`.
     """
+    plausible = range_of("energy", "ncv_kj_per_kg")
     ncv = pd.Series(np.nan, index=data.index)
     given = pd.Series(0, index=data.index)
+    column_of = pd.Series("ncv_gj_per_t", index=data.index, dtype=object)
     for column, to_gj_per_t in NCV_COLUMNS.items():
         if column not in data.columns:
             continue
@@ -378,22 +382,26 @@ def measured_ncv(data: pd.DataFrame, carrier: pd.DataFrame, problems: list[Probl
         for index in data.index[~blank & ~(value > 0)]:
             problems.append(Problem("net calorific value must be a number > 0", file=file,
                                     row=int(index), field=column, value=raw[index]))
-        for index in data.index[(value > 50.0)]:
-            problems.append(Problem("net calorific value above 50 GJ/t: check the unit",
-                                    file=file, row=int(index), field=column, value=raw[index],
-                                    accepted=list(NCV_COLUMNS)))
+        outside = ~plausible.contains(value * 1000.0) & (value > 0)  # GJ/t -> kJ/kg
+        for index in data.index[outside]:
+            problems.append(Problem(
+                f"net calorific value outside {plausible.text()}: check the unit", file=file,
+                row=int(index), field=column, value=raw[index], accepted=list(NCV_COLUMNS)))
         given += (~blank).astype(int)
         ncv = ncv.where(blank, value)
+        column_of = column_of.where(blank, column)
     for index in data.index[given > 1]:
         problems.append(Problem("give the net calorific value in one column only", file=file,
-                                row=int(index), field="ncv", accepted=list(NCV_COLUMNS)))
+                                row=int(index), field=column_of[index],
+                                accepted=list(NCV_COLUMNS)))
     known = carrier["code"].notna()
     in_tonnes = (carrier["unit"] == "t") & (carrier["category"] == "fossil")
     for index in data.index[ncv.notna() & known & ~in_tonnes]:
         problems.append(Problem(
             f"a measured net calorific value is accepted for fuels measured in t, "
             f"not for {carrier.at[index, 'code']} ({carrier.at[index, 'unit']})", file=file,
-            row=int(index), field="ncv", value=ncv[index]))
+            row=int(index), field=column_of[index], value=ncv[index],
+            accepted=["blank (the carrier's own coefficient)"]))
     missing = ncv.isna() & known & (carrier["no_default"] == True)  # noqa: E712 (NaN-safe)
     for index in data.index[missing]:
         problems.append(Problem(
@@ -628,12 +636,13 @@ def prepare_gdp(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame
                                     field=column, value=data.at[index, column]))
         data[column] = values
     index = data["gdp_index_prev_year_100"]
-    for row_number in data.index[(index > 0) & ~index.between(*GDP_INDEX_RANGE)]:
+    plausible = range_of("economic", "gdp_index_prev_year_100")  # number_ranges.csv
+    for row_number in data.index[(index > 0) & ~plausible.contains(index)]:
         problems.append(Problem(
             "GDP volume index outside the plausible range (previous year = 100)", file=file,
             row=int(row_number), field="gdp_index_prev_year_100",
             value=data.at[row_number, "gdp_index_prev_year_100"],
-            accepted=[f"{GDP_INDEX_RANGE[0]:g} to {GDP_INDEX_RANGE[1]:g}"]))
+            accepted=[plausible.text()]))
     duplicated = data.duplicated(["area", "year"], keep="first")
     for row_number in data.index[duplicated]:
         problems.append(Problem("area and year given twice", file=file, row=int(row_number),
@@ -646,11 +655,6 @@ def prepare_gdp(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame
     if problems:
         raise InputError(problems)
     return data[list(needed)].reset_index(drop=True)
-
-
-#: Accepted GDP volume index (previous year = 100): a change of -50% to +100% in a
-#: year; anything outside is a unit or typing error (e.g. 1.052 for 105.2).
-GDP_INDEX_RANGE: tuple[float, float] = (50.0, 200.0)
 
 
 def gdp_chain_problems(gdp: pd.DataFrame, *, file: str | None = None) -> list[Problem]:

@@ -578,7 +578,8 @@ def _with_intensities(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the intensities and the non-fossil share, valued as the statistics value it
     (:func:`nonfossil_share_official`, coal equivalent of each year)."""
     gdp = frame["gdp_const_10k_yuan"]
-    factor = frame["year"].map(lambda y: coal_equivalent_tce_per_kwh(int(y))[0])
+    years = frame["year"].astype(int)
+    factor = years.map({y: coal_equivalent_tce_per_kwh(y)[0] for y in years.unique()})
     return frame.assign(
         intensity_tce_per_10k_yuan=frame["energy_tce"] / gdp,
         controlled_intensity_tce_per_10k_yuan=frame["controlled_tce"] / gdp,

@@ -233,6 +233,9 @@ def outlook_cmd(
              title=f"CO2 peak-year distribution ({result.n_draws} draws, seed {seed}; "
                    "years with >= 0.5 %)", lang=lang)
     if len(checks):
-        emit(checks.drop(columns=["source"]), title="Targets (controlled energy: "
+        shown = [c for c in ("indicator", "target_year", "target_value", "value", "met",
+                             "probability_met", "value_from") if c in checks]
+        emit(checks[shown], title="Targets (controlled energy: "
              "non-fossil and feedstock excluded)", lang=lang)
-        emit(checks[["indicator", "source"]], title="Sources of the targets", lang=lang)
+        emit(checks[["indicator", "official", "source", "basis"]],
+             title="Sources of the targets", lang=lang)

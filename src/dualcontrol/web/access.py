@@ -145,6 +145,16 @@ PROFILES: tuple[str, ...] = ("anonymous", "public", "reporter", "analyst@region"
                              "administrator")
 
 #: The access model: for each profile, the kinds it may read or do, where, and how far.
+#: Every figure and document of the region, unscoped (the reviewer's reading).
+READ_ALL: dict[Data, Grant] = {**PUBLIC,
+                               Data.accounts: Grant(LEVELS),
+                               Data.assessment: Grant(PUBLISHED_LEVELS),
+                               Data.budget: Grant(PUBLISHED_LEVELS),
+                               Data.benchmarks: Grant(("enterprise",)),
+                               Data.front_runners: Grant(("enterprise",)),
+                               Data.pdf: Grant(PUBLISHED_LEVELS),
+                               Data.reviews: Grant(("league",))}
+
 ACCESS: dict[str, dict[Data, Grant]] = {
     "anonymous": PUBLIC,
     "public": PUBLIC,
@@ -157,22 +167,9 @@ ACCESS: dict[str, dict[Data, Grant]] = {
     "analyst@league": _analyst("league"),
     "analyst@county": _analyst("county"),
     "analyst@park": _analyst("park"),
-    "reviewer": {**PUBLIC,
-                 Data.accounts: Grant(LEVELS),
-                 Data.assessment: Grant(PUBLISHED_LEVELS),
-                 Data.budget: Grant(PUBLISHED_LEVELS),
-                 Data.benchmarks: Grant(("enterprise",)),
-                 Data.front_runners: Grant(("enterprise",)),
-                 Data.pdf: Grant(PUBLISHED_LEVELS),
-                 Data.reviews: Grant(("league",))},
-    "administrator": {**PUBLIC,
-                      Data.accounts: Grant(LEVELS),
-                      Data.assessment: Grant(PUBLISHED_LEVELS),
-                      Data.budget: Grant(PUBLISHED_LEVELS),
-                      Data.benchmarks: Grant(("enterprise",)),
-                      Data.front_runners: Grant(("enterprise",)),
-                      Data.pdf: Grant(PUBLISHED_LEVELS),
-                      Data.reviews: Grant(("league",)),
+    "reviewer": READ_ALL,
+    # everything a reviewer reads, and uploads, users and the audit log
+    "administrator": {**READ_ALL,
                       Data.uploads: Grant(("enterprise",)),
                       Data.users: Grant(),
                       Data.audit: Grant()},
