@@ -379,7 +379,13 @@ def test_shipped_targets_have_sources_and_pick_the_five_year_plan() -> None:
     assert (shipped["source"].str.len() > 0).all()
     demo = load_table("demo-league-targets")
     assert (demo["source"] == "dualcontrol demo, illustrative").all()
-    assert len(set(demo["region_code"])) == 12
+    # The twelve leagues, and the region only where its own target is not published
+    # (the 15th plan's CO2 intensity: targets.csv holds an empty official row).
+    assert len(set(demo["region_code"]) - {"150000"}) == 12
+    assert set(demo.loc[demo["region_code"] == "150000", "plan"]) == {"15th"}
+    assert plan_target(targets(), "150000", "co2_intensity", 2026) is None
+    region = plan_target(shipped, "150000", "co2_intensity", 2026)
+    assert (region["target_value"], region["source"]) == (0.17, "dualcontrol demo, illustrative")
     # 2024 is covered by the 14th plan and by the 2024 annual action plan; the binding
     # five-year plan is used.
     national = plan_target(shipped, "100000", "energy_intensity", 2024)
