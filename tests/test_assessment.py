@@ -556,7 +556,7 @@ def test_2026_is_assessed_on_the_15th_plan_co2_target() -> None:
     # not published: no target, and the note says which document was read.
     rows = [account(c, y, 1000.0, gdp, co2=co2) for c in ("100000", "150000")
             for y, gdp, co2 in ((2025, 1000.0, 2000.0), (2026, 1050.0, 1900.0))]
-    result = progress(pd.DataFrame(rows), year=2026)
+    result = progress(pd.DataFrame(rows), year=2026, target_table=targets())
     national = one(result, "100000", "co2_intensity")
     assert (national["plan"], national["kind"]) == ("15th", "binding")
     assert national["value"] == pytest.approx(1 - (1900 / 1050) / 2.0, abs=1e-12)
@@ -565,3 +565,7 @@ def test_2026_is_assessed_on_the_15th_plan_co2_target() -> None:
     region = one(result, "150000", "co2_intensity")
     assert region["rating"] == "no_target"
     assert "not published" in region["note"] and "内政发〔2026〕5号" in region["note"]
+    # With the demo's targets (the default), the region is rated on the demo's
+    # illustrative -17%: requirement 0.034, cut 0.095238: green.
+    demo = one(progress(pd.DataFrame(rows), year=2026), "150000", "co2_intensity")
+    assert (demo["rating"], demo["requirement"]) == ("green", pytest.approx(0.034, abs=1e-12))
