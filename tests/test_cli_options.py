@@ -147,6 +147,8 @@ def test_option(name: str, opt: str, value: str, expected: int, folder: Path,
                 store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUALCONTROL_DB", store_url)
     monkeypatch.setenv("DUALCONTROL_HOME", str(folder))
+    # the examples are of 2023-2024, without a published Inner Mongolia factor
+    monkeypatch.setenv("DUALCONTROL_FACTOR_YEARS", "nearest")
     args = [a.replace("{tmp}", str(folder)) for a in BASE.get(name, [])]
     if name == "user add":
         args = ["someone", "--password", "a long enough password", "--role", "analyst"]
@@ -172,6 +174,8 @@ def test_base_call_works(name: str, folder: Path, store_url: str,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUALCONTROL_DB", store_url)
     monkeypatch.setenv("DUALCONTROL_HOME", str(folder))
+    # the examples are of 2023-2024, without a published Inner Mongolia factor
+    monkeypatch.setenv("DUALCONTROL_FACTOR_YEARS", "nearest")
     args = [a.replace("{tmp}", str(folder)) for a in BASE[name]]
     result = runner.invoke(app, [*name.split(), *args])
     assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"

@@ -413,8 +413,13 @@ def measured_ncv(data: pd.DataFrame, carrier: pd.DataFrame, problems: list[Probl
 
 def coefficient_table(years: Iterable[int], *, method: Method | str = Method.calorific,
                       grid: str | None = None,
-                      carrier_codes: Iterable[str] | None = None) -> pd.DataFrame:
+                      carrier_codes: Iterable[str] | None = None,
+                      latest_for_future: bool = False) -> pd.DataFrame:
     """Return the coefficients of every carrier and year, with their sources.
+
+    ``latest_for_future``: a year after the latest published CO2 factor takes the latest
+    (for current figures, such as this month's metered energy, whose factor cannot be
+    published yet; :func:`dualcontrol.conversion.co2_coefficient`).
 
     Returns
     -------
@@ -433,7 +438,8 @@ def coefficient_table(years: Iterable[int], *, method: Method | str = Method.cal
     for year in sorted(set(int(y) for y in years)):
         for carrier in chosen:
             tce, tce_source = tce_coefficient(carrier, Method(method), year)
-            co2, co2_source, factor_year = co2_coefficient(carrier, year, grid)
+            co2, co2_source, factor_year = co2_coefficient(
+                carrier, year, grid, latest_for_future=latest_for_future)
             rows.append({
                 "carrier": carrier.code, "year": year, "tce_per_unit": tce,
                 "co2_t_per_unit": co2, "co2_t_per_gj": carrier.co2_t_per_gj,

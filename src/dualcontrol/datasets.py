@@ -10,6 +10,7 @@ because the conversion is linear).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -22,23 +23,53 @@ import sqlalchemy as sa
 from dualcontrol.accounting import accounts, gdp_chain_problems
 from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.store import Store, open_store
+from dualcontrol.reference import factor_years, factor_years_chosen
+from dualcontrol.store import Store, open_store, schema
 
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: The submitter of the demo's rows (:mod:`dualcontrol.demo`).
+DEMO_USER = "demo"
+
+
+def holds_demo(store: Store) -> bool:
+    """True if the store holds the demo's submissions."""
+    subs = schema.submissions
+    with store.connect() as conn:
+        return conn.execute(sa.select(subs.c.id).where(subs.c.submitter == DEMO_USER)
+                            .limit(1)).first() is not None
+
+
+def store_factor_years(store: Store) -> contextlib.AbstractContextManager[None]:
+    """Return a context applying the demo's choice for years without a published emission factor.
+
+    The demo's years (2015-2026) reach beyond the published factors (Inner Mongolia's
+    provincial factor: 2022 only), so a store holding the demo asks for the nearest
+    published year's factor, said once on stderr. A choice made by the user
+    (``--factor-years``, ``DUALCONTROL_FACTOR_YEARS``) stands; any other store gets the
+    default: a year without a factor is an error.
+    """
+    if factor_years_chosen() or not holds_demo(store):
+        return contextlib.nullcontext()
+    return factor_years("nearest", reason="as the demo store asks")
+
+
 def uses_store(func: F) -> F:
-    """Let ``func(store=None, ...)`` open the default store (and close it) itself."""
+    """Let ``func(store=None, ...)`` open the default store (and close it) itself, and
+    apply the store's choice for years without a published factor."""
 
     @functools.wraps(func)
     def wrapper(store: Store | None = None, *args: Any, **kwargs: Any) -> Any:
         if store is not None:
-            return func(store, *args, **kwargs)
+            with store_factor_years(store):
+                return func(store, *args, **kwargs)
         opened = open_store()
         try:
-            return func(opened, *args, **kwargs)
+            with store_factor_years(opened):
+                return func(opened, *args, **kwargs)
         finally:
             opened.close()
 

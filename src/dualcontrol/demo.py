@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from dualcontrol.datasets import green_registry, region_accounts, water_use
+from dualcontrol.datasets import DEMO_USER, green_registry, region_accounts, water_use
 from dualcontrol.errors import DualControlError
 from dualcontrol.ingest import bulk_insert, load_frame
 from dualcontrol.reference import carriers, load_table, units
@@ -38,7 +38,6 @@ from dualcontrol.store import Store, open_store, schema
 logger = logging.getLogger(__name__)
 
 YEARS = tuple(range(2015, 2026))
-DEMO_USER = "demo"
 
 #: Units the demo reports each carrier in (as enterprises fill in form 205-1).
 REPORT_UNIT = {"electricity": "10^4 kWh", "natural_gas": "10^4 m3", "heat": "GJ"}
