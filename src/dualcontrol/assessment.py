@@ -81,11 +81,28 @@ INDICATORS: dict[str, tuple[str, tuple[str, ...]]] = {
     "energy_intensity": ("intensity", ("energy_intensity_reduction",)),
     "energy_total": ("total", ("energy_total_increment_tce", "energy_total_cap_tce")),
     "co2_intensity": ("intensity", ("co2_intensity_reduction",)),
+    "co2_total": ("total", ("co2_total_increment_t", "co2_total_cap_t")),
 }
 
+#: Column of the accounts each indicator is computed from (after the year's exclusions),
+#: and the gross column a cap is turned into an increment against.
+NUMERATORS: dict[str, str] = {"energy_intensity": "energy_for_intensity_tce",
+                              "energy_total": "energy_for_total_tce",
+                              "co2_intensity": "co2_t", "co2_total": "co2_t"}
+GROSS: dict[str, str] = {"energy_total": "energy_tce", "co2_total": "co2_t"}
+UNITS: dict[str, str] = {"energy_intensity": "1 (reduction vs base year)",
+                         "energy_total": "tce", "co2_intensity": "1 (reduction vs base year)",
+                         "co2_total": "t CO2"}
+
+#: Roles of an indicator in a rule set (``assessment_rule_sets.csv``): every role but
+#: ``reported`` is rated on the barometer.
+ROLES: tuple[str, ...] = ("binding", "flexible", "supplementary", "reported")
+
 #: Ratings, worst first; ``exempt``: a total not assessed because the region met its
-#: incentive intensity target (``total_exemption_rules.csv``).
-RATINGS: tuple[str, ...] = ("red", "yellow", "green", "exempt", "no_data", "no_target")
+#: incentive intensity target (``total_exemption_rules.csv``); ``reported``: an indicator the
+#: year's rule set reports without rating it (energy under carbon dual control).
+RATINGS: tuple[str, ...] = ("red", "yellow", "green", "exempt", "reported", "no_data",
+                            "no_target")
 
 ACCOUNT_COLUMNS: tuple[str, ...] = ("region_code", "year", "energy_tce", "gdp_const_10k_yuan")
 OPTIONAL_TCE: tuple[str, ...] = ("feedstock_tce", "renewable_tce", "nonfossil_tce")
@@ -192,6 +209,42 @@ def total_exemption_rule(year: int) -> pd.Series | None:
     """
     rows = _rows_for_year(load_table("total-exemption-rules"), year)
     return rows.iloc[0] if len(rows) else None
+
+
+def rule_set(year: int) -> pd.DataFrame:
+    """Return the rule set (``assessment_rule_sets.csv``) in force for an assessment year.
+
+    One row per assessed indicator, in the file's order: ``rule_id``, ``rule_set``
+    (``energy_dual_control`` to 2025, ``carbon_dual_control`` from 2026), ``name_zh``,
+    ``name_en``, ``indicator``, ``role`` (``binding``, ``flexible``, ``supplementary``:
+    rated; ``reported``: shown, not rated) and the source columns.
+
+    Raises
+    ------
+    InputError
+        When no row covers ``year`` or a row has an unknown indicator or role.
+
+    References
+    ----------
+    发改环资〔2021〕1310号 (14th plan, energy dual control); 国办发〔2024〕39号 (15th plan:
+    carbon dual control, intensity binding, the total as a supplement).
+    """
+    table = load_table("assessment-rule-sets")
+    rows = _rows_for_year(table, year)
+    if rows.empty:
+        raise InputError(Problem(
+            f"no assessment rule set covers {year}: add rows to assessment_rule_sets.csv",
+            field="year", value=year,
+            accepted=sorted({f"{r.first_assessment_year}-{r.last_assessment_year}"
+                             for r in table.itertuples()})))
+    problems = [Problem("unknown indicator", file="assessment_rule_sets.csv", field="indicator",
+                        value=v, accepted=list(INDICATORS))
+                for v in rows["indicator"] if v not in INDICATORS]
+    problems += [Problem("unknown role", file="assessment_rule_sets.csv", field="role",
+                         value=v, accepted=ROLES) for v in rows["role"] if v not in ROLES]
+    if problems:
+        raise InputError(problems)
+    return rows.reset_index(drop=True)
 
 
 def barometer_rules(year: int | None = None) -> pd.DataFrame:
@@ -354,6 +407,22 @@ def period_label(year: int, months: int) -> str:
     if months % 3 == 0:
         return f"{year}-Q{months // 3}"
     return f"{year}-{months:02d}"
+
+
+def period_label_zh(year: int, months: int) -> str:
+    """Return the Chinese label of a cumulative period: ``2025年``, ``2026年1-10月``."""
+    if months == 12:
+        return f"{year}年"
+    return f"{year}年1月" if months == 1 else f"{year}年1-{months}月"
+
+
+def comparison_method(year: int, months: int) -> str:
+    """Return how a cumulative period is compared, for the output (see :func:`progress`)."""
+    if months == 12:
+        return f"{year} against the base year (annual data)"
+    return (f"{period_label_zh(year, months)} year to date: compared with the same months of "
+            f"{year - 1} ({period_label_zh(year - 1, months)}) and chained onto {year - 1}; "
+            f"totals against the allowed path scaled by {year - 1}'s share of those months")
 
 
 def parse_assessment_period(text: str) -> tuple[int, int]:
@@ -602,8 +671,13 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         path, path_rule = str(rule["path"]), str(rule["rule_id"])
     else:
         path_rule = f"{path} (asked for)"
+    chosen = rule_set(year)
     ruling = {"barometer_scheme": str(rules["scheme"].iloc[0]), "progress_rule": path_rule,
-              "progress_path": path}
+              "progress_path": path, "rule_set": str(chosen["rule_set"].iloc[0]),
+              "rule_set_zh": str(chosen["name_zh"].iloc[0]),
+              "period_zh": period_label_zh(year, months),
+              "method": comparison_method(year, months)}
+    period = plan_period(year)
     data = apply_exclusions(data, year)
     codes = data.loc[data["level"] == level, "region_code"] if level else data["region_code"]
     wanted = list(dict.fromkeys(codes if regions is None else regions))
@@ -617,22 +691,71 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         meta = meta.copy()
         meta["region_code"] = code
         by_indicator = {}
-        for indicator in INDICATORS:
-            target = plan_target(table, code, indicator, year, plan)
-            record = _assess_one(index, meta, indicator, target, year, months, rules, path)
+        mine = []
+        for row in chosen.itertuples(index=False):
+            indicator = row.indicator
+            if row.role == "reported":
+                target = _reporting_basis(period, row)
+            else:
+                target = plan_target(table, code, indicator, year, plan)
             pending = (plan_target(table, code, indicator, year, plan, published=False)
                        if target is None else None)
+            if target is None and pending is None and indicator == "co2_total":
+                # no total target: the period's CO2 is shown against the plan's base year
+                record = _assess_one(index, meta, indicator, _reporting_basis(period, row),
+                                     year, months, rules, path)
+                if record["rating"] != "no_data":
+                    record.update(rating="no_target", rule_id=None, requirement=np.nan,
+                                  gap=np.nan, shortfall_fraction=np.nan, target_value=None,
+                                  kind=None, target_source=None, note=(
+                                      f"no total-CO2 target covers {year} in targets.csv "
+                                      f"({row.document_number}: the total is the "
+                                      "supplementary indicator; none is published): the "
+                                      "period's CO2 is shown, not rated"))
+            else:
+                record = _assess_one(index, meta, indicator, target, year, months, rules,
+                                     path)
             if pending is not None:
                 record["note"] = (f"the {pending['plan']} plan's {indicator} target is not "
                                   f"published ({pending['source']}): {pending['note']}")
+            if row.role == "reported" and record["rating"] != "no_data":
+                record.update(rating="reported", rule_id=row.rule_id, requirement=np.nan,
+                              gap=np.nan, shortfall_fraction=np.nan, target_value=None)
+            record.update(role=row.role, rule_set_rule=row.rule_id)
             by_indicator[indicator] = record
-            records.append(record | ruling)
-        if exemption is not None:
+            mine.append(record)
+        records.extend(mine)
+        if exemption is not None and "energy_intensity" in by_indicator:
             incentive = plan_target(table[table["kind"] == "incentive"], code,
                                     "energy_intensity", year, plan)
-            _exempt_total(records[-len(INDICATORS):], by_indicator, incentive, year, path,
-                          exemption)
-    return pd.DataFrame.from_records(records)
+            _exempt_total(mine, by_indicator, incentive, year, path, exemption)
+    return pd.DataFrame.from_records([r | ruling for r in records])
+
+
+def plan_period(year: int) -> pd.Series:
+    """Return the plan period (``plan_periods.csv``) an assessment year belongs to.
+
+    Raises
+    ------
+    InputError
+        When no plan period covers ``year``.
+    """
+    table = load_table("plan-periods")
+    first = pd.to_numeric(table["first_year"]).astype(int)
+    last = pd.to_numeric(table["last_year"]).astype(int)
+    rows = table[(first <= year) & (year <= last)]
+    if rows.empty:
+        raise InputError(Problem(f"no plan period covers {year}: add a row to plan_periods.csv",
+                                 field="year", value=year, accepted=list(table["plan"])))
+    return rows.iloc[0]
+
+
+def _reporting_basis(period: pd.Series, rule: object) -> pd.Series:
+    """Return a target-like row for a reported indicator: its plan's base year, no value."""
+    return pd.Series({"plan": str(period["plan"]), "base_year": int(period["base_year"]),
+                      "target_year": int(period["last_year"]), "target_value": np.nan,
+                      "kind": "reported", "indicator": "reported",
+                      "source": str(rule.source)})
 
 
 def _exempt_total(records: list[dict], by_indicator: dict[str, dict],
@@ -640,7 +763,8 @@ def _exempt_total(records: list[dict], by_indicator: dict[str, dict],
                   rule: pd.Series) -> None:
     """Mark the region's total ``exempt`` when its intensity meets the incentive target."""
     intensity = by_indicator["energy_intensity"]
-    if incentive is None or math.isnan(intensity["value"]):
+    if (incentive is None or intensity["rating"] == "reported"
+            or math.isnan(intensity["value"])):
         return
     base, target = int(incentive["base_year"]), int(incentive["target_year"])
     needed = required_reduction(float(incentive["target_value"]), year - base,
@@ -650,7 +774,7 @@ def _exempt_total(records: list[dict], by_indicator: dict[str, dict],
         return
     for record in records:
         if record["indicator"] == "energy_total" and record["rating"] not in (
-                "no_target", "no_data"):
+                "no_target", "no_data", "reported"):
             record.update(rating="exempt", rule_id=str(rule["rule_id"]),
                           note=(f"total exempt ({rule['document_number']}): intensity "
                                 f"reduction {achieved:.4f} meets the incentive target's "
@@ -666,7 +790,7 @@ def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series 
         "period": period_label(year, months), "indicator": indicator,
         "plan": None, "base_year": None, "target_year": None, "target_value": None,
         "kind": None, "value": np.nan,
-        "unit": "tce" if group == "total" else "1 (reduction vs base year)",
+        "unit": UNITS[indicator],
         "requirement": np.nan, "gap": np.nan, "shortfall_fraction": np.nan,
         "change_vs_base": np.nan, "change_vs_same_period_last_year": np.nan,
         "rating": "no_target", "rule_id": None,
@@ -678,7 +802,7 @@ def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series 
         for column in ("feedstock_deducted_tce", "renewable_increment_deducted_tce",
                        "nonfossil_deducted_tce"):
             record[column] = float(current[column])
-        if indicator == "co2_intensity":
+        if indicator.startswith("co2_"):  # CO2 has no deductions (accounting module)
             record.update(feedstock_deducted_tce=0.0, renewable_increment_deducted_tce=0.0,
                           nonfossil_deducted_tce=0.0)
     if target is None:
@@ -693,8 +817,7 @@ def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series 
                  last_year=index.get((code, year - 1, 12)),
                  base=index.get((code, base_year, 12)))
     quarterly = months != 12
-    numerator = {"energy_intensity": "energy_for_intensity_tce", "co2_intensity": "co2_t",
-                 "energy_total": "energy_for_total_tce"}[indicator]
+    numerator = NUMERATORS[indicator]
     needs = (numerator,) if group == "total" else (numerator, "gdp_const_10k_yuan")
     needed = {"current": needs, "base": needs}
     if quarterly:
@@ -709,14 +832,18 @@ def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series 
         record["note"] = missing
         return record
     k, n = year - base_year, target_year - base_year
-    record["exclusions"] = ("" if indicator == "co2_intensity" else
+    record["exclusions"] = ("" if indicator.startswith("co2_") else
                             current["exclusions_total" if group == "total"
                                     else "exclusions_intensity"])
     if group == "intensity":
         _intensity(record, rows, numerator, quarterly, k, n, float(target["target_value"]),
                    rules, path)
     else:
-        _total(record, rows, numerator, quarterly, k, n, target, rules, path)
+        _total(record, rows, numerator, quarterly, k, n, target, rules, path,
+               GROSS[indicator])
+    gdp_note = current.get("gdp_note") if current is not None else None
+    if isinstance(gdp_note, str) and gdp_note and group == "intensity":
+        record["note"] = "; ".join(p for p in (record["note"], gdp_note) if p)
     return record
 
 
@@ -750,10 +877,11 @@ def _intensity(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: in
 
 
 def _total(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: int, n: int,
-           target: pd.Series, rules: pd.DataFrame, path: str) -> None:
+           target: pd.Series, rules: pd.DataFrame, path: str, gross: str) -> None:
     base = float(rows.base[numerator])
-    if target["indicator"] == "energy_total_cap_tce":
-        increment = float(target["target_value"]) - float(rows.base["energy_tce"])
+    if str(target["indicator"]).endswith("_cap_tce") or str(target["indicator"]).endswith(
+            "_cap_t"):
+        increment = float(target["target_value"]) - float(rows.base[gross])
     else:
         increment = float(target["target_value"])
     allowed = allowed_total_tce(base, base + increment, k, n, path)
