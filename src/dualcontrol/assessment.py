@@ -425,6 +425,18 @@ def comparison_method(year: int, months: int) -> str:
             f"totals against the allowed path scaled by {year - 1}'s share of those months")
 
 
+def months_available(accounts: pd.DataFrame, year: int) -> int:
+    """Return the months of ``year`` to assess: 12 when the year is complete in the
+    accounts, else the longest cumulative period of it (10 for 1-10月), else 12.
+
+    ``accounts`` are prepared (:func:`prepare_accounts`: a ``months`` column).
+    """
+    months = accounts.loc[accounts["year"] == year, "months"]
+    if months.empty or (months == 12).any():
+        return 12
+    return int(months.max())
+
+
 def parse_assessment_period(text: str) -> tuple[int, int]:
     """Return (year, months from January) of a period written ``2024``, ``2024-Q3``, ``2024-H1``."""
     from dualcontrol.accounting import parse_period
@@ -678,6 +690,10 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
               "period_zh": period_label_zh(year, months),
               "method": comparison_method(year, months)}
     period = plan_period(year)
+    if months == 12 and year == int(period["last_year"]):
+        ruling["method"] = (f"{year}: final year of the {period['plan']} plan "
+                            f"({period['name_zh']}), against its {period['first_year']}-"
+                            f"{period['last_year']} targets (annual data)")
     data = apply_exclusions(data, year)
     codes = data.loc[data["level"] == level, "region_code"] if level else data["region_code"]
     wanted = list(dict.fromkeys(codes if regions is None else regions))

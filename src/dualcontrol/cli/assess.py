@@ -16,14 +16,16 @@ from dualcontrol.fileio import read_table
 #: Levels of the assessed regions (:func:`dualcontrol.assessment.level_of`).
 ASSESS_LEVELS = ("region", "league", "county")
 AssessLevel = choices("AssessLevel", ASSESS_LEVELS)
-BAROMETER_COLUMNS = ["region", "indicator", "rating", "value", "requirement", "gap", "unit",
+BAROMETER_COLUMNS = ["region", "indicator", "role", "rating", "value", "requirement", "gap", "unit",
                      "change_vs_same_period_last_year", "plan", "exclusions", "note"]
 BUDGET_COLUMNS = ["region", "horizon", "year", "last_actual_year", "gdp_growth",
                   "intensity_room_tce", "total_room_tce", "budget_tce", "binding", "note"]
 
 
 def _store_accounts() -> pd.DataFrame:
-    """Return the yearly accounts of the region and its leagues from the store.
+    """Return the accounts of the region and its leagues from the store: complete years
+    and the cumulative periods from January with year-to-date GDP
+    (:func:`dualcontrol.datasets.assessment_accounts` with ``periods``).
 
     Targets are not read from the store: they come from the package's data
     (``data/targets.csv`` and, for the demo leagues, ``data/demo_league_targets.csv``;
@@ -31,7 +33,7 @@ def _store_accounts() -> pd.DataFrame:
     """
     from dualcontrol import datasets
 
-    frame = datasets.assessment_accounts()
+    frame = datasets.assessment_accounts(periods=True)
     if frame.empty:
         raise InputError(Problem("the store has no energy accounts (run `dualcontrol demo` "
                                  "or ingest reports), or pass --data FILE", field="--data"))
@@ -65,7 +67,8 @@ def _barometer_title(barometer: pd.DataFrame) -> str:
     if not len(barometer):
         return "Barometer"
     first = barometer.iloc[0]
-    return (f"Barometer {first['period']} (progress path {first['progress_rule']}, "
+    return (f"Barometer {first['period']} {first['period_zh']}, {first['rule_set_zh']} "
+            f"{first['rule_set']} (progress path {first['progress_rule']}, "
             f"barometer scheme {first['barometer_scheme']})")
 
 
@@ -95,7 +98,12 @@ def assess_cmd(
     Ratings: red, yellow, green (NDRC barometer), no_data (a needed figure is missing),
     no_target (no numeric target for that indicator).
     """
-    from dualcontrol.assessment import parse_assessment_period, prepare_accounts, progress
+    from dualcontrol.assessment import (
+        months_available,
+        parse_assessment_period,
+        prepare_accounts,
+        progress,
+    )
     from dualcontrol.budget import energy_budget, intensity_effect
 
     with user_errors():
@@ -111,6 +119,8 @@ def assess_cmd(
             year, months = parse_assessment_period(period)
         if year is None:
             year = int(accounts["year"].max())
+        if period is None:  # the current year: the months reported so far (1-10月)
+            months = months_available(accounts, year)
         only = level.value if level is not None else None
         if only is not None and not (accounts["level"] == only).any():
             raise InputError(Problem(
@@ -119,8 +129,12 @@ def assess_cmd(
                 file=str(data) if data else None, field="--level", value=only,
                 accepted=sorted(accounts["level"].unique(), key=ASSESS_LEVELS.index)))
         barometer = progress(accounts, year=year, months=months, level=only, plan=plan)
-        budget = energy_budget(accounts, year=year, gdp_growth=gdp_growth, level=only,
-                               plan=plan)
+        # the energy budget belongs to energy dual control: none where energy is only reported
+        energy_rated = (barometer.empty or not (
+            (barometer["indicator"] == "energy_intensity")
+            & (barometer["role"] == "reported")).any())
+        budget = (energy_budget(accounts, year=year, gdp_growth=gdp_growth, level=only,
+                                plan=plan) if energy_rated else None)
         effect = None
         if add_tce is not None:
             if in_region is None:
@@ -128,9 +142,11 @@ def assess_cmd(
             effect = intensity_effect(accounts, year=year, months=months, plan=plan,
                                       region_code=in_region, added_tce=add_tce)
     for frame in (barometer, budget):
-        frame.insert(0, "region", frame["region_name"].astype(str))
+        if frame is not None:
+            frame.insert(0, "region", frame["region_name"].astype(str))
     if as_json:
-        records = _with_budget(barometer, budget)
+        records = (_with_budget(barometer, budget) if budget is not None
+                   else frame_records(barometer))
         print_json(records if effect is None else
                    {"barometer": records, "effect": frame_records(effect)})
         return
@@ -138,6 +154,12 @@ def assess_cmd(
         unit=barometer["unit"].str.replace(" (reduction vs base year)", " (cut)",
                                            regex=False))
     emit(shown, title=_barometer_title(barometer), lang=lang)
-    emit(budget[BUDGET_COLUMNS], title="Remaining energy budget [tce]", lang=lang)
+    if len(barometer):
+        typer.echo(f"Method: {barometer['method'].iloc[0]}")
+    if budget is not None:
+        emit(budget[BUDGET_COLUMNS], title="Remaining energy budget [tce]", lang=lang)
+    else:
+        typer.echo(f"No energy budget: under {barometer['rule_set'].iloc[0]} energy is "
+                   "reported, not rated.")
     if effect is not None:
         emit(effect, title=f"Effect of {add_tce:g} tce in {in_region}", lang=lang)
