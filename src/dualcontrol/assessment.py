@@ -211,7 +211,7 @@ def total_exemption_rule(year: int) -> pd.Series | None:
     return rows.iloc[0] if len(rows) else None
 
 
-def rule_set(year: int) -> pd.DataFrame:
+def rule_set(year: int, name: str | None = None) -> pd.DataFrame:
     """Return the rule set (``assessment_rule_sets.csv``) in force for an assessment year.
 
     One row per assessed indicator, in the file's order: ``rule_id``, ``rule_set``
@@ -228,9 +228,27 @@ def rule_set(year: int) -> pd.DataFrame:
     ----------
     发改环资〔2021〕1310号 (14th plan, energy dual control); 国办发〔2024〕39号 (15th plan:
     carbon dual control, intensity binding, the total as a supplement).
+
+    With ``name`` (``energy_dual_control`` or ``carbon_dual_control``) that set's rows
+    for ``year``, or where the set is not in force that year its nearest edition (the
+    14th plan's energy rules for 2026, the 15th plan's carbon rules for 2025): the
+    side-by-side view applies both to the same data (:func:`compare_rule_sets`).
     """
     table = load_table("assessment-rule-sets")
-    rows = _rows_for_year(table, year)
+    if name is not None:
+        named = table[table["rule_set"] == name]
+        if named.empty:
+            raise InputError(Problem("unknown rule set", field="rule_set", value=name,
+                                     accepted=list(dict.fromkeys(table["rule_set"]))))
+        rows = _rows_for_year(named, year)
+        if rows.empty:
+            first = pd.to_numeric(named["first_assessment_year"]).astype(int)
+            last = pd.to_numeric(named["last_assessment_year"].replace("", "9999")).astype(int)
+            distance = np.maximum(first - year, year - last)
+            rows = named[distance == distance.min()]
+        table = named
+    else:
+        rows = _rows_for_year(table, year)
     if rows.empty:
         raise InputError(Problem(
             f"no assessment rule set covers {year}: add rows to assessment_rule_sets.csv",
@@ -639,7 +657,7 @@ def _missing(rows: _Rows, needed: dict[str, tuple[str, ...]], labels: dict[str, 
 def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str | None = None,
              plan: str | None = None, target_table: pd.DataFrame | None = None,
              regions: Iterable[str] | None = None, path: str | None = None,
-             ) -> pd.DataFrame:
+             rule_set_name: str | None = None) -> pd.DataFrame:
     """Return the barometer: one row per region and indicator for a cumulative period.
 
     Parameters
@@ -658,6 +676,26 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         Targets (as :func:`targets`); by default the shipped targets and the demo's.
     path : {'linear', 'compounded'}, optional
         Progress path; by default the rule of ``progress_paths.csv`` for ``year``.
+    rule_set_name : str, optional
+        Apply this rule set (``energy_dual_control``, ``carbon_dual_control``) instead
+        of the one in force for ``year`` (:func:`rule_set`).
+
+    Notes
+    -----
+    The rule set of the year (``assessment_rule_sets.csv``) says which indicators are
+    assessed and how: to 2025 energy dual control (energy intensity binding, the
+    total flexible with the exclusions of the year and the incentive exemption, CO2
+    intensity binding); from 2026 carbon dual control (国办发〔2024〕39号: CO2
+    intensity binding, total CO2 supplementary, energy intensity and total
+    ``reported``: shown against the plan's base year, not rated). A total-CO2 target
+    (``co2_total_increment_t`` or ``co2_total_cap_t``) is rated like the energy total;
+    none is published, so the period's CO2 is shown with ``no_target``.
+
+    A cumulative period (``months`` < 12, e.g. 1-10月 of the current year) is the year
+    to date: it is compared with the same months of the previous year (the ratio of
+    the two removes the season) and chained onto the previous full year, the
+    estimate of the year's outcome; the requirement is that of the year. ``method``
+    says so in every row.
 
     Returns
     -------
@@ -666,7 +704,9 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         target_year, target_value, kind, value, unit, requirement, gap,
         shortfall_fraction, change_vs_base, change_vs_same_period_last_year, rating,
         rule_id, barometer_scheme, progress_rule, progress_path``, the deductions
-        applied [tce] and the rule ids, ``target_source`` and ``note``. For intensity
+        applied [tce] and the rule ids, ``target_source``, ``note``, ``role`` and
+        ``rule_set_rule`` (the row of ``assessment_rule_sets.csv``), ``rule_set``,
+        ``rule_set_zh``, ``period_zh`` (``2026年1-10月``) and ``method``. For intensity
         ``value`` and ``requirement`` are cumulative reductions against the base year
         [1]; for the total they are the controlled total and the allowed total of the
         period [tce]. ``gap`` is positive when behind.
@@ -683,7 +723,7 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         path, path_rule = str(rule["path"]), str(rule["rule_id"])
     else:
         path_rule = f"{path} (asked for)"
-    chosen = rule_set(year)
+    chosen = rule_set(year, rule_set_name)
     ruling = {"barometer_scheme": str(rules["scheme"].iloc[0]), "progress_rule": path_rule,
               "progress_path": path, "rule_set": str(chosen["rule_set"].iloc[0]),
               "rule_set_zh": str(chosen["name_zh"].iloc[0]),
@@ -772,6 +812,134 @@ def _reporting_basis(period: pd.Series, rule: object) -> pd.Series:
                       "target_year": int(period["last_year"]), "target_value": np.nan,
                       "kind": "reported", "indicator": "reported",
                       "source": str(rule.source)})
+
+
+#: The two ledgers the side-by-side view compares, in order.
+LEDGERS: tuple[str, ...] = ("energy_dual_control", "carbon_dual_control")
+#: Deduction columns of :func:`apply_exclusions` by deduction kind.
+_DEDUCTED = {"feedstock": "feedstock_deducted_tce",
+             "renewable_increment": "renewable_increment_deducted_tce",
+             "nonfossil": "nonfossil_deducted_tce"}
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "region_code", "region_name", "period", "period_zh", "rule_set", "rule_set_zh",
+    "section", "item", "item_zh", "role", "role_zh", "rating", "value", "requirement", "gap",
+    "unit", "base_year", "base_value", "rule_id", "document_number", "applied_to", "note")
+#: Chinese names of the indicators, roles, deductions and ratings of the two ledgers.
+LABELS_ZH: dict[str, str] = {
+    "energy_intensity": "能耗强度", "energy_total": "能源消费总量",
+    "co2_intensity": "碳排放强度", "co2_total": "碳排放总量",
+    "binding": "约束性", "flexible": "弹性管理", "supplementary": "辅助指标",
+    "reported": "仅统计监测", "feedstock": "原料用能扣除",
+    "renewable_increment": "新增可再生能源扣除", "nonfossil": "非化石能源扣除",
+    "total_exemption": "总量免予考核", "applied": "适用", "not_applied": "未适用",
+    "red": "一级预警", "yellow": "二级预警", "green": "三级", "exempt": "免予考核",
+    "no_data": "无数据", "no_target": "无目标",
+}
+
+
+def compare_rule_sets(accounts: pd.DataFrame, *, year: int, region_code: str,
+                      months: int = 12, target_table: pd.DataFrame | None = None,
+                      path: str | None = None) -> pd.DataFrame:
+    """Return one region under both rule sets for the same period and data (two ledgers).
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        Region accounts (module docstring); validated here.
+    year, months : int
+        The period (cumulative from January; 12 = the year).
+    region_code : str
+        The region or league.
+    target_table, path :
+        As in :func:`progress`.
+
+    Returns
+    -------
+    DataFrame
+        Long form, one row per rule set (:data:`LEDGERS`) and item (columns
+        :data:`LEDGER_COLUMNS`): ``section`` ``indicator`` rows are the rows of
+        :func:`progress` under that rule set (role, rating, value, requirement, gap,
+        unit; ``rule_id`` the barometer rule or the rule-set row); ``section``
+        ``deduction`` rows list every exclusion rule of the year
+        (``exclusion_rules.csv``: feedstock, renewable increment, non-fossil) with the
+        amount deducted in the period (``value`` [tce]) and in the base year
+        (``base_value`` [tce]), and the indicators it was deducted from under that rule
+        set (``applied_to``: CO2 has no deductions, its accounts leave feedstock carbon
+        in the products and non-fossil energy emits none); and the total exemption
+        (``total_exemption_rules.csv``) with whether it applied. Same figures as
+        :func:`progress` (one function computes each).
+
+    References
+    ----------
+    发改环资〔2021〕1310号 (energy dual control); 国办发〔2024〕39号 (carbon dual control);
+    发改环资〔2022〕803号, notices of 2022-11-16 and 2024-02-02 (exclusions).
+    """
+    data = prepare_accounts(accounts) if "months" not in accounts.columns else accounts
+    code = str(region_code)
+    if code not in set(data["region_code"]):
+        raise InputError(Problem("no accounts for this region", field="region",
+                                 value=region_code,
+                                 accepted=sorted(set(data["region_code"]))[:20]))
+    ruled = apply_exclusions(data, year)
+    rows = {(int(y), int(m)): r for _, r in ruled[ruled["region_code"] == code].iterrows()
+            for y, m in [(r["year"], r["months"])]}
+    exclusions = exclusion_rules(year)
+    exemption = total_exemption_rule(year)
+    out: list[dict] = []
+    for name in LEDGERS:
+        result = progress(data, year=year, months=months, target_table=target_table,
+                          path=path, regions=[code], rule_set_name=name)
+        first = result.iloc[0]
+        common = {"region_code": code, "region_name": first["region_name"],
+                  "period": first["period"], "period_zh": first["period_zh"],
+                  "rule_set": name, "rule_set_zh": first["rule_set_zh"]}
+        for r in result.itertuples(index=False):
+            out.append(common | {
+                "section": "indicator", "item": r.indicator, "role": r.role,
+                "rating": r.rating, "value": r.value, "requirement": r.requirement,
+                "gap": r.gap, "unit": r.unit, "base_year": r.base_year, "base_value": np.nan,
+                "rule_id": r.rule_id, "document_number": None, "applied_to": "",
+                "note": r.note})
+        base_year = next((int(b) for b in result["base_year"] if b is not None
+                          and not (isinstance(b, float) and math.isnan(b))), None)
+        current = rows.get((year, months))
+        base = rows.get((base_year, 12)) if base_year is not None else None
+        for rule in exclusions.itertuples(index=False):
+            used = [f"{r.indicator} ({r.role})" for r in result.itertuples(index=False)
+                    if rule.rule_id in str(r.exclusions).split(",")]
+            column = _DEDUCTED[rule.deduction]
+            out.append(common | {
+                "section": "deduction", "item": rule.deduction, "role": None,
+                "rating": "applied" if used else "not_applied",
+                "value": float(current[column]) if current is not None else np.nan,
+                "requirement": np.nan, "gap": np.nan, "unit": "tce", "base_year": base_year,
+                "base_value": float(base[column]) if base is not None else np.nan,
+                "rule_id": rule.rule_id, "document_number": rule.document_number or None,
+                "applied_to": ", ".join(used) or "none",
+                "note": (f"from the total {'and' if rule.applies_to_intensity else 'only, not'}"
+                         f" the intensity ({rule.date})"
+                         + ("" if used or not len(result) else
+                            "; the renewable increment is part of the non-fossil deduction"
+                            if rule.deduction == "renewable_increment" else ""))})
+        if exemption is not None:
+            total = result[result["indicator"] == "energy_total"]
+            applied = bool(len(total)) and total["rating"].iloc[0] == "exempt"
+            role = total["role"].iloc[0] if len(total) else None
+            out.append(common | {
+                "section": "deduction", "item": "total_exemption", "role": None,
+                "rating": "applied" if applied else "not_applied", "value": np.nan,
+                "requirement": np.nan, "gap": np.nan, "unit": "", "base_year": None,
+                "base_value": np.nan, "rule_id": str(exemption["rule_id"]),
+                "document_number": str(exemption["document_number"]),
+                "applied_to": "energy_total" if applied else "none",
+                "note": (total["note"].iloc[0] if applied else
+                         "energy total only reported under this rule set" if role == "reported"
+                         else "the intensity reduction does not reach the incentive target's "
+                         "requirement, or there is no incentive target")})
+    for record in out:
+        record["item_zh"] = LABELS_ZH.get(record["item"], record["item"])
+        record["role_zh"] = LABELS_ZH.get(record["role"]) if record["role"] else None
+    return pd.DataFrame.from_records(out, columns=list(LEDGER_COLUMNS))
 
 
 def _exempt_total(records: list[dict], by_indicator: dict[str, dict],

@@ -90,13 +90,22 @@ def assess_cmd(
         "--add-tce", help="Show the effect of adding this much energy [tce] in --in.")] = None,
     in_region: Annotated[str | None, typer.Option(
         "--in", help="Region code where --add-tce is added (e.g. 150600 Ordos).")] = None,
+    compare_rule_sets: Annotated[bool, typer.Option(
+        "--compare-rule-sets", help="Show --region under energy and carbon dual control "
+        "side by side (same year and data), with every deduction.")] = False,
+    region: Annotated[str, typer.Option(
+        "--region", help="Region or league code for --compare-rule-sets.")] = "150000",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of table headers.")] = Lang.en,
 ) -> None:
-    """Rate each region on intensity, total and CO2 intensity, and show the energy budget.
+    """Rate each region under the rule set of the year, and show the energy budget.
 
-    Ratings: red, yellow, green (NDRC barometer), no_data (a needed figure is missing),
-    no_target (no numeric target for that indicator).
+    To 2025 energy dual control (energy intensity, total, CO2 intensity); from 2026
+    carbon dual control (CO2 intensity binding, total CO2 supplementary, energy
+    reported): data/assessment_rule_sets.csv. The current year is assessed on the
+    months reported so far (2026年1-10月 against 2025年1-10月). Ratings: red, yellow,
+    green (NDRC barometer), exempt, reported (not rated under the rule set), no_data (a
+    needed figure is missing), no_target (no numeric target for that indicator).
     """
     from dualcontrol.assessment import (
         months_available,
@@ -128,6 +137,16 @@ def assess_cmd(
                 + ("" if data else " (the store's accounts are by region and league)"),
                 file=str(data) if data else None, field="--level", value=only,
                 accepted=sorted(accounts["level"].unique(), key=ASSESS_LEVELS.index)))
+        if compare_rule_sets:
+            from dualcontrol.assessment import compare_rule_sets as compare
+
+            ledgers = compare(accounts, year=year, months=months, region_code=region)
+        else:
+            ledgers = None
+    if ledgers is not None:
+        _show_ledgers(ledgers, as_json=as_json, lang=lang)
+        return
+    with user_errors():
         barometer = progress(accounts, year=year, months=months, level=only, plan=plan)
         # the energy budget belongs to energy dual control: none where energy is only reported
         energy_rated = (barometer.empty or not (
@@ -163,3 +182,51 @@ def assess_cmd(
                    "reported, not rated.")
     if effect is not None:
         emit(effect, title=f"Effect of {add_tce:g} tce in {in_region}", lang=lang)
+
+
+#: Chinese headers of the side-by-side view (the English header is the column name).
+LEDGER_HEADERS_ZH = {"item": "指标或扣除项", "rule_id": "规则", "document_number": "文件",
+                     "value": "本期", "base_value": "基期", "energy_dual_control": "能耗双控",
+                     "carbon_dual_control": "碳排放双控", "role": "定位", "rating": "评价",
+                     "requirement": "进度要求"}
+
+
+def _show_ledgers(ledgers: pd.DataFrame, *, as_json: bool, lang: Lang) -> None:
+    """Print the two ledgers (:func:`dualcontrol.assessment.compare_rule_sets`)."""
+    from dualcontrol.assessment import LABELS_ZH, LEDGERS
+
+    if as_json:
+        print_json(frame_records(ledgers))
+        return
+    zh = lang == Lang.zh
+    first = ledgers.iloc[0]
+    name = f"{first['region_name']} {first['period_zh'] if zh else first['period']}"
+    label = "item_zh" if zh else "item"
+    indicators = ledgers[ledgers["section"] == "indicator"]
+    wide = pd.DataFrame({"item": list(dict.fromkeys(indicators[label]))})
+    for ledger in LEDGERS:
+        part = indicators[indicators["rule_set"] == ledger].set_index(label)
+        head = LEDGER_HEADERS_ZH[ledger] if zh else ledger.split("_")[0]
+        for column in ("role", "rating", "value", "requirement"):
+            source = "role_zh" if zh and column == "role" else column
+            values = wide["item"].map(part[source])
+            if zh and column == "rating":
+                values = values.map(lambda v: LABELS_ZH.get(v, v))
+            wide[f"{head}: {LEDGER_HEADERS_ZH[column] if zh else column}"] = values
+    wide["unit"] = wide["item"].map(indicators.drop_duplicates(label).set_index(label)["unit"])
+    deductions = ledgers[ledgers["section"] == "deduction"]
+    rows = deductions.drop_duplicates("rule_id")[[label, "rule_id", "document_number",
+                                                  "value", "base_value"]].copy()
+    for ledger in LEDGERS:
+        part = deductions[deductions["rule_set"] == ledger].set_index("rule_id")
+        rows[LEDGER_HEADERS_ZH[ledger] if zh else ledger] = rows["rule_id"].map(
+            part["applied_to"])
+    rows = rows.rename(columns={label: "item"})
+    if zh:
+        wide = wide.rename(columns={"item": LEDGER_HEADERS_ZH["item"], "unit": "单位"})
+        rows = rows.rename(columns=LEDGER_HEADERS_ZH)
+    emit(wide, title=("两本账: " if zh else "Two ledgers: ") + name, lang=lang)
+    base = deductions["base_year"].dropna()
+    emit(rows, title=(f"扣除项 [tce] (基期 {int(base.iloc[0])})" if zh and len(base) else
+                      f"Deductions [tce] (base year {int(base.iloc[0])})" if len(base) else
+                      "Deductions [tce]"), lang=lang)
