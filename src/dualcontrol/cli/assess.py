@@ -93,8 +93,9 @@ def assess_cmd(
     compare_rule_sets: Annotated[bool, typer.Option(
         "--compare-rule-sets", help="Show --region under energy and carbon dual control "
         "side by side (same year and data), with every deduction.")] = False,
-    region: Annotated[str, typer.Option(
-        "--region", help="Region or league code for --compare-rule-sets.")] = "150000",
+    region: Annotated[str | None, typer.Option(
+        "--region", help="Region or league code for --compare-rule-sets (default 150000).")]
+    = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of table headers.")] = Lang.en,
 ) -> None:
@@ -137,10 +138,15 @@ def assess_cmd(
                 + ("" if data else " (the store's accounts are by region and league)"),
                 file=str(data) if data else None, field="--level", value=only,
                 accepted=sorted(accounts["level"].unique(), key=ASSESS_LEVELS.index)))
+        if region is not None and region not in set(accounts["region_code"]):
+            raise InputError(Problem("no accounts for this region", field="--region",
+                                     value=region,
+                                     accepted=sorted(set(accounts["region_code"]))))
         if compare_rule_sets:
             from dualcontrol.assessment import compare_rule_sets as compare
 
-            ledgers = compare(accounts, year=year, months=months, region_code=region)
+            ledgers = compare(accounts, year=year, months=months,
+                              region_code=region or "150000")
         else:
             ledgers = None
     if ledgers is not None:
