@@ -336,3 +336,26 @@ def test_assess_2026_rates_every_league_on_co2_intensity(ytd_store_url: str,
     bad = runner.invoke(app, ["assess", "--year", "2026", "--compare-rule-sets",
                               "--region", "159999"])
     assert bad.exit_code == 2
+
+
+def test_year_to_date_gdp_is_ingested_and_read_apart(store, tmp_path) -> None:
+    import datetime as dt
+
+    from dualcontrol.datasets import economic_data, economic_ytd
+    from dualcontrol.ingest import ingest_file
+
+    path = tmp_path / "gdp.csv"
+    path.write_text("region_code,period,sector,gdp_current_10k_yuan,gdp_index_prev_year_100\n"
+                    "150600,2025,total,60000000,105.5\n"
+                    "150600,2025-Q3,total,41000000,105.2\n"
+                    "150600,2026Q3,total,43500000,105.0\n", encoding="utf-8")
+    ingest_file(store, path, kind="economic", user="alice", today=dt.date(2026, 12, 2))
+    assert economic_data(store)["year"].tolist() == [2025]  # whole years only
+    ytd = economic_ytd(store)
+    assert ytd[["year", "months"]].values.tolist() == [[2025, 9], [2026, 9]]
+    assert ytd["gdp_index_prev_year_100"].tolist() == [105.2, 105.0]
+    future = tmp_path / "future.csv"
+    future.write_text("region_code,period,sector,gdp_current_10k_yuan\n"
+                      "150600,2027-Q1,total,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="future"):
+        ingest_file(store, future, kind="economic", user="alice", today=dt.date(2026, 12, 2))

@@ -22,7 +22,7 @@ BUDGET_COLUMNS = ["region", "horizon", "year", "last_actual_year", "gdp_growth",
                   "intensity_room_tce", "total_room_tce", "budget_tce", "binding", "note"]
 
 
-def _store_accounts() -> pd.DataFrame:
+def _store_accounts(year: int | None, period: str | None) -> pd.DataFrame:
     """Return the accounts of the region and its leagues from the store: complete years
     and the cumulative periods from January with year-to-date GDP
     (:func:`dualcontrol.datasets.assessment_accounts` with ``periods``).
@@ -33,7 +33,10 @@ def _store_accounts() -> pd.DataFrame:
     """
     from dualcontrol import datasets
 
-    frame = datasets.assessment_accounts(periods=True)
+    # the cumulative periods only when asked for, or when the year is not complete
+    periods = period is not None or year is None or datasets.months_reported().get(
+        year, 12) < 12
+    frame = datasets.assessment_accounts(periods=periods)
     if frame.empty:
         raise InputError(Problem("the store has no energy accounts (run `dualcontrol demo` "
                                  "or ingest reports), or pass --data FILE", field="--data"))
@@ -122,7 +125,7 @@ def assess_cmd(
                                      value=in_region))
         if plan is not None:
             _check_plan(plan)
-        raw = read_table(data) if data is not None else _store_accounts()
+        raw = read_table(data) if data is not None else _store_accounts(year, period)
         accounts = prepare_accounts(raw, file=str(data) if data else None)
         months = 12
         if period is not None:
