@@ -328,6 +328,14 @@ def test_assess_2026_rates_every_league_on_co2_intensity(ytd_store_url: str,
     q3 = [r for r in json.loads(quarter.stdout) if r["indicator"] == "energy_intensity"]
     assert len(q3) == 12 and all(r["rating"] in {"red", "yellow", "green"} for r in q3), q3
     assert {r["rule_set"] for r in q3} == {"energy_dual_control"}
+    # 2025 closes the 14th plan under its own rules: the five-year targets in full
+    closing = runner.invoke(app, ["assess", "--year", "2025", "--level", "league", "--json"])
+    assert closing.exit_code == 0, closing.output
+    final = [r for r in json.loads(closing.stdout) if r["indicator"] == "energy_intensity"]
+    assert len(final) == 12 and {r["rule_set"] for r in final} == {"energy_dual_control"}
+    assert all(r["requirement"] == pytest.approx(r["target_value"]) for r in final)
+    assert all("final year of the 14th plan" in r["method"] for r in final)
+    assert all(r["rating"] in {"red", "yellow", "green"} for r in final)
     # the side-by-side view of a league, in Chinese
     side = runner.invoke(app, ["assess", "--year", "2026", "--compare-rule-sets",
                                "--region", "150600", "--lang", "zh"])
