@@ -20,6 +20,13 @@ builds it from the store; any CSV with these columns works):
 
 Rules
 -----
+- **Rule set of the plan period**, as data in ``assessment_rule_sets.csv`` by
+  assessment year: which indicators are assessed and how (role ``binding``,
+  ``flexible``, ``supplementary``: rated; ``reported``: shown, not rated). 2021-2025
+  energy dual control (发改环资〔2021〕1310号: energy intensity binding, the total
+  flexible, CO2 intensity binding); from 2026 carbon dual control (国办发〔2024〕39号:
+  CO2 intensity binding, total CO2 supplementary, energy intensity and total reported).
+  :func:`compare_rule_sets` applies both to the same data (the two ledgers).
 - **Progress requirement** (进度要求), as data in ``progress_paths.csv`` by assessment
   year: a plan reduces intensity by ``R`` over ``n`` years from base year ``b``. After
   ``k = y - b`` years the required cumulative reduction is ``R * k / n`` on the linear
@@ -28,7 +35,8 @@ Rules
   increment ``dE`` over the base) is pro-rated the same way:
   ``allowed(k) = E_b + (E_cap - E_b) * k / n`` (linear) or
   ``E_b * (E_cap / E_b) ** (k / n)`` (compounded).
-- **Cumulative-to-quarter periods** are compared with the same period of the previous
+- **Cumulative periods** (a quarter, or the months of the current year reported so
+  far, e.g. 1-10月) are the year to date: compared with the same months of the previous
   year (which removes the season) and chained onto the previous full year:
   ``I_est(y) = I(y-1) * I(p, y) / I(p, y-1)``; the requirement is that of year ``y``,
   since the year-to-date pace is the estimate of the year's outcome. A total's allowed

@@ -1,4 +1,5 @@
-"""Command ``assess``: the dual-control barometer and the remaining energy budget."""
+"""Command ``assess``: the dual-control barometer under the rule set of the year, the
+remaining energy budget, and the two ledgers side by side (``--compare-rule-sets``)."""
 
 from __future__ import annotations
 

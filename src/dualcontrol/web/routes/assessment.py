@@ -1,4 +1,5 @@
-"""The dual-control barometer and the remaining energy budget of the region and leagues."""
+"""The dual-control barometer, the remaining energy budget and the two ledgers (energy and
+carbon dual control side by side) of the region and leagues."""
 
 from __future__ import annotations
 
