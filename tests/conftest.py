@@ -101,7 +101,7 @@ def small_demo_tables() -> dict:
     keep = set(ent["uscc"])
     out = {"enterprises": ent, "parks": tables["parks"],
            "green_registry": tables["green_registry"].head(5),
-           "economic": tables["economic"][tables["economic"]["period"].astype(int).isin(
+           "economic": tables["economic"][tables["economic"]["period"].str[:4].astype(int).isin(
                SMALL_YEARS)]}
     for kind in ("energy", "output", "water", "production_units"):
         frame = tables[kind][tables[kind]["enterprise_uscc"].isin(keep)]

@@ -55,6 +55,7 @@ BAD: dict[tuple[str, str], str] = {
     ("assess", "--period"): "2024-Q9",
     ("assess", "--plan"): "99th",
     ("assess", "--in"): "999999",
+    ("assess", "--region"): "999999",
     ("benchmark", "--industry"): "no such industry",
     ("monitor", "--month"): "2024-13",
     ("monitor", "--memory-limit"): "lots",

@@ -314,6 +314,22 @@ SAMPLES: tuple[Sample, ...] = (
         "GET /api/assessment/budget", "/api/assessment/budget", (Need(Data.budget),), scoped=True
     ),
     Sample(
+        "GET /api/assessment/ledgers",
+        "/api/assessment/ledgers",
+        (Need(Data.assessment, "region", lambda w: {"region": REGION_CODE}),),
+    ),
+    Sample(
+        "GET /api/assessment/ledgers",
+        lambda w: f"/api/assessment/ledgers?region={w['league']}",
+        (Need(Data.assessment, "league", league_node("league")),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/assessment/ledgers",
+        lambda w: f"/api/assessment/ledgers?region={w['other_league']}",
+        (Need(Data.assessment, "league", league_node("other_league")),),
+    ),
+    Sample(
         "GET /api/benchmarks/units",
         "/api/benchmarks/units",
         (Need(Data.benchmarks, "enterprise"),),

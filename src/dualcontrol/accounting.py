@@ -682,6 +682,60 @@ def gdp_chain_problems(gdp: pd.DataFrame, *, file: str | None = None) -> list[Pr
     return problems
 
 
+def ytd_gdp_comparable(ytd: pd.DataFrame, deflator: dict[tuple[str, int], float],
+                       ) -> pd.DataFrame:
+    """Return year-to-date GDP at comparable prices [10^4 yuan] of cumulative quarters.
+
+    Parameters
+    ----------
+    ytd : DataFrame
+        ``area``, ``year``, ``months`` (3, 6, 9: cumulative from January, as the
+        statistics publish quarterly GDP: 一季度, 上半年, 前三季度),
+        ``gdp_current_10k_yuan`` [10^4 yuan, current prices] and
+        ``gdp_index_prev_year_100`` (volume index of the same months of the previous
+        year = 100, as published with the quarterly GDP).
+    deflator : dict
+        ``(area, year) -> GDP_current / GDP_const`` of the whole year [1], the implicit
+        deflator of the annual accounts (price base of the annual comparable GDP).
+
+    Returns
+    -------
+    DataFrame
+        ``ytd`` with ``gdp_const_10k_yuan``. Each (area, months) chain is anchored in its
+        first year that has a current-price value and an annual deflator
+        (``GDP_current(q, y) / deflator(y)``) and chained year to year by the index:
+        ``GDP_const(q, y) = GDP_const(q, y-1) * I(q, y) / 100``, so the ratio of the
+        same months of two consecutive years is exactly the published index. A gap in
+        the years re-anchors; without an anchor the value is NaN (no data).
+
+    References
+    ----------
+    NBS quarterly GDP releases (cumulative values and growth at comparable prices over
+    the same period of the previous year); 单位GDP能耗降低率 = 1 - (1 + energy growth) /
+    (1 + GDP growth) over the same period.
+    """
+    out = ytd.sort_values(["area", "months", "year"]).reset_index(drop=True)
+    values: list[float] = []
+    previous: tuple[str, int, int] | None = None
+    last = float("nan")
+    for row in out.itertuples(index=False):
+        key = (str(row.area), int(row.months), int(row.year))
+        index = float(row.gdp_index_prev_year_100)
+        chained = (previous is not None and previous[:2] == key[:2]
+                   and previous[2] == key[2] - 1 and not np.isnan(last)
+                   and not np.isnan(index))
+        if chained:
+            last = last * index / 100.0
+        else:
+            anchor = deflator.get((key[0], key[2]))
+            current = float(row.gdp_current_10k_yuan)
+            last = (current / anchor if anchor is not None and anchor > 0
+                    and not np.isnan(current) else float("nan"))
+        values.append(last)
+        previous = key
+    return out.assign(gdp_const_10k_yuan=values)
+
+
 def accounts(energy: pd.DataFrame, gdp: pd.DataFrame | None = None, *, level: str = "league",
              grain: str = "year", method: Method | str = Method.calorific,
              grid: str | None = None, base_year: int | None = None,

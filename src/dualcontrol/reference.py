@@ -49,6 +49,7 @@ TABLES: dict[str, str] = {
     "electricity-factor-rules": "electricity_factor_rules.csv",
     "feedstock-scope": "feedstock_scope.csv",
     "exclusion-rules": "exclusion_rules.csv",
+    "assessment-rule-sets": "assessment_rule_sets.csv",
     "monitoring-rules": "monitoring_rules.csv",
     "regions": "regions.csv",
     "plan-periods": "plan_periods.csv",

@@ -192,6 +192,7 @@ ROUTES: dict[str, tuple[Data, ...]] = {
     "GET /api/accounts/{level}/{key}": (Data.published, Data.accounts),
     "GET /api/assessment/barometer": (Data.assessment,),
     "GET /api/assessment/budget": (Data.budget,),
+    "GET /api/assessment/ledgers": (Data.assessment,),
     "GET /api/benchmarks/units": (Data.benchmarks,),
     "GET /api/benchmarks/{table}": (Data.benchmark_summary, Data.front_runners),
     "GET /benchmarking": (Data.benchmark_summary, Data.front_runners, Data.benchmarks),

@@ -27,7 +27,12 @@ import ibis
 import pandas as pd
 
 from dualcontrol import accounting, benchmarking, datasets
-from dualcontrol.assessment import prepare_accounts, progress
+from dualcontrol.assessment import (
+    compare_rule_sets,
+    months_available,
+    prepare_accounts,
+    progress,
+)
 from dualcontrol.budget import energy_budget
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
@@ -213,13 +218,29 @@ class StoreData:
 
         return assess_observed(scenario, self._assessment_accounts())
 
+    def _period_accounts(self) -> pd.DataFrame:
+        """Return the prepared accounts with the cumulative periods (year to date)."""
+        return self._cached(("period_accounts",), lambda: prepare_accounts(
+            datasets.assessment_accounts(self.store, periods=True)))
+
+    def ledgers(self, *, region_code: str, year: int) -> pd.DataFrame:
+        """Return :func:`dualcontrol.assessment.compare_rule_sets` of one region for
+        ``year`` (the months reported so far in the current year)."""
+        def make() -> pd.DataFrame:
+            data = self._period_accounts()
+            return compare_rule_sets(data, year=year, months=months_available(data, year),
+                                     region_code=region_code)
+        return self._cached(("ledgers", region_code, year), make).copy()
+
     def barometer(self, *, year: int) -> pd.DataFrame:
-        """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``.
+        """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``
+        (the current year on the months reported so far, e.g. 1-10月).
 
         ``region`` holds the display name, ``region_code`` the code.
         """
         def make() -> pd.DataFrame:
-            out = progress(self._assessable(), year=year)
+            data = self._period_accounts()
+            out = progress(data, year=year, months=months_available(data, year))
             out.insert(0, "region", out["region_name"].astype(str))
             return out
         return self._cached(("barometer", year), make).copy()
