@@ -1,0 +1,515 @@
+"""The "1+N+X" measures registry: what must happen, who owns it, by when, and its effect.
+
+Inner Mongolia organises its carbon-peak policy as "1+N+X": one overall document, N
+sector plans, X supporting measures. Each row of the registry is one of them, with its
+``level`` (``document``, ``sector_plan``, ``measure``), its ``parent_id`` in that tree,
+an owner (a league, a department or an enterprise), the indicators it moves, a
+deadline, its expected yearly effect (energy [tce/a], CO2 [t CO2/a], water [m3/a])
+with the basis of that figure, a status and the evidence of completion. Only rows of
+level ``measure`` carry effects that are added up (a document or plan is the sum of its
+measures, so counting both would count twice).
+
+Columns (:data:`COLUMNS`; an XLSX or CSV file has these headers):
+
+===============  ==================================================================
+measure_id       key of the measure, kept across revisions (``IM-2026-001``)
+level            ``document`` | ``sector_plan`` | ``measure``
+parent_id        the document or plan it belongs to (blank for a document)
+title            what is to be done
+owner_kind       ``league`` | ``department`` | ``enterprise``
+owner            the owner's name (or code)
+region_code      league code (GB/T 2260) the measure lies in, for scoping; blank = region
+enterprise_code  the enterprise's USCC, for an enterprise's measure
+indicators       indicators it moves, ``|``-separated (:data:`INDICATORS`)
+action           kind of measure (:data:`ACTIONS`)
+unit_id          production unit it concerns (generated measures)
+product          product code of ``efficiency_levels.csv`` (generated measures)
+deadline         date it must be done by (``YYYY-MM-DD``)
+effect_tce       expected energy saving once done [tce/a]
+effect_co2_t     expected CO2 cut once done [t CO2/a]
+effect_water_m3  expected water saving once done [m3/a]
+effect_basis     how the effect was worked out (required with any effect)
+status           ``planned`` | ``in_progress`` | ``completed`` | ``cancelled``
+completed_on     date it was done (required when completed)
+evidence         what shows it was done (required when completed)
+probability      probability it is delivered at all [-] (outlook Monte Carlo)
+delay_years      longest delay in whole years [a] (outlook Monte Carlo)
+wedge_group      the wedge it belongs to in the outlook (blank: its action)
+source           the document or rule the measure comes from
+===============  ==================================================================
+
+References
+----------
+NDRC et al., 关于严格能效约束推动重点领域节能降碳的若干意见, 发改产业〔2021〕1464号.
+NDRC et al., 工业重点领域能效标杆水平和基准水平（2023年版）, 发改产业〔2023〕723号.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from dualcontrol.errors import InputError, Problem
+from dualcontrol.numbers import number_problems
+from dualcontrol.outlook import MeasureEffect
+from dualcontrol.reference import load_table
+
+logger = logging.getLogger(__name__)
+
+#: Levels of the "1+N+X" system: the one document, the N sector plans, the X measures.
+LEVELS: tuple[str, ...] = ("document", "sector_plan", "measure")
+#: Who may own a measure.
+OWNER_KINDS: tuple[str, ...] = ("league", "department", "enterprise")
+#: Indicators a measure may move.
+INDICATORS: tuple[str, ...] = ("energy_total", "energy_intensity", "co2_total",
+                               "co2_intensity", "co2_peak", "nonfossil_share",
+                               "water_intensity", "green_manufacturing")
+#: Kinds of measure.
+ACTIONS: tuple[str, ...] = ("upgrade_to_benchmark", "exit", "retrofit", "fuel_switch",
+                            "renewable", "water_saving", "green_manufacturing",
+                            "front_runner", "policy", "other")
+#: Statuses; the first two are open (can be overdue).
+STATUSES: tuple[str, ...] = ("planned", "in_progress", "completed", "cancelled")
+OPEN_STATUSES: tuple[str, ...] = ("planned", "in_progress")
+#: Number columns, their unit, and the value a blank cell takes.
+NUMBERS: dict[str, float] = {"effect_tce": 0.0, "effect_co2_t": 0.0,
+                             "effect_water_m3": 0.0, "probability": 1.0,
+                             "delay_years": 0.0}
+#: Date columns.
+DATES: tuple[str, ...] = ("deadline", "completed_on")
+#: Every column of the registry, in file order.
+COLUMNS: tuple[str, ...] = (
+    "measure_id", "level", "parent_id", "title", "owner_kind", "owner", "region_code",
+    "enterprise_code", "indicators", "action", "unit_id", "product", "deadline",
+    "effect_tce", "effect_co2_t", "effect_water_m3", "effect_basis", "status",
+    "completed_on", "evidence", "probability", "delay_years", "wedge_group", "source",
+)
+#: Columns a file must have (the others may be left out).
+REQUIRED: tuple[str, ...] = ("measure_id", "level", "title", "owner_kind", "owner",
+                             "indicators", "action", "status", "source")
+_CHOICES: dict[str, tuple[str, ...]] = {"level": LEVELS, "owner_kind": OWNER_KINDS,
+                                        "action": ACTIONS, "status": STATUSES}
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00:00)?")
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
+
+
+# -- reading and checking --------------------------------------------------------------
+
+def _parse_date(text: str) -> dt.date | None:
+    """Return the date written ``YYYY-MM-DD`` (a spreadsheet's midnight time allowed)."""
+    match = _DATE_RE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(text)
+    return dt.date(int(match[1]), int(match[2]), int(match[3]))
+
+
+def parse_measures(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
+    """Return the registry rows of a table of text cells, checked and typed.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Text cells as read by :func:`dualcontrol.fileio.read_table` (header = row 1).
+    file : str, optional
+        The file's name, for the errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`COLUMNS`; numbers as floats (``effect_*`` [tce/a, t CO2/a, m3/a]), dates
+        as :class:`datetime.date` or None, text stripped.
+
+    Raises
+    ------
+    InputError
+        Every problem found, each naming file, row, field, value and what is accepted:
+        a missing column, an unknown level, owner kind, action, status or indicator, a
+        bad number or date, a duplicate measure id, an effect without its basis, a
+        completed measure without its date or evidence, a parent that is not there.
+    """
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError([Problem("required column is missing", file=file, field=c,
+                                  accepted=list(COLUMNS)) for c in missing])
+    data = frame.reset_index(drop=True).copy()
+    for column in COLUMNS:
+        if column not in data.columns:
+            data[column] = ""
+        data[column] = data[column].fillna("").astype(str).str.strip()
+    rows = np.arange(2, len(data) + 2)
+    problems: list[tuple[int, Problem]] = []
+    for column, blank in NUMBERS.items():
+        numbers, found = number_problems(data[column], "measures", column, file=file,
+                                         rows=rows, required=False)
+        problems += found
+        if column == "delay_years":
+            for i in np.flatnonzero((numbers % 1).fillna(0).to_numpy() != 0):
+                problems.append((int(i), Problem(
+                    "a delay is a whole number of years", file=file, row=int(rows[i]),
+                    field=column, value=frame[column].iloc[i], accepted=["0", "1", "2"])))
+        data[column] = numbers.fillna(blank).to_numpy()
+    dates: dict[str, list[dt.date | None]] = {c: [] for c in DATES}
+    for i, rec in enumerate(data.to_dict("records")):
+        problems += [(i, p) for p in _row_problems(rec, int(rows[i]), file)]
+        for column in DATES:
+            try:
+                dates[column].append(_parse_date(rec[column]) if rec[column] else None)
+            except ValueError:
+                dates[column].append(None)
+    for column, values in dates.items():
+        data[column] = pd.Series(values, index=data.index, dtype=object)
+    seen: dict[str, int] = {}
+    for i, key in enumerate(data["measure_id"]):
+        if key in seen:
+            problems.append((i, Problem(f"measure id given twice (first in row {seen[key]})",
+                                        file=file, row=int(rows[i]), field="measure_id",
+                                        value=key)))
+        seen.setdefault(key, int(rows[i]))
+    if problems:
+        raise InputError([p for _, p in sorted(problems, key=lambda x: x[0])])
+    data["delay_years"] = data["delay_years"].astype(float)
+    return data[list(COLUMNS)]
+
+
+def _row_problems(rec: dict[str, str], row: int, file: str | None) -> list[Problem]:
+    """Return the problems of one row's text (numbers are checked by the caller)."""
+    out: list[Problem] = []
+
+    def bad(field: str, message: str, accepted: tuple[str, ...] | list[str] = ()) -> None:
+        out.append(Problem(message, file=file, row=row, field=field, value=rec[field],
+                           accepted=list(accepted)))
+
+    for field in REQUIRED:
+        if not rec[field]:
+            out.append(Problem("value is empty", file=file, row=row, field=field))
+    if rec["measure_id"] and not _ID_RE.fullmatch(rec["measure_id"]):
+        bad("measure_id", "an id is letters, digits and _ . : / - (at most 64)")
+    for field, accepted in _CHOICES.items():
+        if rec[field] and rec[field] not in accepted:
+            bad(field, f"unknown {field.replace('_', ' ')}", accepted)
+    unknown = [i for i in rec["indicators"].split("|") if i.strip() and i.strip() not in
+               INDICATORS]
+    if unknown:
+        bad("indicators", f"unknown indicator(s) {', '.join(unknown)} (separate with |)",
+            INDICATORS)
+    for field in DATES:
+        if rec[field]:
+            try:
+                _parse_date(rec[field])
+            except ValueError:
+                bad(field, "not a date", ["YYYY-MM-DD, e.g. 2026-12-31"])
+    if rec["level"] == "document" and rec["parent_id"]:
+        bad("parent_id", "the overall document has no parent")
+    has_effect = any(_positive(rec[c]) for c in ("effect_tce", "effect_co2_t",
+                                                 "effect_water_m3"))
+    if has_effect and not rec["effect_basis"]:
+        out.append(Problem("an expected effect needs its basis (how it was worked out)",
+                           file=file, row=row, field="effect_basis"))
+    if rec["status"] == "completed":
+        for field in ("completed_on", "evidence"):
+            if not rec[field]:
+                out.append(Problem("a completed measure needs its completion date and "
+                                   "evidence", file=file, row=row, field=field))
+    return out
+
+
+def _positive(text: str) -> bool:
+    try:
+        return float(str(text).replace(",", "")) > 0
+    except ValueError:
+        return False
+
+
+def check_parents(measures: pd.DataFrame, known: set[str] | None = None, *,
+                  file: str | None = None) -> None:
+    """Raise InputError for a parent id that is neither in ``measures`` nor ``known``.
+
+    ``known`` holds the ids already in the store (a file may add measures to a plan
+    stored before).
+    """
+    ids = set(measures["measure_id"]) | (known or set())
+    problems = [Problem("parent measure not found (in the file or the store)", file=file,
+                        row=int(i) + 2, field="parent_id", value=parent)
+                for i, parent in zip(measures.index, measures["parent_id"], strict=True)
+                if parent and parent not in ids]
+    if problems:
+        raise InputError(problems)
+
+
+def empty_registry() -> pd.DataFrame:
+    """Return a registry with no rows and every column."""
+    return pd.DataFrame(columns=list(COLUMNS))
+
+
+# -- generated from the benchmarking register -----------------------------------------
+
+@dataclass(frozen=True)
+class MeasureRule:
+    """What a unit of one efficiency class must do (``measure_rules.csv``)."""
+
+    rule_id: str
+    efficiency_class: str
+    action: str
+    saving_to: str
+    source: str
+    edition: str
+    verified: bool
+
+
+@cache
+def measure_rules() -> dict[str, MeasureRule]:
+    """Return the rule of each efficiency class that requires action, by class.
+
+    References
+    ----------
+    ``data/measure_rules.csv`` (发改产业〔2021〕1464号; 发改产业〔2023〕723号).
+    """
+    return {r["class"]: MeasureRule(r["rule_id"], r["class"], r["action"], r["saving_to"],
+                                    r["source"], r["edition"],
+                                    r["verified"].strip().lower() == "true")
+            for _, r in load_table("measure-rules").iterrows()}
+
+
+def generate_from_units(units: pd.DataFrame) -> pd.DataFrame:
+    """Return the measure every unit below the baseline must carry out.
+
+    For each production unit's latest year in ``units`` whose class has a rule
+    (``below_limit``: exit; ``below_baseline``: upgrade to the benchmark), one measure:
+    owned by the enterprise, due by the deadline of the product's area group, with
+    the expected saving from the unit's own figures,
+    ``(unit consumption - benchmark) x output`` [tce/a] and its CO2 [t CO2/a], as
+    :func:`dualcontrol.benchmarking.benchmark_units` computes it.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        Output of :func:`dualcontrol.benchmarking.benchmark_units`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Registry rows (:data:`COLUMNS`), ids ``GEN-<unit_id>``, status ``planned``.
+    """
+    rules = measure_rules()
+    if units.empty:
+        return empty_registry()
+    latest = units.sort_values("year").groupby("unit_id", sort=False).tail(1)
+    due = latest[latest["class"].isin(list(rules))].sort_values(["product", "unit_id"])
+    rows = []
+    for rec in due.to_dict("records"):
+        rule = rules[rec["class"]]
+        target = float(rec[rule.saving_to])
+        saving_tce = float(rec[f"savings_to_{rule.saving_to}_tce"])
+        saving_co2 = float(rec[f"savings_to_{rule.saving_to}_co2_t"])
+        deadline = rec.get("upgrade_deadline")
+        basis = (f"({rec['unit_consumption']:.4g} - {target:g}) {rec['level_unit']} x "
+                 f"output {float(rec['output']):,.0f} {rec['output_unit']} in {rec['year']}"
+                 f" ({rec['level_set']}); to the baseline "
+                 f"{float(rec['savings_to_baseline_tce']):,.0f} tce/a")
+        rows.append({
+            "measure_id": f"GEN-{rec['unit_id']}", "level": "measure", "parent_id": "",
+            "title": f"{rec['enterprise_name']} {rec['product']} unit {rec['unit_id']}: "
+                     f"{rule.action.replace('_', ' ')}",
+            "owner_kind": "enterprise", "owner": str(rec["enterprise_name"]),
+            "region_code": str(rec.get("region", "") or ""),
+            "enterprise_code": str(rec.get("enterprise_code", "") or ""),
+            "indicators": "energy_intensity|co2_intensity", "action": rule.action,
+            "unit_id": str(rec["unit_id"]), "product": str(rec["product"]),
+            "deadline": dt.date.fromisoformat(deadline) if deadline else None,
+            "effect_tce": saving_tce, "effect_co2_t": saving_co2, "effect_water_m3": 0.0,
+            "effect_basis": basis, "status": "planned", "completed_on": None,
+            "evidence": "", "probability": 1.0, "delay_years": 0.0, "wedge_group": "",
+            "source": f"{rule.rule_id}: {rule.source}",
+        })
+    return pd.DataFrame(rows, columns=list(COLUMNS)) if rows else empty_registry()
+
+
+# -- progress ----------------------------------------------------------------------------
+
+def is_overdue(deadline: dt.date | None, status: str, as_of: dt.date) -> bool:
+    """Return True if an open measure's deadline has passed on ``as_of``.
+
+    A measure is due *by* its deadline, so it is overdue from the day after: on the
+    deadline itself it is not. Completed and cancelled measures are never overdue, and
+    a measure without a deadline cannot be.
+    """
+    return status in OPEN_STATUSES and deadline is not None and as_of > deadline
+
+
+def overdue(measures: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Return the open measures past their deadline on ``as_of``, longest overdue first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure_id``, ``title``, ``owner_kind``, ``owner``, ``region_code``,
+        ``deadline``, ``status``, ``days_overdue`` [d], ``effect_tce``, ``effect_co2_t``.
+    """
+    cols = ["measure_id", "title", "owner_kind", "owner", "region_code", "deadline",
+            "status", "days_overdue", "effect_tce", "effect_co2_t"]
+    late = [is_overdue(d, s, as_of) for d, s in zip(measures["deadline"], measures["status"],
+                                                   strict=True)]
+    out = measures[late].copy() if len(measures) else measures.copy()
+    out["days_overdue"] = [(as_of - d).days for d in out["deadline"]]
+    return out.sort_values(["days_overdue", "measure_id"], ascending=[False, True])[
+        cols].reset_index(drop=True)
+
+
+def realised_saving_tce(energy_before_tce: float, output_before: float,
+                        energy_after_tce: float, output_after: float) -> float:
+    """Return the energy a unit saved in a year after a measure [tce/a].
+
+    The energy the year-after output would have taken at the unit consumption of the
+    year before, less the energy it took:
+    ``E_before / Q_before * Q_after - E_after``. Output is in one unit in both years.
+
+    Parameters
+    ----------
+    energy_before_tce, energy_after_tce : float
+        The unit's energy in the year before and after the measure [tce].
+    output_before, output_after : float
+        Its output in those years [its output unit], > 0.
+    """
+    return energy_before_tce / output_before * output_after - energy_after_tce
+
+
+def progress(measures: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Return planned against realised savings of completed unit measures.
+
+    For each completed measure of level ``measure`` with a ``unit_id``: the unit's
+    accounts in the last year before the completion year and in the first year after
+    it (:func:`realised_saving_tce`); realised CO2 at the measure's own planned
+    CO2 per tce (coal's factor when it plans none). Measures without unit accounts
+    after completion have no realised figure and say why.
+
+    Parameters
+    ----------
+    measures : pandas.DataFrame
+        Registry rows.
+    units : pandas.DataFrame
+        Production units over several years (``unit_id``, ``year``, ``output``,
+        ``energy_tce``), e.g. :func:`dualcontrol.datasets.production_units`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure_id``, ``unit_id``, ``completed_on``, ``year_before``, ``year_after``,
+        ``planned_tce``, ``realised_tce``, ``planned_co2_t``, ``realised_co2_t``,
+        ``delivery_ratio`` [-] and ``note``.
+    """
+    cols = ["measure_id", "unit_id", "completed_on", "year_before", "year_after",
+            "planned_tce", "realised_tce", "planned_co2_t", "realised_co2_t",
+            "delivery_ratio", "note"]
+    done = measures[(measures["status"] == "completed") & (measures["level"] == "measure")]
+    by_unit = {str(k): part.set_index("year") for k, part in units.groupby("unit_id")} \
+        if len(units) else {}
+    rows = []
+    for rec in done.to_dict("records"):
+        row = {"measure_id": rec["measure_id"], "unit_id": rec["unit_id"],
+               "completed_on": rec["completed_on"], "year_before": None,
+               "year_after": None, "planned_tce": float(rec["effect_tce"]),
+               "realised_tce": math.nan, "planned_co2_t": float(rec["effect_co2_t"]),
+               "realised_co2_t": math.nan, "delivery_ratio": math.nan, "note": ""}
+        acc = by_unit.get(str(rec["unit_id"])) if rec["unit_id"] else None
+        year = rec["completed_on"].year
+        before = acc[acc.index < year] if acc is not None else None
+        after = acc[acc.index > year] if acc is not None else None
+        if acc is None:
+            row["note"] = "no production-unit accounts: realised effect not measured"
+        elif before.empty or after.empty:
+            row["note"] = (f"no full year of accounts {'before' if before.empty else 'after'}"
+                           f" {year}")
+        else:
+            b, a = before.iloc[-1], after.iloc[0]
+            row["year_before"], row["year_after"] = int(before.index[-1]), int(after.index[0])
+            realised = realised_saving_tce(float(b["energy_tce"]), float(b["output"]),
+                                           float(a["energy_tce"]), float(a["output"]))
+            per_tce = (row["planned_co2_t"] / row["planned_tce"] if row["planned_tce"] > 0
+                       else _coal_co2_per_tce())
+            row |= {"realised_tce": realised, "realised_co2_t": realised * per_tce,
+                    "delivery_ratio": (realised / row["planned_tce"]
+                                       if row["planned_tce"] > 0 else math.nan),
+                    "note": f"{row['year_after']} output at the {row['year_before']} "
+                            "unit consumption, less the energy used"}
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _coal_co2_per_tce() -> float:
+    from dualcontrol.benchmarking import co2_per_tce
+
+    return co2_per_tce()[0]
+
+
+def summary(measures: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Return measures, planned effects and overdue counts per level and status.
+
+    Effects add up over rows of level ``measure`` only.
+    """
+    frame = measures.assign(
+        overdue=[is_overdue(d, s, as_of) for d, s in zip(measures["deadline"],
+                                                          measures["status"], strict=True)])
+    counted = frame["level"] == "measure"
+    for c in ("effect_tce", "effect_co2_t", "effect_water_m3"):
+        frame[c] = frame[c].where(counted, 0.0)
+    out = (frame.groupby(["level", "status"], sort=True)
+           .agg(measures=("measure_id", "count"), overdue=("overdue", "sum"),
+                effect_tce=("effect_tce", "sum"), effect_co2_t=("effect_co2_t", "sum"),
+                effect_water_m3=("effect_water_m3", "sum")).reset_index())
+    out["overdue"] = out["overdue"].astype(int)
+    return out
+
+
+# -- wedges ------------------------------------------------------------------------------
+
+def effect_year(rec: dict, base_year: int) -> int | None:
+    """Return the first year a measure's full effect counts in the outlook, or None.
+
+    The year after its completion (completed) or its deadline (open), and at least the
+    year after the base year: an open measure past its deadline is still to come. A
+    measure completed before the base year is in the base year's accounts already
+    (None), as is one without deadline or cancelled.
+    """
+    if rec["status"] == "cancelled":
+        return None
+    if rec["status"] == "completed" and rec["completed_on"] is not None:
+        year = rec["completed_on"].year + 1
+        return year if year > base_year else None
+    if rec["deadline"] is None:
+        return None
+    return max(rec["deadline"].year + 1, base_year + 1)
+
+
+def measure_effects(measures: pd.DataFrame, base_year: int) -> list[MeasureEffect]:
+    """Return the outlook's inputs: one :class:`~dualcontrol.outlook.MeasureEffect` per
+    measure (level ``measure``) with an energy or CO2 effect still to come.
+
+    The wedge is the row's ``wedge_group``, or its action when blank.
+    """
+    out = []
+    for rec in measures[measures["level"] == "measure"].to_dict("records"):
+        year = effect_year(rec, base_year)
+        if year is None or (rec["effect_tce"] <= 0 and rec["effect_co2_t"] <= 0):
+            continue
+        out.append(MeasureEffect(group=rec["wedge_group"] or rec["action"], year=year,
+                                 energy_tce=float(rec["effect_tce"]),
+                                 co2_t=float(rec["effect_co2_t"]),
+                                 probability=float(rec["probability"]),
+                                 delay_years=int(rec["delay_years"])))
+    skipped = int((measures["level"] == "measure").sum()) - len(out)
+    if skipped:
+        logger.info("%d measures left out of the wedges (no effect to come)", skipped)
+    return out
+
+
+__all__ = ["ACTIONS", "COLUMNS", "INDICATORS", "LEVELS", "OWNER_KINDS", "STATUSES",
+           "MeasureRule", "check_parents", "effect_year", "empty_registry",
+           "generate_from_units", "is_overdue", "measure_effects", "measure_rules",
+           "overdue", "parse_measures", "progress", "realised_saving_tce", "summary"]
