@@ -56,7 +56,7 @@ def test_save_load_and_revise_with_audit(store) -> None:
 def test_a_failing_save_stores_nothing(store) -> None:
     rows = registry()
     rows.loc[1, "title"] = None  # NOT NULL: the second insert fails
-    with pytest.raises(Exception):  # noqa: B017, PT011 - the driver's own error
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own error
         save_measures(store, rows, user="ana")
     assert load_measures(store).empty
     assert store.read_sql("SELECT COUNT(*) AS n FROM audit_log "

@@ -58,7 +58,14 @@ import pandas as pd
 
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.numbers import number_problems
-from dualcontrol.outlook import MeasureEffect
+from dualcontrol.outlook import (
+    MeasureEffect,
+    Outlook,
+    Scenario,
+    check_targets,
+    run,
+    target_gaps,
+)
 from dualcontrol.reference import load_table
 
 logger = logging.getLogger(__name__)
@@ -331,6 +338,43 @@ def generate_from_units(units: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS)) if rows else empty_registry()
 
 
+#: Columns the registry's users keep up to date: regenerating a measure keeps them.
+TRACKING: tuple[str, ...] = ("status", "completed_on", "evidence", "probability",
+                             "delay_years", "wedge_group", "parent_id")
+
+
+def merge_generated(generated: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """Return generated measures with the tracking columns of those already stored.
+
+    Regenerating from a newer register updates a measure's figures (effect, deadline,
+    basis) but keeps what its owner recorded (:data:`TRACKING`: status, completion,
+    evidence, delivery uncertainty, wedge, parent).
+    """
+    if stored.empty or generated.empty:
+        return generated
+    kept = stored.set_index("measure_id")
+    out = generated.copy()
+    hit = out["measure_id"].isin(kept.index)
+    for column in TRACKING:
+        out.loc[hit, column] = out.loc[hit, "measure_id"].map(kept[column]).to_numpy()
+    return out
+
+
+def export_frame(measures: pd.DataFrame) -> pd.DataFrame:
+    """Return the registry as a table to write to XLSX or CSV and read back.
+
+    Dates are ``YYYY-MM-DD`` text and every cell a spreadsheet would run as a formula
+    is made inert (:func:`dualcontrol.exports.neutralise_formulas`).
+    """
+    from dualcontrol.exports import neutralise_formulas
+
+    out = measures.reindex(columns=list(COLUMNS)).copy()
+    for column in DATES:
+        out[column] = [d.isoformat() if isinstance(d, dt.date) else "" for d in out[column]]
+    out["delay_years"] = out["delay_years"].fillna(0).astype(int)
+    return neutralise_formulas(out)
+
+
 # -- progress ----------------------------------------------------------------------------
 
 def is_overdue(deadline: dt.date | None, status: str, as_of: dt.date) -> bool:
@@ -509,7 +553,99 @@ def measure_effects(measures: pd.DataFrame, base_year: int) -> list[MeasureEffec
     return out
 
 
-__all__ = ["ACTIONS", "COLUMNS", "INDICATORS", "LEVELS", "OWNER_KINDS", "STATUSES",
-           "MeasureRule", "check_parents", "effect_year", "empty_registry",
-           "generate_from_units", "is_overdue", "measure_effects", "measure_rules",
-           "overdue", "parse_measures", "progress", "realised_saving_tce", "summary"]
+def expected_cut(effect: MeasureEffect, year: int) -> float:
+    """Return the expected share of a measure's effect delivered in ``year`` [-].
+
+    With delivery probability ``p`` and a delay drawn uniformly in ``0..D`` whole
+    years after its first year ``y0``: ``p * (number of d in 0..D with y0 + d <= year)
+    / (D + 1)``, the mean the Monte Carlo of :func:`dualcontrol.outlook.measure_cuts`
+    converges to.
+    """
+    on = min(max(year - effect.year + 1, 0), effect.delay_years + 1)
+    return effect.probability * on / (effect.delay_years + 1)
+
+
+def wedge_table(effects: list[MeasureEffect], year: int) -> pd.DataFrame:
+    """Return each wedge's saving in ``year``: as planned and expected.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group``, ``measures``, ``energy_tce``, ``co2_t`` (as planned) and
+        ``expected_energy_tce``, ``expected_co2_t`` (probability and delay weighted)
+        [tce/a, t CO2/a], with a ``total`` row.
+    """
+    rows = [{"group": e.group, "measures": 1,
+             "energy_tce": e.energy_tce * (year >= e.year),
+             "co2_t": e.co2_t * (year >= e.year),
+             "expected_energy_tce": e.energy_tce * expected_cut(e, year),
+             "expected_co2_t": e.co2_t * expected_cut(e, year)} for e in effects]
+    cols = ["group", "measures", "energy_tce", "co2_t", "expected_energy_tce",
+            "expected_co2_t"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(rows).groupby("group", sort=True).sum().reset_index()
+    total = out[cols[1:]].sum()
+    return pd.concat([out, pd.DataFrame([{"group": "total", **total.to_dict()}])],
+                     ignore_index=True)[cols]
+
+
+@dataclass
+class WedgeReport:
+    """The outlook with the registry's measures as wedges, and what else is needed."""
+
+    outlook: Outlook
+    effects: list[MeasureEffect]
+    year: int
+    wedges: pd.DataFrame
+    gaps: pd.DataFrame
+    targets: pd.DataFrame
+
+
+def wedge_report(measures: pd.DataFrame, scenario: Scenario, *, draws: int = 0,
+                 seed: int = 0, year: int = 2030,
+                 assessed: pd.DataFrame | None = None) -> WedgeReport:
+    """Return the outlook of ``scenario`` with the measures as wedges.
+
+    The one computation of the wedges that the CLI, the API, the page and the
+    bulletin show: :func:`measure_effects` of the registry (base year of the
+    scenario), :func:`dualcontrol.outlook.run` with them, the wedges in ``year``
+    (:func:`wedge_table`), the gap to each target without and with the measures
+    (:func:`dualcontrol.outlook.target_gaps`: what else is needed) and the targets'
+    check with the Monte Carlo probability of meeting them.
+    """
+    effects = measure_effects(measures, scenario.base_year)
+    result = run(scenario, draws=draws, seed=seed, measures=effects)
+    return WedgeReport(outlook=result, effects=effects, year=year,
+                       wedges=wedge_table(effects, year), gaps=target_gaps(result),
+                       targets=check_targets(result, assessed=assessed))
+
+
+__all__ = [
+    "ACTIONS",
+    "COLUMNS",
+    "INDICATORS",
+    "LEVELS",
+    "OWNER_KINDS",
+    "STATUSES",
+    "TRACKING",
+    "MeasureRule",
+    "WedgeReport",
+    "check_parents",
+    "effect_year",
+    "empty_registry",
+    "expected_cut",
+    "export_frame",
+    "generate_from_units",
+    "is_overdue",
+    "measure_effects",
+    "measure_rules",
+    "merge_generated",
+    "overdue",
+    "parse_measures",
+    "progress",
+    "realised_saving_tce",
+    "summary",
+    "wedge_report",
+    "wedge_table",
+]

@@ -1245,11 +1245,35 @@ def chart_paths(outlook: Outlook, path: str | Path) -> Path:
                       markers=peak_targets)
 
 
-__all__ = ["DISTRIBUTIONS", "GAP_QUANTITIES", "INDICATORS", "PATHS", "MeasureEffect",
-           "Outlook", "Param", "RegionSpec", "Scenario", "Sector", "central_paths",
-           "central_wedges", "chart_paths", "chart_wedges", "check_targets",
-           "measure_cuts", "target_gap", "target_gaps",
-           "draw_region", "energy_accounts", "load_scenario", "peak", "peak_summary",
-           "peak_year_distribution", "project", "project_region", "project_region_loop",
-           "run", "scenario_from_mapping"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "GAP_QUANTITIES",
+    "INDICATORS",
+    "PATHS",
+    "MeasureEffect",
+    "Outlook",
+    "Param",
+    "RegionSpec",
+    "Scenario",
+    "Sector",
+    "central_paths",
+    "central_wedges",
+    "chart_paths",
+    "chart_wedges",
+    "check_targets",
+    "draw_region",
+    "energy_accounts",
+    "load_scenario",
+    "measure_cuts",
+    "peak",
+    "peak_summary",
+    "peak_year_distribution",
+    "project",
+    "project_region",
+    "project_region_loop",
+    "run",
+    "scenario_from_mapping",
+    "target_gap",
+    "target_gaps",
+]
 
