@@ -586,8 +586,10 @@ def wedge_table(effects: list[MeasureEffect], year: int) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(rows).groupby("group", sort=True).sum().reset_index()
     total = out[cols[1:]].sum()
-    return pd.concat([out, pd.DataFrame([{"group": "total", **total.to_dict()}])],
-                     ignore_index=True)[cols]
+    out = pd.concat([out, pd.DataFrame([{"group": "total", **total.to_dict()}])],
+                    ignore_index=True)[cols]
+    out["measures"] = out["measures"].astype(int)
+    return out
 
 
 @dataclass

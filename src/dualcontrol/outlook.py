@@ -1170,7 +1170,8 @@ def target_gaps(outlook: Outlook) -> pd.DataFrame:
     ``gap_without_measures`` and ``still_needed`` are :func:`target_gap` on the
     central path without and with the outlook's measures; ``covered_by_measures`` is
     their difference and ``share_covered`` its share of the gap (None where there is no
-    gap). Targets a saving cannot close (the non-fossil share) are left out.
+    gap). Targets a saving cannot close (the non-fossil share) and intensity targets of
+    a year not after the base year are left out.
     """
     scenario = outlook.scenario
     history = _history_accounts(scenario)
@@ -1182,6 +1183,9 @@ def target_gaps(outlook: Outlook) -> pd.DataFrame:
         indicator = str(target["indicator"])
         if indicator not in GAP_QUANTITIES or not str(target.get("target_value", "")).strip():
             continue
+        if not indicator.endswith("peak_year") and int(target["target_year"]) <= \
+                scenario.base_year:
+            continue  # a target year in the past: no measure can close its gap now
         gap = target_gap(indicator, target, without, history)
         left = target_gap(indicator, target, with_measures, history)
         covered = gap - left

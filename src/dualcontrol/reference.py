@@ -48,6 +48,7 @@ TABLES: dict[str, str] = {
     "demo-industries": "demo_industries.csv",
     "number-ranges": "number_ranges.csv",
     "measure-rules": "measure_rules.csv",
+    "demo-measures": "demo_measures.csv",
 }
 
 #: Columns each table must have besides its own.
