@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from dualcontrol.errors import InputError, Problem
+from dualcontrol.exports import FORMULA_STARTS, neutralise_formulas
 from dualcontrol.numbers import number_problems
 from dualcontrol.outlook import (
     MeasureEffect,
@@ -149,7 +150,7 @@ def parse_measures(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFr
     for column in COLUMNS:
         if column not in data.columns:
             data[column] = ""
-        data[column] = data[column].fillna("").astype(str).str.strip()
+        data[column] = data[column].fillna("").astype(str).str.strip().map(_unquote)
     rows = np.arange(2, len(data) + 2)
     problems: list[tuple[int, Problem]] = []
     for column, blank in NUMBERS.items():
@@ -183,6 +184,14 @@ def parse_measures(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFr
         raise InputError([p for _, p in sorted(problems, key=lambda x: x[0])])
     data["delay_years"] = data["delay_years"].astype(float)
     return data[list(COLUMNS)]
+
+
+def _unquote(text: str) -> str:
+    """Return text without the quote an export puts before formula-like text, so that
+    a registry exported and imported again is unchanged."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
 
 
 def _row_problems(rec: dict[str, str], row: int, file: str | None) -> list[Problem]:
@@ -364,10 +373,9 @@ def export_frame(measures: pd.DataFrame) -> pd.DataFrame:
     """Return the registry as a table to write to XLSX or CSV and read back.
 
     Dates are ``YYYY-MM-DD`` text and every cell a spreadsheet would run as a formula
-    is made inert (:func:`dualcontrol.exports.neutralise_formulas`).
+    is made inert (:func:`dualcontrol.exports.neutralise_formulas`); the quote this
+    adds is taken off again by :func:`parse_measures`.
     """
-    from dualcontrol.exports import neutralise_formulas
-
     out = measures.reindex(columns=list(COLUMNS)).copy()
     for column in DATES:
         out[column] = [d.isoformat() if isinstance(d, dt.date) else "" for d in out[column]]
