@@ -65,9 +65,22 @@ def _progress(ctx: WebContext, registry: pd.DataFrame) -> pd.DataFrame:
     return measures.progress(registry, units)
 
 
-def wedge_report(ctx: WebContext, scenario: str | None, draws: int, seed: int,
-                 year: int) -> tuple[str, measures.WedgeReport]:
-    """Return the chosen scenario's name and the whole registry's wedges in it."""
+#: The wedge that measures outside a scoped user's scope are put in.
+OTHERS = "other measures"
+
+
+def wedge_registry(ctx: WebContext, principal: Principal, grant: Grant) -> pd.DataFrame:
+    """Return the whole registry, with the measures outside the principal's scope in one
+    wedge :data:`OTHERS`: the wedges are the region's, but a group name may name a firm."""
+    frame = ctx.data.measures()
+    mine = set(scoped_registry(ctx, principal, grant)["measure_id"])
+    outside = ~frame["measure_id"].isin(mine)
+    return frame.assign(wedge_group=frame["wedge_group"].where(~outside, OTHERS))
+
+
+def wedge_report(ctx: WebContext, registry: pd.DataFrame, scenario: str | None, draws: int,
+                 seed: int, year: int) -> tuple[str, measures.WedgeReport]:
+    """Return the chosen scenario's name and the registry's wedges in it."""
     files = ctx.data.scenarios()
     name = scenario or (DEFAULT_SCENARIO if DEFAULT_SCENARIO in files
                         else next(iter(files), None))
@@ -79,7 +92,7 @@ def wedge_report(ctx: WebContext, scenario: str | None, draws: int, seed: int,
         raise HTTPException(422, f"year {year} outside the scenario "
                                  f"({spec.base_year + 1}-{spec.end_year})")
     return name, measures.wedge_report(
-        ctx.data.measures(), spec, draws=draws, seed=seed, year=year,
+        registry, spec, draws=draws, seed=seed, year=year,
         assessed=ctx.data.observed_assessment(spec))
 
 
@@ -92,12 +105,14 @@ def read_measures(request: Request, ctx: Ctx, principal: CurrentPrincipal, table
     its ``summary`` by level and status, the ``overdue`` measures, the ``progress`` of
     completed ones (planned and realised savings [tce/a, t CO2/a]), or, for the whole
     region, the ``wedges`` of the measures in the outlook in ``year`` and the ``gaps``
-    to each target (what else is needed)."""
+    to each target (what else is needed); measures outside the caller's scope form one
+    wedge, ``other measures``."""
     if table not in TABLES:
         raise HTTPException(404, f"unknown table {table!r}; accepted: {', '.join(TABLES)}")
     grant = allow(ctx, request, principal, Data.measures)
     if table in ("wedges", "gaps"):
-        name, report = wedge_report(ctx, scenario, draws, seed, year)
+        name, report = wedge_report(ctx, wedge_registry(ctx, principal, grant), scenario,
+                                    draws, seed, year)
         answer = report.wedges if table == "wedges" else report.gaps
         return table_response(answer, format, f"measures_{table}_{name}_{year}")
     registry = scoped_registry(ctx, principal, grant)
@@ -141,7 +156,8 @@ def measures_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     registry = scoped_registry(ctx, principal, grant)
     chart, wedges, gaps, name = None, None, None, None
     if ctx.data.scenarios():
-        name, report = wedge_report(ctx, scenario, draws, 0, 2030)
+        name, report = wedge_report(ctx, wedge_registry(ctx, principal, grant), scenario,
+                                    draws, 0, 2030)
         chart = wedge_figure(report, until=2030, title=f"{t('measures_wedges')} · {name}")
         wedges = report.wedges.to_dict("records")
         gaps = report.gaps.drop(columns=["source"]).to_dict("records")
