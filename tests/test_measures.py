@@ -296,3 +296,34 @@ def test_wedge_chart_is_written(tmp_path: Path) -> None:
                                     outlook.MeasureEffect("b", 2028, 20.0, 50.0)])
     out = outlook.chart_wedges(res, tmp_path / "w.png")
     assert out.stat().st_size > 1000
+
+
+def test_bulletin_section_counts_overdue_at_the_quarter_end_and_names_no_firm(
+        tmp_path: Path) -> None:
+    from dualcontrol import bulletin
+
+    reg = measures.parse_measures(pd.DataFrame([
+        good_row(measure_id="DOC", level="document", effect_tce="", effect_co2_t="",
+                 effect_basis=""),
+        good_row(measure_id="E1", owner_kind="enterprise", owner="SecretFirm",
+                 deadline="2024-09-30", effect_tce="20000", effect_co2_t="55380"),
+        good_row(measure_id="E2", owner_kind="enterprise", owner="SecretFirm",
+                 deadline="2024-10-01", effect_tce="30000", effect_co2_t="83070")]))
+    rows = [("A", y, q, 100.0, 200.0) for y in (2023, 2024) for q in (1, 2, 3, 4)]
+    leagues = pd.DataFrame(rows, columns=["league", "year", "quarter", "energy_tce", "co2_t"])
+    leagues = leagues.assign(controlled_tce=50.0, feedstock_tce=0.0, renewable_tce=0.0)
+    region = leagues.rename(columns={"league": "region"})
+    b = bulletin.bulletin(leagues, region, pd.DataFrame(), "2024-Q3", measures=reg)
+    text = " ".join(b.commentary)
+    # On 2024-09-30 (end of Q3) E1 is due that day and E2 later: none overdue. The two
+    # measures save 20,000 + 30,000 = 50,000 tce = 5.0 万tce a year (DOC carries none).
+    assert "1 overall document(s), 0 sector plan(s) and 2 measures" in text
+    assert "5.0 万tce" in text and "No measure was overdue on 2024-09-30" in text
+    q4 = bulletin.bulletin(leagues, region, pd.DataFrame(), "2024-Q4", measures=reg)
+    # On 2024-12-31 both are overdue: 5.0 万tce still to come
+    assert "2 measures were overdue on 2024-12-31 (by owner: enterprise 2)" in " ".join(
+        q4.commentary)
+    html = bulletin.render_html(q4)
+    assert 'id="measures"' in html and "SecretFirm" not in html
+    book = bulletin.write_xlsx(q4, tmp_path / "b.xlsx")
+    assert "measures" in pd.ExcelFile(book).sheet_names

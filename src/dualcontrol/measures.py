@@ -519,6 +519,40 @@ def summary(measures: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return out
 
 
+def bulletin_section(measures: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame,
+                                                                         list[str]]:
+    """Return the bulletin's measures table and sentences, naming no enterprise.
+
+    The table is :func:`summary` on ``as_of`` (the quarter's last day); the sentences
+    count the 1+N+X rows, the overdue measures by kind of owner, and the yearly effect
+    of the measures once done [万tce, 万t CO2, 万m3].
+    """
+    table = summary(measures, as_of)
+    if measures.empty:
+        return table, []
+    count = measures["level"].value_counts()
+    rows = measures[measures["level"] == "measure"]
+    late = overdue(measures, as_of)
+    done = rows[rows["status"] == "completed"]
+    lines = [f"The 1+N+X registry holds {count.get('document', 0)} overall document(s), "
+             f"{count.get('sector_plan', 0)} sector plan(s) and {count.get('measure', 0)} "
+             f"measures; once done they are expected to save "
+             f"{rows['effect_tce'].sum() / 1e4:,.1f} 万tce, "
+             f"{rows['effect_co2_t'].sum() / 1e4:,.1f} 万t CO2 and "
+             f"{rows['effect_water_m3'].sum() / 1e4:,.1f} 万m3 of water a year, of which "
+             f"completed measures {done['effect_tce'].sum() / 1e4:,.1f} 万tce."]
+    if len(late):
+        kinds = late["owner_kind"].value_counts()
+        owners = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+        lines.append(f"{len(late)} measures were overdue on {as_of.isoformat()} "
+                     f"(by owner: {owners}), "
+                     f"with {late['effect_tce'].sum() / 1e4:,.1f} 万tce a year of savings "
+                     "still to come.")
+    else:
+        lines.append(f"No measure was overdue on {as_of.isoformat()}.")
+    return table, lines
+
+
 # -- wedges ------------------------------------------------------------------------------
 
 def effect_year(rec: dict, base_year: int) -> int | None:
