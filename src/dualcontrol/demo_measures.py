@@ -32,11 +32,11 @@ def illustrative() -> pd.DataFrame:
 
 def generated(store: Store) -> pd.DataFrame:
     """Return the measures generated from the store's latest production-unit figures."""
-    units = datasets.production_units(store)
-    if units.empty:
+    last = datasets.read_frame(store, "SELECT MAX(CAST(SUBSTR(period, 1, 4) AS INTEGER)) AS y "
+                                      "FROM production_output")["y"].iloc[0]
+    if last is None or pd.isna(last):
         return measures.empty_registry()
-    latest = units[units["year"] == units["year"].max()]
-    covered, _ = benchmarking.split_by_level(latest)
+    covered, _ = benchmarking.split_by_level(datasets.production_units(store, year=int(last)))
     return measures.generate_from_units(benchmarking.benchmark_units(covered))
 
 

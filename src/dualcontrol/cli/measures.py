@@ -136,11 +136,17 @@ def export_cmd(
     typer.echo(f"wrote {len(table)} measures to {file}")
 
 
-def _units(year: int | None = None) -> pd.DataFrame:
-    """Return the store's production units benchmarked (products with levels only)."""
+def _units() -> pd.DataFrame:
+    """Return the store's production units of the latest year, benchmarked (products
+    with levels only)."""
     from dualcontrol import benchmarking, datasets
+    from dualcontrol.store import open_store
 
-    frame = datasets.production_units(year=year)
+    with open_store() as store:
+        last = datasets.read_frame(store, "SELECT MAX(CAST(SUBSTR(period, 1, 4) AS INTEGER)) "
+                                          "AS y FROM production_output")["y"].iloc[0]
+        frame = (pd.DataFrame() if last is None or pd.isna(last)
+                 else datasets.production_units(store, year=int(last)))
     if frame.empty:
         raise InputError(Problem("the store has no production units (run `dualcontrol demo` "
                                  "or load output reports)", field="store"))
@@ -161,8 +167,7 @@ def generate_cmd(
     from dualcontrol import benchmarking, measures
 
     with user_errors():
-        units = _units()
-        latest = units[units["year"] == units["year"].max()]
+        latest = _units()
         generated = measures.generate_from_units(latest)
         front = benchmarking.front_runners(latest)
         result = None
