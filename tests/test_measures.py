@@ -106,6 +106,7 @@ def test_parse_reads_numbers_dates_and_defaults() -> None:
     ({"status": "completed"}, "completed_on", None),
     ({"title": ""}, "title", None),
     ({"delay_years": "1.5"}, "delay_years", "1.5"),
+    ({"region_code": "150621"}, "region_code", "150621"),  # a county, not a league
 ])
 def test_bad_rows_name_file_row_field_and_value(over: dict, field: str, value: str | None,
                                                 ) -> None:

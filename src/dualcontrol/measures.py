@@ -18,7 +18,8 @@ parent_id        the document or plan it belongs to (blank for a document)
 title            what is to be done
 owner_kind       ``league`` | ``department`` | ``enterprise``
 owner            the owner's name (or code)
-region_code      league code (GB/T 2260) the measure lies in, for scoping; blank = region
+region_code      league code (GB/T 2260) the measure lies in, for scoping; blank: the
+                 whole region
 enterprise_code  the enterprise's USCC, for an enterprise's measure
 indicators       indicators it moves, ``|``-separated (:data:`INDICATORS`)
 action           kind of measure (:data:`ACTIONS`)
@@ -221,6 +222,9 @@ def _row_problems(rec: dict[str, str], row: int, file: str | None) -> list[Probl
                 _parse_date(rec[field])
             except ValueError:
                 bad(field, "not a date", ["YYYY-MM-DD, e.g. 2026-12-31"])
+    if rec["region_code"] and rec["region_code"] not in _league_codes():
+        bad("region_code", "not a league code (GB/T 2260); blank for the whole region",
+            sorted(_league_codes()))
     if rec["level"] == "document" and rec["parent_id"]:
         bad("parent_id", "the overall document has no parent")
     has_effect = any(_positive(rec[c]) for c in ("effect_tce", "effect_co2_t",
@@ -234,6 +238,15 @@ def _row_problems(rec: dict[str, str], row: int, file: str | None) -> list[Probl
                 out.append(Problem("a completed measure needs its completion date and "
                                    "evidence", file=file, row=row, field=field))
     return out
+
+
+@cache
+def _league_codes() -> frozenset[str]:
+    """Return the league codes of ``data/regions.csv``."""
+    from dualcontrol.regions import regions
+
+    table = regions()
+    return frozenset(table.loc[table["level"] == "league", "code"].astype(str))
 
 
 def _positive(text: str) -> bool:
