@@ -328,3 +328,20 @@ def test_bulletin_section_counts_overdue_at_the_quarter_end_and_names_no_firm(
     assert 'id="measures"' in html and "SecretFirm" not in html
     book = bulletin.write_xlsx(q4, tmp_path / "b.xlsx")
     assert "measures" in pd.ExcelFile(book).sheet_names
+
+
+def test_regenerating_keeps_what_owners_recorded_and_names_stale_measures() -> None:
+    units = benchmarking.benchmark_units(units_frame(REGISTER))
+    first = measures.generate_from_units(units)
+    stored = first.copy()
+    stored.loc[stored["measure_id"] == "GEN-F1", ["status", "evidence"]] = [
+        "in_progress", "contract signed"]
+    # a year on, C1 reached 99 kgce/t (a front runner); F1 is still at 850 kgce/t
+    later = [dict(r, year=2025) for r in REGISTER]
+    later[1]["energy_tce"] = 99_000.0
+    again = measures.generate_from_units(benchmarking.benchmark_units(units_frame(later)))
+    merged = measures.merge_generated(again, stored).set_index("measure_id")
+    assert list(merged.index) == ["GEN-F1"]
+    assert merged.loc["GEN-F1", "status"] == "in_progress"
+    assert merged.loc["GEN-F1", "evidence"] == "contract signed"
+    assert list(measures.no_longer_required(again, stored)["measure_id"]) == ["GEN-C1"]

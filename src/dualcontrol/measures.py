@@ -338,6 +338,7 @@ def generate_from_units(units: pd.DataFrame) -> pd.DataFrame:
         saving_tce = float(rec[f"savings_to_{rule.saving_to}_tce"])
         saving_co2 = float(rec[f"savings_to_{rule.saving_to}_co2_t"])
         deadline = rec.get("upgrade_deadline")
+        deadline = deadline if isinstance(deadline, str) and deadline else None
         basis = (f"({rec['unit_consumption']:.4g} - {target:g}) {rec['level_unit']} x "
                  f"output {float(rec['output']):,.0f} {rec['output_unit']} in {rec['year']}"
                  f" ({rec['level_set']}); to the baseline "
@@ -380,6 +381,16 @@ def merge_generated(generated: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFra
     for column in TRACKING:
         out.loc[hit, column] = out.loc[hit, "measure_id"].map(kept[column]).to_numpy()
     return out
+
+
+def no_longer_required(generated: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """Return the stored open generated measures (``GEN-``) that the register no longer
+    requires: their unit is now at or better than the baseline, or has no figures."""
+    if stored.empty:
+        return stored
+    open_generated = stored[stored["measure_id"].str.startswith("GEN-")
+                            & stored["status"].isin(OPEN_STATUSES)]
+    return open_generated[~open_generated["measure_id"].isin(set(generated["measure_id"]))]
 
 
 def export_frame(measures: pd.DataFrame) -> pd.DataFrame:

@@ -176,9 +176,11 @@ def generate_cmd(
             from dualcontrol.store.measures import load_measures, save_measures
 
             with open_store() as store:
-                generated = measures.merge_generated(generated, load_measures(store))
+                stored = load_measures(store)
+                generated = measures.merge_generated(generated, stored)
                 result = save_measures(store, generated, user=_user(user),
                                        file_name="generated from the benchmarking register")
+            stale = measures.no_longer_required(generated, stored)
     if as_json:
         print_json({"year": int(latest["year"].max()), "measures": frame_records(generated),
                     "front_runners": frame_records(front)})
@@ -192,6 +194,11 @@ def generate_cmd(
     if result is not None:
         typer.echo(f"stored: {result.created} created, {result.revised} revised, "
                    f"{result.unchanged} unchanged")
+        if len(stale):
+            typer.echo(f"{len(stale)} open generated measures are no longer required by the "
+                       f"register (unit at or better than the baseline, or no figures): "
+                       f"{', '.join(stale['measure_id'][:20])}; set their status (export, "
+                       "edit, import)")
 
 
 @measures_app.command("progress")
