@@ -345,3 +345,19 @@ def test_regenerating_keeps_what_owners_recorded_and_names_stale_measures() -> N
     assert merged.loc["GEN-F1", "status"] == "in_progress"
     assert merged.loc["GEN-F1", "evidence"] == "contract signed"
     assert list(measures.no_longer_required(again, stored)["measure_id"]) == ["GEN-C1"]
+
+
+def test_a_proxy_target_stands_in_only_for_an_unpublished_one() -> None:
+    sc = outlook.load_scenario(SCENARIOS / "inner_mongolia_baseline.yaml")
+    reg = measures.empty_registry()
+    # the region's 15th-plan CO2-intensity target is not published: the proxy is used
+    co2 = measures.proxy_target("co2_intensity_reduction", 0.17, sc, 2030)
+    report = measures.wedge_report(reg, sc, proxies=[co2])
+    row = report.gaps.set_index("indicator").loc["co2_intensity_reduction"]
+    assert row["target_year"] == 2030 and "proxy" in row["source"]
+    # the energy-intensity row of targets.csv exists (14th plan): a proxy may not replace it
+    energy = measures.proxy_target("energy_intensity_reduction", 0.12, sc, 2030)
+    with pytest.raises(InputError, match="proxy cannot replace it"):
+        measures.wedge_report(reg, sc, proxies=[energy])
+    with pytest.raises(InputError, match="between 0 and 1"):
+        measures.proxy_target("co2_intensity_reduction", 17, sc, 2030)

@@ -51,7 +51,8 @@ import datetime as dt
 import logging
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -66,6 +67,7 @@ from dualcontrol.outlook import (
     Scenario,
     check_targets,
     run,
+    scenario_targets,
     target_gaps,
 )
 from dualcontrol.reference import load_table
@@ -670,9 +672,31 @@ class WedgeReport:
     targets: pd.DataFrame
 
 
+def proxy_target(indicator: str, value: float, scenario: Scenario, year: int) -> dict:
+    """Return a target the user gives for a plan whose own is not published, from the
+    scenario's base year to ``year``, marked as a proxy in its source.
+
+    Raises
+    ------
+    InputError
+        For an indicator other than the intensity reductions, or a value outside (0, 1).
+    """
+    accepted = ("co2_intensity_reduction", "energy_intensity_reduction")
+    if indicator not in accepted:
+        raise InputError(Problem("a proxy target is an intensity reduction", field="indicator",
+                                 value=indicator, accepted=list(accepted)))
+    if not 0 < value < 1:
+        raise InputError(Problem("a reduction is a fraction between 0 and 1",
+                                 field="target_value", value=value, accepted=["0.17"]))
+    return {"indicator": indicator, "base_year": scenario.base_year, "target_year": year,
+            "target_value": value,
+            "source": "proxy given by the user (not an official allocation)"}
+
+
 def wedge_report(measures: pd.DataFrame, scenario: Scenario, *, draws: int = 0,
                  seed: int = 0, year: int = 2030,
-                 assessed: pd.DataFrame | None = None) -> WedgeReport:
+                 assessed: pd.DataFrame | None = None,
+                 proxies: Sequence[dict] = ()) -> WedgeReport:
     """Return the outlook of ``scenario`` with the measures as wedges.
 
     The one computation of the wedges that the CLI, the API, the page and the
@@ -680,8 +704,18 @@ def wedge_report(measures: pd.DataFrame, scenario: Scenario, *, draws: int = 0,
     scenario), :func:`dualcontrol.outlook.run` with them, the wedges in ``year``
     (:func:`wedge_table`), the gap to each target without and with the measures
     (:func:`dualcontrol.outlook.target_gaps`: what else is needed) and the targets'
-    check with the Monte Carlo probability of meeting them.
+    check with the Monte Carlo probability of meeting them. ``proxies``
+    (:func:`proxy_target`) stand in for targets the shared table lacks.
     """
+    if proxies:
+        scenario = replace(scenario, targets=[*scenario.targets, *proxies])
+        used = {id(t) for t in scenario_targets(scenario)}
+        unused = [p for p in scenario.targets[-len(proxies):] if id(p) not in used]
+        if unused:
+            raise InputError([Problem(
+                "the targets table has an official target of this indicator for the "
+                "region, which the outlook uses: a proxy cannot replace it",
+                field="--proxy-target", value=p["indicator"]) for p in unused])
     effects = measure_effects(measures, scenario.base_year)
     result = run(scenario, draws=draws, seed=seed, measures=effects)
     return WedgeReport(outlook=result, effects=effects, year=year,

@@ -235,6 +235,10 @@ def wedges_cmd(
     year: Annotated[int, typer.Option(help="Year the wedges are shown for.")] = 2030,
     chart: Annotated[Path | None, typer.Option("--chart",
                                                help="Write the wedge chart (PNG).")] = None,
+    proxy: Annotated[list[str] | None, typer.Option(
+        "--proxy-target", help="INDICATOR=VALUE for a target not yet published, from the "
+        "scenario's base year to --year (e.g. co2_intensity_reduction=0.17, the national "
+        "15th-plan figure as a proxy); shown as a proxy.")] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
@@ -248,7 +252,20 @@ def wedges_cmd(
         if not spec.base_year < year <= spec.end_year:
             raise InputError(Problem("year outside the scenario", field="--year", value=year,
                                      accepted=[f"{spec.base_year + 1}-{spec.end_year}"]))
-        report = measures.wedge_report(_stored(), spec, draws=draws, seed=seed, year=year)
+        proxies = []
+        for text in proxy or []:
+            name, sep, value = text.partition("=")
+            try:
+                number = float(value) if sep else None
+            except ValueError:
+                number = None
+            if number is None:
+                raise InputError(Problem("write INDICATOR=VALUE", field="--proxy-target",
+                                         value=text,
+                                         accepted=["co2_intensity_reduction=0.17"]))
+            proxies.append(measures.proxy_target(name.strip(), number, spec, year))
+        report = measures.wedge_report(_stored(), spec, draws=draws, seed=seed, year=year,
+                                       proxies=proxies)
     if chart is not None:
         outlook.chart_wedges(report.outlook, chart, until=max(year, spec.base_year + 5))
     if as_json:
