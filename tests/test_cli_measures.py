@@ -126,3 +126,19 @@ def test_demo_registry_holds_generated_and_illustrative_measures(small_store_url
     assert sorted(generated["unit_id"]) == sorted(laggards["unit_id"].astype(str))
     assert {"DEMO-DOC", "DEMO-COAL-RETRO", "DEMO-WATER"} <= set(reg["measure_id"])
     assert (reg["changed_by"] == "demo").all()
+
+
+def test_generate_json_and_save_on_the_small_demo(small_store_url: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUALCONTROL_DB", small_store_url)
+    shown = run("generate", "--json")
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert data["measures"] and all(m["measure_id"] == f"GEN-{m['unit_id']}"
+                                    for m in data["measures"])
+    assert all(r["unit_id"] not in {m["unit_id"] for m in data["measures"]}
+               for r in data["front_runners"])
+    saved = run("generate", "--save", "--user", "ana")
+    assert saved.exit_code == 0, saved.output
+    again = run("generate", "--save", "--user", "ana")
+    assert f"0 created, 0 revised, {len(data['measures'])} unchanged" in again.stdout
