@@ -102,6 +102,9 @@ def world(small_store_url: str):
     users = StoreUsers(store)
     accounts = demo_accounts(data.hierarchy())
     create_demo_users(users, accounts, password=PASSWORD)
+    from dualcontrol.demo_measures import load_demo_measures  # the 1+N+X registry
+
+    load_demo_measures(store, user="demo")
     users.add_user(user=make_user(TARGET, PASSWORD, "reviewer"))
     settings = WebSettings(
         environment="test", secret_key="test-secret-0123456789", login_max_failures=1000
@@ -427,6 +430,9 @@ SAMPLES: tuple[Sample, ...] = (
         (Need(Data.users),),
     ),
     Sample("GET /api/audit", "/api/audit?limit=5", (Need(Data.audit),)),
+    Sample("GET /api/measures/{table}", "/api/measures/registry?format=csv",
+           (Need(Data.measures),), scoped=True),
+    Sample("GET /measures", "/measures?draws=50", (Need(Data.measures),), scoped=True),
     Sample(
         "POST /logout",
         "/logout",

@@ -514,6 +514,9 @@ def build_demo(seed: int = 2025, url: str | None = None) -> DemoSummary:
             _load(store, tables, fingerprint, seed)
             energy_count = len(tables["energy"])
             enterprises = len(tables["enterprises"])
+        from dualcontrol.demo_measures import load_demo_measures
+
+        load_demo_measures(store, user=DEMO_USER)  # the 1+N+X registry (issue 22)
         calibration = calibration_report(store)
         return DemoSummary(url=store.url, seconds=time.perf_counter() - started,
                            enterprises=enterprises, energy_rows=energy_count,

@@ -56,6 +56,8 @@ TABLES: dict[str, str] = {
     "demo-calibration": "demo_calibration.csv",
     "demo-industries": "demo_industries.csv",
     "number-ranges": "number_ranges.csv",
+    "measure-rules": "measure_rules.csv",
+    "demo-measures": "demo_measures.csv",
 }
 
 #: Columns each table must have besides its own.

@@ -366,6 +366,19 @@ class StoreData:
         path = self.inputs / "projects" / "ferrosilicon_ulanqab.yaml" if self.inputs else None
         return path.read_text("utf-8") if path is not None and path.exists() else ""
 
+    # --------------------------------------------------------- measures (issue 22)
+    def measures(self) -> pd.DataFrame:
+        """Return the measures registry (latest revisions; not cached: the registry
+        changes without a submission)."""
+        from dualcontrol.store.measures import load_measures
+
+        return load_measures(self.store)
+
+    def unit_history(self) -> pd.DataFrame:
+        """Return the production units of every year (the accounts of realised savings)."""
+        return self._cached(("unit_history",),
+                            lambda: datasets.production_units(self.store)).copy()
+
 
 #: The web layer's data interface (one implementation: the store).
 WebData = StoreData
