@@ -58,6 +58,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from dualcontrol.assessment import NUMERIC_TOLERANCE
 from dualcontrol.benchmarking import (
     DEFAULT_GRID,
     Level,
@@ -895,12 +896,14 @@ def evaluate_carbon(project: Project, by_carrier: pd.DataFrame, level: Level,
         else:
             share = co2 / remaining
             text = f"project CO2 {co2:,.0f} t/a is {share:.1%} of {where} {remaining:,.0f} t"
-            if share > fail:
+            # a share equal to a threshold (up to float rounding) is not above it
+            over_cond = share > cond * (1 + NUMERIC_TOLERANCE)
+            if share > fail * (1 + NUMERIC_TOLERANCE):
                 reasons.append(_carbon_reason("carbon_budget_exceeded", True,
                                               f"{text} (> {fail:.0%})"))
             else:
-                reasons.append(_carbon_reason("carbon_budget_share", share > cond,
-                                              f"{text} ({'>' if share > cond else '<='} "
+                reasons.append(_carbon_reason("carbon_budget_share", over_cond,
+                                              f"{text} ({'>' if over_cond else '<='} "
                                               f"{cond:.0%})"))
     outcomes = {r.outcome for r in reasons}
     verdict = ("fail" if "fail" in outcomes else
