@@ -547,3 +547,20 @@ def carbon_accounts(store: Store, *, levels: Sequence[str] = ("region", "league"
     closed = frame.loc[frame["year"] < last - 1, ["region_code", "year", "co2_t"]].assign(
         months=12)
     return frame, pd.concat([closed, cumulative], ignore_index=True)
+
+
+@uses_store
+def carbon_budget_table(store: Store, *, levels: Sequence[str] = ("region", "league"),
+                        gdp_growth: float | None = None, rules: dict[str, str] | None = None,
+                        as_of: Any = None) -> pd.DataFrame:
+    """Return :func:`dualcontrol.carbon_budget.carbon_budgets` of the store's accounts,
+    net of the store's project pipeline (the one figure every interface shows)."""
+    from dualcontrol.carbon_budget import carbon_budgets
+    from dualcontrol.store.projects import list_projects
+
+    accounts, actuals = carbon_accounts(store, levels=levels)
+    if accounts.empty:
+        raise InputError(Problem("the store has no energy accounts (run `dualcontrol demo` or "
+                                 "ingest reports)", field="store"))
+    return carbon_budgets(accounts, actuals=actuals, projects=list_projects(store),
+                          levels=levels, gdp_growth=gdp_growth, rules=rules, as_of=as_of)

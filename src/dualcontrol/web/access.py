@@ -61,6 +61,9 @@ class Data(StrEnum):
     front_runners = "front_runners"
     pdf = "pdf"
     reviews = "reviews"
+    carbon_budget = "carbon_budget"
+    pipeline = "pipeline"
+    pipeline_edit = "pipeline_edit"
     uploads = "uploads"
     users = "users"
     audit = "audit"
@@ -80,6 +83,9 @@ DATA_MEANING: dict[Data, str] = {
     Data.front_runners: "the front-runner list (named units and their unit consumption)",
     Data.pdf: "the bulletin as PDF (each starts a Chromium)",
     Data.reviews: "energy-saving review of a project in a league",
+    Data.carbon_budget: "carbon budgets of the region and leagues, net of the pipeline",
+    Data.pipeline: "the project pipeline (reviewed to in operation) of a league",
+    Data.pipeline_edit: "adding projects to the pipeline and moving them on",
     Data.uploads: "uploading enterprise energy reports",
     Data.users: "users, their sessions and tokens",
     Data.audit: "the audit log",
@@ -135,7 +141,8 @@ def _analyst(level: str) -> dict[Data, Grant]:
            Data.uploads: _scoped("enterprise")}
     if assessed:  # the barometer and budget exist for the region and leagues only
         out |= {Data.assessment: _scoped(*assessed), Data.budget: _scoped(*assessed),
-                Data.reviews: _scoped("league")}
+                Data.reviews: _scoped("league"), Data.carbon_budget: _scoped(*assessed),
+                Data.pipeline: _scoped("league")}
     return out
 
 
@@ -153,7 +160,10 @@ READ_ALL: dict[Data, Grant] = {**PUBLIC,
                                Data.benchmarks: Grant(("enterprise",)),
                                Data.front_runners: Grant(("enterprise",)),
                                Data.pdf: Grant(PUBLISHED_LEVELS),
-                               Data.reviews: Grant(("league",))}
+                               Data.reviews: Grant(("league",)),
+                               Data.carbon_budget: Grant(PUBLISHED_LEVELS),
+                               Data.pipeline: Grant(("league",)),
+                               Data.pipeline_edit: Grant(("league",))}
 
 ACCESS: dict[str, dict[Data, Grant]] = {
     "anonymous": PUBLIC,
@@ -206,6 +216,11 @@ ROUTES: dict[str, tuple[Data, ...]] = {
     "POST /api/reviews": (Data.reviews,),
     "GET /review": (Data.reviews,),
     "POST /review": (Data.reviews,),
+    "GET /api/carbon/budgets": (Data.carbon_budget,),
+    "GET /api/projects": (Data.pipeline,),
+    "POST /api/projects": (Data.pipeline_edit,),
+    "POST /api/projects/{code}/status": (Data.pipeline_edit,),
+    "GET /carbon": (Data.carbon_budget, Data.pipeline),
     "GET /api/users": (Data.users,),
     "POST /api/users": (Data.users,),
     "PATCH /api/users/{username}": (Data.users,),
@@ -221,6 +236,7 @@ MENU: tuple[tuple[str, str, Data], ...] = (
     ("/outlook", "outlook", Data.analysis),
     ("/upload", "upload", Data.uploads),
     ("/review", "review", Data.reviews),
+    ("/carbon", "carbon_budgets", Data.carbon_budget),
     ("/bulletin", "bulletin", Data.bulletin),
     ("/docs", "api", Data.site),
 )
