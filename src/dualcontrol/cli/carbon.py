@@ -183,13 +183,12 @@ def pipeline_add_cmd(
     from dualcontrol.store import open_store
     from dualcontrol.store.projects import add_project
 
-    with user_errors():
-        with open_store() as store:
-            row = add_project(store, code=code, name=name, league_code=_league_code(league),
-                              county_code=county, park_code=park, energy_tce=energy_tce,
-                              co2_t=co2_t, reviewed_on=_day(reviewed_on, "--reviewed-on"),
-                              username=_user(user), industry=industry, product=product,
-                              source="dualcontrol pipeline add")
+    with user_errors(), open_store() as store:
+        row = add_project(store, code=code, name=name, league_code=_league_code(league),
+                          county_code=county, park_code=park, energy_tce=energy_tce,
+                          co2_t=co2_t, reviewed_on=_day(reviewed_on, "--reviewed-on"),
+                          username=_user(user), industry=industry, product=product,
+                          source="dualcontrol pipeline add")
     _done(row, as_json)
 
 
@@ -208,10 +207,9 @@ def pipeline_move_cmd(
     from dualcontrol.store import open_store
     from dualcontrol.store.projects import transition
 
-    with user_errors():
-        with open_store() as store:
-            row = transition(store, code=code, status=status.value, on=_day(on, "--on"),
-                             username=_user(user), note=note)
+    with user_errors(), open_store() as store:
+        row = transition(store, code=code, status=status.value, on=_day(on, "--on"),
+                         username=_user(user), note=note)
     _done(row, as_json)
 
 
