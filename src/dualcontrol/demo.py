@@ -29,6 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dualcontrol.datasets import green_registry, region_accounts, water_use
+from dualcontrol.demo_pipeline import load_demo_projects
 from dualcontrol.errors import DualControlError
 from dualcontrol.ingest import bulk_insert, load_frame
 from dualcontrol.reference import carriers, load_table, units
@@ -455,6 +456,7 @@ def build_demo(seed: int = 2025, url: str | None = None) -> DemoSummary:
             _load(store, tables, fingerprint, seed)
             energy_count = len(tables["energy"])
             enterprises = len(tables["enterprises"])
+        load_demo_projects(store)  # the 2026 project pipeline (data/demo_projects.csv)
         calibration = calibration_report(store)
         return DemoSummary(url=store.url, seconds=time.perf_counter() - started,
                            enterprises=enterprises, energy_rows=energy_count,

@@ -49,6 +49,7 @@ TABLES: dict[str, str] = {
     "plan-periods": "plan_periods.csv",
     "demo-calibration": "demo_calibration.csv",
     "demo-industries": "demo_industries.csv",
+    "demo-projects": "demo_projects.csv",
     "number-ranges": "number_ranges.csv",
 }
 

@@ -158,7 +158,7 @@ def pipeline_list_cmd(
         print_json(frame_records(frame))
         return
     emit(_project_view(frame), lang=lang, title=f"Project pipeline ({len(frame)} projects; "
-                                                "energy tce/a, CO2 t/a)")
+                                                "design energy and CO2 per year)")
 
 
 @pipeline_app.command("add")
