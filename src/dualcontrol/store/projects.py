@@ -42,6 +42,12 @@ def _audit(conn: sa.Connection, *, username: str, action: str, code: str,
 def _check_new(fields: dict[str, Any]) -> list[Problem]:
     problems = [Problem("field is missing", field=k, accepted=list(REQUIRED))
                 for k in REQUIRED if fields.get(k) in (None, "")]
+    for key, column in _P.c.items():
+        longest = getattr(column.type, "length", None)
+        value = fields.get(key)
+        if longest and isinstance(value, str) and len(value) > longest:
+            problems.append(Problem(f"longer than {longest} characters", field=key,
+                                    value=value[:40]))
     for key in ("energy_tce", "co2_t"):
         value = fields.get(key)
         if value in (None, ""):
@@ -69,7 +75,8 @@ def add_project(store: Store, *, code: str, name: str, league_code: str, energy_
         already used.
     """
     fields = {"code": code, "name": name, "league_code": league_code,
-              "energy_tce": energy_tce, "co2_t": co2_t}
+              "energy_tce": energy_tce, "co2_t": co2_t, "county_code": county_code,
+              "park_code": park_code, "industry": industry, "product": product}
     problems = _check_new(fields)
     with store.begin() as conn:
         regions = {r.code: r for r in conn.execute(sa.select(

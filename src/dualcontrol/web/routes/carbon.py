@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 import pandas as pd
@@ -13,11 +14,19 @@ from dualcontrol.errors import InputError, Problem
 from dualcontrol.pipeline import STATUSES
 from dualcontrol.regions import REGION_CODE
 from dualcontrol.web.access import Data, Principal, may, permit, within_scope
+from dualcontrol.web.contract import TABLE, ProjectUnprocessable
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
 from dualcontrol.web.routes.assessment import scoped
 from dualcontrol.web.tables import Format, table_response
 
 router = APIRouter(tags=["carbon"])
+
+#: States a project may be asked for by (the query refuses others with a 422).
+StatusQ = StrEnum("StatusQ", {s: s for s in STATUSES})  # type: ignore[misc]
+#: A 422 of the pipeline: bad fields or an illegal move, every problem listed.
+REFUSED: dict[int | str, dict[str, Any]] = {422: {
+    "model": ProjectUnprocessable,
+    "description": "Bad fields, an unknown project or league, or an illegal move"}}
 
 #: Columns of the pipeline the API and page show.
 PROJECT_COLUMNS = ["code", "name", "league_code", "county_code", "park_code", "industry",
@@ -51,7 +60,7 @@ def projects_for(ctx: WebContext, principal: Principal, status: str | None = Non
     return out
 
 
-@router.get("/api/carbon/budgets")
+@router.get("/api/carbon/budgets", responses=TABLE)
 def read_carbon_budgets(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                         period: Annotated[str | None, Query(
                             description="2026 ... 2030, or 2026-2030 (default: all)")] = None,
@@ -63,18 +72,15 @@ def read_carbon_budgets(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     return table_response(budgets_for(ctx, principal, period), format, "carbon_budgets")
 
 
-@router.get("/api/projects")
+@router.get("/api/projects", responses=TABLE)
 def read_projects(request: Request, ctx: Ctx, principal: CurrentPrincipal,
-                  status: Annotated[str | None, Query(
-                      description=f"Only this state: {', '.join(STATUSES)}")] = None,
+                  status: Annotated[StatusQ | None, Query(  # type: ignore[valid-type]
+                      description="Only projects in this state")] = None,
                   format: Format = Format.json) -> Response:
     """Return the project pipeline with each project's state, energy, CO2 and dates."""
     allow(ctx, request, principal, Data.pipeline)
-    if status is not None and status not in STATUSES:
-        return JSONResponse({"problems": [Problem(
-            "unknown project status", field="status", value=status,
-            accepted=STATUSES).as_dict()]}, status_code=422)
-    return table_response(projects_for(ctx, principal, status), format, "projects")
+    chosen = None if status is None else str(status.value)
+    return table_response(projects_for(ctx, principal, chosen), format, "projects")
 
 
 def _league_node(ctx: WebContext, text: str) -> tuple[str, dict[str, str]]:
@@ -93,11 +99,16 @@ def _day(value: Any, field: str) -> date:
                                  accepted=["YYYY-MM-DD"])) from None
 
 
+def _text(value: Any) -> str | None:
+    """Return a body field as text (None when absent or empty)."""
+    return None if value is None or value == "" else str(value)
+
+
 def _problems(exc: InputError) -> JSONResponse:
     return JSONResponse({"problems": [p.as_dict() for p in exc.problems]}, status_code=422)
 
 
-@router.post("/api/projects")
+@router.post("/api/projects", status_code=201, responses=REFUSED)
 def add_project(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                 project: Annotated[dict[str, Any], Body(description=(
                     "code, name, league_code (code or name), energy_tce [tce/a], co2_t "
@@ -110,18 +121,19 @@ def add_project(request: Request, ctx: Ctx, principal: CurrentPrincipal,
         allow(ctx, request, principal, Data.pipeline_edit, level="league", node=node)
         row = ctx.data.add_project(
             code=str(project.get("code", "")), name=str(project.get("name", "")),
-            league_code=league, county_code=project.get("county_code"),
-            park_code=project.get("park_code"), energy_tce=project.get("energy_tce"),
+            league_code=league, county_code=_text(project.get("county_code")),
+            park_code=_text(project.get("park_code")), energy_tce=project.get("energy_tce"),
             co2_t=project.get("co2_t"),
             reviewed_on=_day(project.get("reviewed_on"), "reviewed_on"),
-            username=principal.username, industry=project.get("industry"),
-            product=project.get("product"), source="API", note=project.get("note"))
+            username=principal.username, industry=_text(project.get("industry")),
+            product=_text(project.get("product")), source="API",
+            note=_text(project.get("note")))
     except InputError as exc:
         return _problems(exc)
     return JSONResponse(jsonable(row), status_code=201)
 
 
-@router.post("/api/projects/{code}/status")
+@router.post("/api/projects/{code}/status", responses=REFUSED)
 def move_project(request: Request, ctx: Ctx, principal: CurrentPrincipal, code: str,
                  move: Annotated[dict[str, Any], Body(description=(
                      "status (the new state), on (YYYY-MM-DD); optional note"))]) -> Response:
@@ -136,7 +148,7 @@ def move_project(request: Request, ctx: Ctx, principal: CurrentPrincipal, code: 
         allow(ctx, request, principal, Data.pipeline_edit, level="league", node=node)
         row = ctx.data.move_project(code=code, status=str(move.get("status", "")),
                                     on=_day(move.get("on"), "on"),
-                                    username=principal.username, note=move.get("note"))
+                                    username=principal.username, note=_text(move.get("note")))
     except InputError as exc:
         return _problems(exc)
     return JSONResponse(jsonable(row))
