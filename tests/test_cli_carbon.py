@@ -116,3 +116,22 @@ def test_demo_file_contradicting_itself_is_refused() -> None:
     project["status"] = "approved"  # its dates end in operation
     with pytest.raises(InputError, match="another state"):
         demo_pipeline.steps(project)
+
+
+def test_add_from_a_review_takes_its_figures(store_env: str) -> None:
+    from pathlib import Path
+
+    from dualcontrol import review
+
+    path = Path(__file__).parents[1] / "examples/projects/ferrosilicon_ulanqab.yaml"
+    code, out = run("pipeline", "add", "--code", "CLI-R", "--review", str(path), "--json",
+                    "--reviewed-on", "2026-02-01")
+    assert code == 0, out
+    row = json.loads(out[out.index("{"):])
+    want = review.review_project(review.load_project(path))
+    assert row["league_code"] == "150900"
+    assert row["co2_t"] == pytest.approx(want.carbon.co2_t)
+    assert row["energy_tce"] == pytest.approx(want.energy_tce)
+    code, out = run("pipeline", "add", "--code", "CLI-X", "--name", "no figures",
+                    "--league", "Ordos")
+    assert code == 2 and "--energy-tce" in out and "--co2-t" in out

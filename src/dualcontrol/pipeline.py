@@ -15,7 +15,8 @@ reserved while approved or under construction, actual once it runs, nothing when
 rejected or withdrawn. The reservation is the full annual CO2 in every budget year
 from the year of approval (a conservative reading: the plant is taken to run at its
 design output); a project running part of a year shows only its months in the
-accounts.
+accounts. A project without a county (or park) reserves in its league and the region
+only, so the counties' remaining budgets do not show it.
 
 References
 ----------

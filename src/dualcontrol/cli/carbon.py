@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
@@ -164,12 +165,16 @@ def pipeline_list_cmd(
 @pipeline_app.command("add")
 def pipeline_add_cmd(
     code: Annotated[str, typer.Option(help="Project code, unique.")],
-    name: Annotated[str, typer.Option(help="Project name.")],
-    league: Annotated[str, typer.Option(help="League (code or name).")],
-    energy_tce: Annotated[float, typer.Option("--energy-tce",
-                                              help="Design energy [tce/a].")],
-    co2_t: Annotated[float, typer.Option("--co2-t", help="Design CO2, energy and process "
-                                                          "[t/a] (from the review).")],
+    review_file: Annotated[Path | None, typer.Option(
+        "--review", help="Project file (YAML/JSON) of `dualcontrol review`: name, league, "
+                         "industry, product, energy and CO2 (energy and stated process) "
+                         "are taken from its review.")] = None,
+    name: Annotated[str | None, typer.Option(help="Project name.")] = None,
+    league: Annotated[str | None, typer.Option(help="League (code or name).")] = None,
+    energy_tce: Annotated[float | None, typer.Option(
+        "--energy-tce", help="Design energy [tce/a].")] = None,
+    co2_t: Annotated[float | None, typer.Option(
+        "--co2-t", help="Design CO2, energy and process [t/a].")] = None,
     county: Annotated[str | None, typer.Option(help="County code.")] = None,
     park: Annotated[str | None, typer.Option(help="Park code.")] = None,
     industry: Annotated[str | None, typer.Option(help="Industry.")] = None,
@@ -179,16 +184,38 @@ def pipeline_add_cmd(
     user: Annotated[str | None, typer.Option(help="User recorded in the audit log.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a reviewed project to the pipeline (audited)."""
+    """Add a reviewed project to the pipeline (audited); figures given or from its review."""
     from dualcontrol.store import open_store
     from dualcontrol.store.projects import add_project
 
-    with user_errors(), open_store() as store:
-        row = add_project(store, code=code, name=name, league_code=_league_code(league),
-                          county_code=county, park_code=park, energy_tce=energy_tce,
-                          co2_t=co2_t, reviewed_on=_day(reviewed_on, "--reviewed-on"),
-                          username=_user(user), industry=industry, product=product,
-                          source="dualcontrol pipeline add")
+    with user_errors():
+        source = "dualcontrol pipeline add"
+        if review_file is not None:
+            from dualcontrol import review
+
+            project = review.load_project(review_file)
+            result = review.review_project(project)
+            assert result.carbon is not None
+            name = name or project.name
+            league = league or project.league
+            industry = industry or project.industry
+            product = product or str(result.project["product"])
+            energy_tce = result.energy_tce if energy_tce is None else energy_tce
+            co2_t = result.carbon.co2_t if co2_t is None else co2_t
+            source = f"review of {review_file}"
+        missing = [Problem("give it, or --review FILE", field=f"--{k.replace('_', '-')}")
+                   for k, v in (("name", name), ("league", league),
+                                ("energy_tce", energy_tce), ("co2_t", co2_t)) if v is None]
+        if missing:
+            raise InputError(missing)
+        assert league is not None and name is not None
+        with open_store() as store:
+            row = add_project(store, code=code, name=name, league_code=_league_code(league),
+                              county_code=county, park_code=park,
+                              energy_tce=float(energy_tce or 0.0), co2_t=float(co2_t or 0.0),
+                              reviewed_on=_day(reviewed_on, "--reviewed-on"),
+                              username=_user(user), industry=industry, product=product,
+                              source=source)
     _done(row, as_json)
 
 
