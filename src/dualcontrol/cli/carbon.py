@@ -121,11 +121,19 @@ def _user(user: str | None) -> str:
 
 
 def _league_code(text: str) -> str:
-    from dualcontrol.regions import resolve_region
+    from dualcontrol.regions import regions, resolve_region
 
-    area = resolve_region(text)
-    if area["level"] != "league":
-        raise InputError(Problem("not a league", field="--league", value=text))
+    try:
+        area = resolve_region(text)
+    except InputError:
+        area = None
+    if area is None or area["level"] != "league":
+        table = regions()
+        leagues = table[table["level"] == "league"]
+        raise InputError(Problem("not a league or city", field="--league", value=text,
+                                 accepted=[f"{c} ({n})" for c, n in
+                                           zip(leagues["code"], leagues["name_en"],
+                                               strict=True)]))
     return str(area["code"])
 
 
