@@ -56,7 +56,9 @@ def projects_for(ctx: WebContext, principal: Principal, status: str | None = Non
     table = frame.assign(league=frame["league_code"])
     out = within_scope(principal, grant, table)[PROJECT_COLUMNS].reset_index(drop=True)
     for column in [c for c in PROJECT_COLUMNS if c.endswith("_on")]:
-        out[column] = [None if v is None else v.isoformat() for v in out[column]]
+        # object dtype: pandas would infer text and turn the missing days into NaN
+        out[column] = pd.Series([None if v is None else v.isoformat() for v in out[column]],
+                                index=out.index, dtype=object)
     return out
 
 
