@@ -405,6 +405,26 @@ SAMPLES: tuple[Sample, ...] = (
         (Need(Data.reviews, "league", project_league),),
         kwargs=form_with_csrf(lambda w, r: {"project": project_yaml()}),
     ),
+    Sample("GET /api/carbon/budgets", "/api/carbon/budgets?period=2026",
+           (Need(Data.carbon_budget),), scoped=True),
+    Sample("GET /api/projects", "/api/projects", (Need(Data.pipeline),), scoped=True),
+    Sample(
+        "POST /api/projects",
+        "/api/projects",
+        (Need(Data.pipeline_edit, "league", league_node("league")),),
+        ok=201,
+        kwargs=lambda w, r: {"json": {
+            "code": f"ACCESS-{r}", "name": "access test", "league_code": w["league"],
+            "energy_tce": 1000, "co2_t": 2500, "reviewed_on": "2026-02-01"}},
+    ),
+    Sample(
+        "POST /api/projects/{code}/status",
+        "/api/projects/NO-SUCH-PROJECT/status",
+        (Need(Data.pipeline_edit),),
+        ok=422,  # allowed, and refused as an unknown project
+        kwargs=lambda w, r: {"json": {"status": "approved", "on": "2026-03-01"}},
+    ),
+    Sample("GET /carbon", "/carbon", (Need(Data.carbon_budget),), scoped=True),
     Sample("GET /api/users", "/api/users", (Need(Data.users),)),
     Sample(
         "POST /api/users",

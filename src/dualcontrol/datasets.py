@@ -635,3 +635,66 @@ def green_registry(store: Store) -> pd.DataFrame:
                r.level, r.batch_year, r.source
         FROM green_registry r LEFT JOIN regions g ON g.code = r.region_code
         ORDER BY r.category, r.batch_year, r.id""")
+
+
+@uses_store
+def carbon_accounts(store: Store, *, levels: Sequence[str] = ("region", "league", "county",
+                                                              "park"),
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the yearly accounts and the cumulative CO2 the carbon budgets read.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Yearly accounts of every level (``region_code``, ``region_name``, ``level``,
+        ``parent_code`` — a park's county —, ``year``, ``co2_t`` [t CO2],
+        ``gdp_const_10k_yuan`` for the region and leagues); and the cumulative CO2
+        from January (``region_code``, ``year``, ``months``, ``co2_t``) of the last two
+        years with monthly reports, for the actuals of a year in progress.
+    """
+    yearly = [assessment_accounts(store, levels=[lv for lv in levels
+                                                 if lv in ("region", "league")])]
+    yearly += [region_accounts(store, level=lv) for lv in levels
+               if lv in ("county", "park")]
+    frame = pd.concat([f for f in yearly if len(f)], ignore_index=True)
+    parks = read_frame(store, "SELECT code, county_code FROM parks")
+    county_of = dict(zip(parks["code"], parks["county_code"], strict=True))
+    codes = frame["region_code"].astype(str)
+    frame["parent_code"] = [
+        county_of.get(c, c.split("-")[0]) if lv == "park"
+        else (None if c.endswith("0000") else c[:2] + "0000" if c.endswith("00")
+              else c[:4] + "00")
+        for c, lv in zip(codes, frame["level"], strict=True)]
+    last = int(frame["year"].max()) if len(frame) else 0
+    monthly = [region_accounts(store, level=lv, grain="month", years=[last - 1, last])
+               for lv in levels]
+    months = pd.concat([m for m in monthly if len(m)], ignore_index=True)
+    if months.empty:
+        return frame, pd.DataFrame(columns=["region_code", "year", "months", "co2_t"])
+    months = months.sort_values(["region_code", "year", "month"])
+    months["months"] = months["month"].astype(int)
+    months["co2_t"] = months.groupby(["region_code", "year"])["co2_t"].cumsum()
+    # cumulative only over an unbroken run of months from January
+    months = months[months.groupby(["region_code", "year"]).cumcount() + 1
+                    == months["months"]]
+    cumulative = months[["region_code", "year", "months", "co2_t"]]
+    closed = frame.loc[frame["year"] < last - 1, ["region_code", "year", "co2_t"]].assign(
+        months=12)
+    return frame, pd.concat([closed, cumulative], ignore_index=True)
+
+
+@uses_store
+def carbon_budget_table(store: Store, *, levels: Sequence[str] = ("region", "league"),
+                        gdp_growth: float | None = None, rules: dict[str, str] | None = None,
+                        as_of: Any = None) -> pd.DataFrame:
+    """Return :func:`dualcontrol.carbon_budget.carbon_budgets` of the store's accounts,
+    net of the store's project pipeline (the one figure every interface shows)."""
+    from dualcontrol.carbon_budget import carbon_budgets
+    from dualcontrol.store.projects import list_projects
+
+    accounts, actuals = carbon_accounts(store, levels=levels)
+    if accounts.empty:
+        raise InputError(Problem("the store has no energy accounts (run `dualcontrol demo` or "
+                                 "ingest reports)", field="store"))
+    return carbon_budgets(accounts, actuals=actuals, projects=list_projects(store),
+                          levels=levels, gdp_growth=gdp_growth, rules=rules, as_of=as_of)

@@ -31,6 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dualcontrol.datasets import DEMO_USER, green_registry, region_accounts, water_use
+from dualcontrol.demo_pipeline import load_demo_projects
 from dualcontrol.errors import DualControlError
 from dualcontrol.ingest import bulk_insert, load_frame
 from dualcontrol.reference import carriers, load_table, units
@@ -517,6 +518,7 @@ def build_demo(seed: int = 2025, url: str | None = None) -> DemoSummary:
         from dualcontrol.demo_measures import load_demo_measures
 
         load_demo_measures(store, user=DEMO_USER)  # the 1+N+X registry (issue 22)
+        load_demo_projects(store)  # the 2026 project pipeline (data/demo_projects.csv)
         calibration = calibration_report(store)
         return DemoSummary(url=store.url, seconds=time.perf_counter() - started,
                            enterprises=enterprises, energy_rows=energy_count,

@@ -13,6 +13,7 @@ from dualcontrol.cli import (
     accounts,  # noqa: F401  (registers commands)
     analysis,  # noqa: F401  (registers commands)
     assess,  # noqa: F401  (registers commands)
+    carbon,  # noqa: F401  (registers commands)
     efficiency,  # noqa: F401  (registers commands)
     measures,  # noqa: F401  (registers commands)
     monitor,  # noqa: F401  (registers commands)

@@ -61,6 +61,9 @@ class Data(StrEnum):
     front_runners = "front_runners"
     pdf = "pdf"
     reviews = "reviews"
+    carbon_budget = "carbon_budget"
+    pipeline = "pipeline"
+    pipeline_edit = "pipeline_edit"
     uploads = "uploads"
     users = "users"
     audit = "audit"
@@ -81,6 +84,9 @@ DATA_MEANING: dict[Data, str] = {
     Data.front_runners: "the front-runner list (named units and their unit consumption)",
     Data.pdf: "the bulletin as PDF (each starts a Chromium)",
     Data.reviews: "energy-saving review of a project in a league",
+    Data.carbon_budget: "carbon budgets of the region and leagues, net of the pipeline",
+    Data.pipeline: "the project pipeline (reviewed to in operation) of a league",
+    Data.pipeline_edit: "adding projects to the pipeline and moving them on",
     Data.uploads: "uploading enterprise energy reports",
     Data.users: "users, their sessions and tokens",
     Data.audit: "the audit log",
@@ -138,7 +144,9 @@ def _analyst(level: str) -> dict[Data, Grant]:
            Data.uploads: _scoped("enterprise")}
     if assessed:  # the barometer and budget exist for the region and leagues only
         out |= {Data.assessment: _scoped(*assessed), Data.budget: _scoped(*assessed),
-                Data.reviews: _scoped("league"), Data.measures: _scoped(*assessed)}
+                Data.reviews: _scoped("league"), Data.measures: _scoped(*assessed),
+                Data.carbon_budget: _scoped(*assessed),
+                Data.pipeline: _scoped("league")}
     return out
 
 
@@ -157,7 +165,10 @@ READ_ALL: dict[Data, Grant] = {**PUBLIC,
                                Data.front_runners: Grant(("enterprise",)),
                                Data.pdf: Grant(PUBLISHED_LEVELS),
                                Data.reviews: Grant(("league",)),
-                               Data.measures: Grant(PUBLISHED_LEVELS)}
+                               Data.measures: Grant(PUBLISHED_LEVELS),
+                               Data.carbon_budget: Grant(PUBLISHED_LEVELS),
+                               Data.pipeline: Grant(("league",)),
+                               Data.pipeline_edit: Grant(("league",))}
 
 ACCESS: dict[str, dict[Data, Grant]] = {
     "anonymous": PUBLIC,
@@ -211,6 +222,11 @@ ROUTES: dict[str, tuple[Data, ...]] = {
     "POST /api/reviews": (Data.reviews,),
     "GET /review": (Data.reviews,),
     "POST /review": (Data.reviews,),
+    "GET /api/carbon/budgets": (Data.carbon_budget,),
+    "GET /api/projects": (Data.pipeline,),
+    "POST /api/projects": (Data.pipeline_edit,),
+    "POST /api/projects/{code}/status": (Data.pipeline_edit,),
+    "GET /carbon": (Data.carbon_budget, Data.pipeline),
     "GET /api/users": (Data.users,),
     "POST /api/users": (Data.users,),
     "PATCH /api/users/{username}": (Data.users,),
@@ -229,6 +245,7 @@ MENU: tuple[tuple[str, str, Data], ...] = (
     ("/measures", "measures", Data.measures),
     ("/upload", "upload", Data.uploads),
     ("/review", "review", Data.reviews),
+    ("/carbon", "carbon_budgets", Data.carbon_budget),
     ("/bulletin", "bulletin", Data.bulletin),
     ("/docs", "api", Data.site),
 )

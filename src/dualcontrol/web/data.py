@@ -359,7 +359,48 @@ class StoreData:
         if raw.empty:
             return None
         year = context_year(self._assessable(), start_year)
-        return context_from_accounts(raw, self.budget(year=year), league, year=year)
+        context = context_from_accounts(raw, self.budget(year=year), league, year=year)
+        from dualcontrol.review import carbon_budget_context
+
+        carbon = carbon_budget_context(self.carbon_budgets(), context["league"]["code"],
+                                       start_year)
+        if carbon is not None:
+            context["league"].update(carbon)
+        return context
+
+    # ------------------------------------------------ carbon budgets and pipeline
+    def carbon_budgets(self) -> pd.DataFrame:
+        """Return the carbon budgets of the region and leagues 2026-2030, net of the
+        pipeline as it stands (:func:`dualcontrol.carbon_budget.carbon_budgets`)."""
+        from dualcontrol.carbon_budget import carbon_budgets
+
+        levels = ("region", "league")
+        accounts, actuals = self._cached(
+            ("carbon_accounts",), lambda: datasets.carbon_accounts(self.store, levels=levels))
+        if accounts.empty:
+            return pd.DataFrame()
+        # the pipeline is read on every call: its changes are not submissions
+        return carbon_budgets(accounts, actuals=actuals, projects=self.projects(),
+                              levels=levels)
+
+    def projects(self, *, status: str | None = None,
+                 league_code: str | None = None) -> pd.DataFrame:
+        """Return the project pipeline (:func:`dualcontrol.store.projects.list_projects`)."""
+        from dualcontrol.store.projects import list_projects
+
+        return list_projects(self.store, status=status, league_code=league_code)
+
+    def add_project(self, **fields: Any) -> dict[str, Any]:
+        """Store a reviewed project (:func:`dualcontrol.store.projects.add_project`)."""
+        from dualcontrol.store.projects import add_project
+
+        return add_project(self.store, **fields)
+
+    def move_project(self, **fields: Any) -> dict[str, Any]:
+        """Move a project to a new state (:func:`dualcontrol.store.projects.transition`)."""
+        from dualcontrol.store.projects import transition
+
+        return transition(self.store, **fields)
 
     def sample_project(self) -> str:
         """Return the text of the sample project shown in the review form ('' if none)."""
