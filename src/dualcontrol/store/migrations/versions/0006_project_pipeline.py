@@ -1,7 +1,7 @@
 """Project pipeline: fixed-asset projects and the day they entered each state (issue 17)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005_measures
 Create Date: 2026-12-02 16:10:00
 """
 
