@@ -10,7 +10,6 @@ because the conversion is linear).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import re
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from dualcontrol.accounting import accounts, gdp_chain_problems
 from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.reference import factor_years, factor_years_chosen
+from dualcontrol.factor_policy import factor_years_chosen, set_factor_years
 from dualcontrol.store import Store, open_store, schema
 
 logger = logging.getLogger(__name__)
@@ -43,18 +42,17 @@ def holds_demo(store: Store) -> bool:
                             .limit(1)).first() is not None
 
 
-def store_factor_years(store: Store) -> contextlib.AbstractContextManager[None]:
-    """Return a context applying the demo's choice for years without a published emission factor.
+def apply_store_factor_years(store: Store) -> None:
+    """Apply the demo's choice for years without a published emission factor.
 
     The demo's years (2015-2026) reach beyond the published factors (Inner Mongolia's
-    provincial factor: 2022 only), so a store holding the demo asks for the nearest
-    published year's factor, said once on stderr. A choice made by the user
-    (``--factor-years``, ``DUALCONTROL_FACTOR_YEARS``) stands; any other store gets the
-    default: a year without a factor is an error.
+    provincial factor: 2022 only), so a store holding the demo asks, for the process
+    that reads it, for the nearest published year's factor, said once on stderr. A
+    choice made by the user (``--factor-years``, ``DUALCONTROL_FACTOR_YEARS``) stands;
+    any other store keeps the default: a year without a factor is an error.
     """
-    if factor_years_chosen() or not holds_demo(store):
-        return contextlib.nullcontext()
-    return factor_years("nearest", reason="as the demo store asks")
+    if not factor_years_chosen() and holds_demo(store):
+        set_factor_years("nearest", reason="as the demo store asks")
 
 
 def uses_store(func: F) -> F:
@@ -64,12 +62,12 @@ def uses_store(func: F) -> F:
     @functools.wraps(func)
     def wrapper(store: Store | None = None, *args: Any, **kwargs: Any) -> Any:
         if store is not None:
-            with store_factor_years(store):
-                return func(store, *args, **kwargs)
+            apply_store_factor_years(store)
+            return func(store, *args, **kwargs)
         opened = open_store()
         try:
-            with store_factor_years(opened):
-                return func(opened, *args, **kwargs)
+            apply_store_factor_years(opened)
+            return func(opened, *args, **kwargs)
         finally:
             opened.close()
 

@@ -18,8 +18,9 @@ from dualcontrol.errors import InputError, Problem
 FACTOR_YEAR_POLICIES = ("exact", "nearest")
 
 _policy_default: str | None = None
+_default_reason = "as asked"
 _policy_block: ContextVar[str | None] = ContextVar("factor_years", default=None)
-_policy_reason: ContextVar[str] = ContextVar("factor_years_reason", default="as asked")
+_policy_reason: ContextVar[str] = ContextVar("factor_years_reason", default="")
 
 
 def _checked_policy(policy: str) -> str:
@@ -30,14 +31,16 @@ def _checked_policy(policy: str) -> str:
     return policy
 
 
-def set_factor_years(policy: str | None) -> None:
+def set_factor_years(policy: str | None, *, reason: str = "as asked") -> None:
     """Set, for the process, what a year without a published factor does.
 
-    Called once by the interfaces from their option or setting (``--factor-years``,
-    ``DUALCONTROL_FACTOR_YEARS``); ``None`` leaves the choice unmade (``exact``).
+    Called by the interfaces from their option or setting (``--factor-years``,
+    ``DUALCONTROL_FACTOR_YEARS``) or the store's (the demo's); ``None`` leaves the
+    choice unmade (``exact``). ``reason`` (who asked) is said with the warning.
     """
-    global _policy_default
+    global _policy_default, _default_reason
     _policy_default = None if policy is None else _checked_policy(policy)
+    _default_reason = reason
 
 
 @contextmanager
@@ -60,7 +63,7 @@ def factor_year_policy() -> str:
 
 def policy_reason() -> str:
     """Return who asked for the policy in force (said with the one-line warning)."""
-    return _policy_reason.get()
+    return _policy_reason.get() if _policy_block.get() else _default_reason
 
 
 def factor_years_chosen() -> bool:

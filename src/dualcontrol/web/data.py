@@ -100,8 +100,8 @@ class StoreData:
                 self._version = version
             if key in self._cache:
                 return self._cache[key]
-        with datasets.store_factor_years(self.store):  # the demo store's choice
-            value = make()
+        datasets.apply_store_factor_years(self.store)  # the demo store's choice
+        value = make()
         with self._lock:
             self._cache[key] = value
         return value
@@ -168,8 +168,8 @@ class StoreData:
         rows = self._enterprise_rows(key)
         if rows.empty:
             return pd.DataFrame(columns=["enterprise", "year", "energy_tce", "co2_t"])
-        with datasets.store_factor_years(self.store):
-            return accounting.accounts(rows, level="enterprise", grain=grain)
+        datasets.apply_store_factor_years(self.store)
+        return accounting.accounts(rows, level="enterprise", grain=grain)
 
     def _enterprise_rows(self, key: str, year: int | None = None) -> pd.DataFrame:
         """Return the latest energy rows of one enterprise in the accounting core's columns."""
@@ -192,9 +192,9 @@ class StoreData:
         if rows.empty:
             return pd.DataFrame(columns=["carrier", "energy_tce", "co2_t"])
         prepared = accounting.prepare_energy_rows(rows)
-        with datasets.store_factor_years(self.store):
-            coefficients = accounting.coefficient_table(
-                [year], carrier_codes=prepared["carrier"].unique())
+        datasets.apply_store_factor_years(self.store)
+        coefficients = accounting.coefficient_table(
+            [year], carrier_codes=prepared["carrier"].unique())
         table = accounting.account_rows(ibis.memtable(prepared), ibis.memtable(coefficients))
         by_carrier = (table.group_by("carrier")
                       .aggregate(energy_tce=table.energy_tce.sum(), co2_t=table.co2_t.sum())
