@@ -32,6 +32,7 @@ from dualcontrol.cli import app
 from dualcontrol.datasets import DEMO_USER
 from dualcontrol.demo import _load
 from dualcontrol.errors import InputError
+from dualcontrol.factor_policy import factor_year_policy, set_factor_years
 from dualcontrol.regions import make_uscc
 from dualcontrol.store import Store, open_store, schema
 
@@ -251,7 +252,8 @@ def test_review_takes_league_and_region_context_from_the_store(small_store: Stor
 def test_the_demo_store_asks_for_the_nearest_factor_year_and_others_do_not(
         small_store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 15: a year without a published factor is an error, unless asked for; the
-    demo's data (2015-2026, submitted by the demo) asks for the nearest year itself.
+    demo's data (2015-2026, submitted by the demo) asks for the nearest year itself, for
+    the process that reads it.
     The small demo store holds 2020-2025 with electricity; Inner Mongolia's factor is
     published for 2022 only."""
     monkeypatch.delenv("DUALCONTROL_FACTOR_YEARS", raising=False)
@@ -266,6 +268,10 @@ def test_the_demo_store_asks_for_the_nearest_factor_year_and_others_do_not(
             with store.begin() as conn:  # as if someone else had submitted the rows
                 conn.execute(subs.update().values(submitter="clerk01"))
             assert not datasets.holds_demo(store)
+            # the demo's choice held for the process that read the demo store; a new
+            # process (here: the choice undone) reading someone's store has none
+            assert factor_year_policy() == "nearest"
+            set_factor_years(None)
             with pytest.raises(InputError, match=r"inner_mongolia.*grid_factors\.csv"):
                 datasets.region_accounts(store, level="region")
             result = CliRunner().invoke(app, ["assess", "--year", "2024"])

@@ -731,16 +731,18 @@ def derived_carbon_reference(level: Level, value: float, year: int, mix: tuple[f
     """Return a CO2-per-unit reference derived from an energy level [t CO2 / output unit].
 
     A level in electricity per unit (kWh/t) times the grid factor of ``year`` (the
-    electricity factor rule, or ``grid``); a level in standard coal per unit (kgce/t,
-    gce/kWh) times ``mix``, the CO2 per tce of the project's emitting energy
-    (:func:`fossil_mix_factor`): the CO2 the project would emit at the level with its
-    own fuels, so that renewable power lowers its CO2 and not the reference.
+    electricity factor rule, or ``grid``; the latest published for a later year); a
+    level in standard coal per unit (kgce/t, gce/kWh) times ``mix``, the CO2 per tce of
+    the project's emitting energy (:func:`fossil_mix_factor`): the CO2 the project would
+    emit at the level with its own fuels, so that renewable power lowers its CO2 and not
+    the reference.
     Energy-related CO2 only: process CO2 is not in it.
 
     This is this project's derivation, not a published level (not verified).
     """
     if level.numerator == "electricity_kwh":
-        factor, source, _ = co2_coefficient(resolve_carrier("electricity"), year, grid)
+        factor, source, _ = co2_coefficient(resolve_carrier("electricity"), year, grid,
+                                            latest_for_future=True)
         return (value / level.numerator_scale * factor,
                 f"{value:g} {level.unit} x {factor * 1000:.4f} kg CO2/kWh ({source})")
     per_tce, how = mix

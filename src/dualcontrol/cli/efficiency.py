@@ -115,8 +115,12 @@ def _store_context(league: str, start_year: int) -> dict | None:
     year = review.context_year(accounts, start_year)
     budget = energy_budget(accounts, year=year)
     context = review.context_from_accounts(raw, budget, league, year=year)
-    carbon = review.carbon_budget_context(datasets.carbon_budget_table(),
-                                          context["league"]["code"], start_year)
+    try:
+        carbon = review.carbon_budget_context(datasets.carbon_budget_table(),
+                                              context["league"]["code"], start_year)
+    except InputError as exc:  # e.g. no 2025 CO2: the evaluation says budget unknown
+        typer.echo(f"no carbon budget for the league: {exc}", err=True)
+        carbon = None
     if carbon is not None:
         context["league"].update(carbon)
     return context

@@ -362,8 +362,12 @@ class StoreData:
         context = context_from_accounts(raw, self.budget(year=year), league, year=year)
         from dualcontrol.review import carbon_budget_context
 
-        carbon = carbon_budget_context(self.carbon_budgets(), context["league"]["code"],
-                                       start_year)
+        try:
+            carbon = carbon_budget_context(self.carbon_budgets(), context["league"]["code"],
+                                           start_year)
+        except InputError as exc:  # e.g. no 2025 CO2: the evaluation says budget unknown
+            logger.info("no carbon budget for the review: %s", exc)
+            carbon = None
         if carbon is not None:
             context["league"].update(carbon)
         return context
