@@ -59,6 +59,7 @@ from dualcontrol.numbers import range_of
 from dualcontrol.reference import (
     Carrier,
     carriers,
+    load_table,
     normalise_name,
     quantity_in_carrier_unit,
     resolve_carrier,
@@ -290,12 +291,16 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
     return out.reset_index(drop=True)
 
 
-#: Carriers whose renewable origin the deduction rules name: renewable power and heat
-#: (NDRC, NBS and NEA notice of 2022-11-16; 发改环资〔2024〕113号 on non-fossil energy).
-RENEWABLE_CARRIERS: tuple[str, ...] = ("electricity", "heat")
-#: Fossil families whose carriers may be feedstock (发改环资〔2022〕803号: coal, oil, natural
-#: gas and their products used as raw material, not as fuel, power or reductant).
-FEEDSTOCK_FAMILIES: tuple[str, ...] = ("coal", "oil", "gas")
+def deduction_scope(deduction: str) -> tuple[str, ...]:
+    """Return what a deduction may be booked on (``deduction_scopes.csv``): the carriers
+    whose ``renewable`` origin is deducted (renewable power and heat: NDRC, NBS and NEA
+    notice of 2022-11-16), or the fossil families whose carriers may be ``feedstock``
+    (发改环资〔2022〕803号: coal, oil, gas and their products used as raw material, not
+    as fuel, power or reductant)."""
+    table = load_table("deduction-scopes")
+    return tuple(table.loc[table["deduction"] == deduction, "value"])
+
+
 #: Columns that may give a row's measured net calorific value, and their factor to GJ/t.
 #: 1 kcal = 4.1868 kJ, so that 7,000 kcal/kg is 29.3076 GJ/t = 1 tce/t (GB/T 2589-2020).
 NCV_COLUMNS: dict[str, float] = {
@@ -338,16 +343,19 @@ def deduction_scope_problems(carrier: pd.DataFrame, use: pd.Series, origin: pd.S
     """
     problems: list[Problem] = []
     code, known = carrier["code"], carrier["code"].notna()
-    for index in code.index[known & (origin == "renewable") & ~code.isin(RENEWABLE_CARRIERS)]:
+    renewable, feedstock = deduction_scope("renewable"), deduction_scope("feedstock")
+    for index in code.index[known & (origin == "renewable") & ~code.isin(renewable)]:
         problems.append(Problem(
-            f"origin 'renewable' is only deducted for {' and '.join(RENEWABLE_CARRIERS)}; "
+            f"origin 'renewable' is only deducted for {' and '.join(renewable)} "
+            "(deduction_scopes.csv); "
             f"{code[index]} cannot be booked as renewable", file=file, row=int(index),
             field="origin", value="renewable", accepted=["purchased", "self_produced"]))
-    bad_feed = known & (use == "feedstock") & ~carrier["family"].isin(FEEDSTOCK_FAMILIES)
+    bad_feed = known & (use == "feedstock") & ~carrier["family"].isin(feedstock)
     for index in code.index[bad_feed]:
         problems.append(Problem(
-            f"use 'feedstock' applies to coal, oil and gas and their products "
-            f"(发改环资〔2022〕803号); {code[index]} cannot be feedstock", file=file,
+            f"use 'feedstock' applies to {', '.join(feedstock)} and their products "
+            f"(发改环资〔2022〕803号, deduction_scopes.csv); {code[index]} cannot be "
+            "feedstock", file=file,
             row=int(index), field="use", value="feedstock",
             accepted=["combustion", "transformation_input", "supplied"]))
     for index in code.index[known & (use == "supplied") & (origin == "renewable")]:
@@ -467,7 +475,7 @@ def account_rows(rows: ir.Table, coefficients: ir.Table) -> ir.Table:
                     "fossil_family",
                     _co2_per_gj=per_gj.cast("float64"),
                     _secondary=c.category == "secondary",
-                    _fossil=c.fossil_family.isin(list(FEEDSTOCK_FAMILIES)),
+                    _fossil=c.fossil_family.isin(list(deduction_scope("feedstock"))),
                     _electricity=c.carrier == "electricity",
                     _heat=c.carrier == "heat")
     joined = rows.join(coef, ["carrier", "year"], how="left")

@@ -81,8 +81,6 @@ logger = logging.getLogger(__name__)
 
 #: Relative tolerance of rating comparisons: float rounding of ratios, not a policy margin.
 NUMERIC_TOLERANCE = 1e-9
-#: Year whose barometer scheme :func:`rate` uses when given no rules.
-LATEST_SCHEME_YEAR = 2026
 
 #: Assessed indicators: group of barometer rules, target indicators, numerator column.
 INDICATORS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -319,7 +317,10 @@ def rate(group: str, shortfall: float, target: float, *, rising: bool = False,
     ----------
     NDRC barometers 发改办环资〔2020〕901号 and 〔2021〕629号 (``barometer_rules.csv``).
     """
-    table = barometer_rules(LATEST_SCHEME_YEAR) if rules is None else rules
+    if rules is None:  # the latest scheme of barometer_rules.csv
+        latest = int(load_table("barometer-rules")["first_assessment_year"].astype(int).max())
+        rules = barometer_rules(latest)
+    table = rules
     table = table[table["indicator_group"] == group]
     behind = shortfall > NUMERIC_TOLERANCE * max(abs(target), 1e-12)
     for rule in table.itertuples(index=False):

@@ -49,6 +49,7 @@ TABLES: dict[str, str] = {
     "progress-paths": "progress_paths.csv",
     "total-exemption-rules": "total_exemption_rules.csv",
     "electricity-valuation-rules": "electricity_valuation_rules.csv",
+    "deduction-scopes": "deduction_scopes.csv",
     "electricity-factor-rules": "electricity_factor_rules.csv",
     "feedstock-scope": "feedstock_scope.csv",
     "exclusion-rules": "exclusion_rules.csv",
