@@ -647,14 +647,19 @@ def carbon_accounts(store: Store, *, levels: Sequence[str] = ("region", "league"
         Yearly accounts of every level (``region_code``, ``region_name``, ``level``,
         ``parent_code`` — a park's county —, ``year``, ``co2_t`` [t CO2],
         ``gdp_const_10k_yuan`` for the region and leagues); and the cumulative CO2
-        from January (``region_code``, ``year``, ``months``, ``co2_t``) of the last two
-        years with monthly reports, for the actuals of a year in progress.
+        from January (``region_code``, ``year``, ``months``, ``co2_t``) of the last
+        closed year and the year in progress after it, for the actuals of that year.
     """
     yearly = [assessment_accounts(store, levels=[lv for lv in levels
                                                  if lv in ("region", "league")])]
+    # the closed years: those of the region's yearly accounts (a year still being
+    # reported has no yearly row there); counties' and parks' partial years are dropped
+    closed_last = int(yearly[0]["year"].max()) if len(yearly[0]) else None
     yearly += [region_accounts(store, level=lv) for lv in levels
                if lv in ("county", "park")]
     frame = pd.concat([f for f in yearly if len(f)], ignore_index=True)
+    if closed_last is not None:
+        frame = frame[frame["year"] <= closed_last].reset_index(drop=True)
     parks = read_frame(store, "SELECT code, county_code FROM parks")
     county_of = dict(zip(parks["code"], parks["county_code"], strict=True))
     codes = frame["region_code"].astype(str)
@@ -664,7 +669,8 @@ def carbon_accounts(store: Store, *, levels: Sequence[str] = ("region", "league"
               else c[:4] + "00")
         for c, lv in zip(codes, frame["level"], strict=True)]
     last = int(frame["year"].max()) if len(frame) else 0
-    monthly = [region_accounts(store, level=lv, grain="month", years=[last - 1, last])
+    # the last closed year and the year in progress after it (its months so far)
+    monthly = [region_accounts(store, level=lv, grain="month", years=[last, last + 1])
                for lv in levels]
     months = pd.concat([m for m in monthly if len(m)], ignore_index=True)
     if months.empty:
@@ -676,7 +682,7 @@ def carbon_accounts(store: Store, *, levels: Sequence[str] = ("region", "league"
     months = months[months.groupby(["region_code", "year"]).cumcount() + 1
                     == months["months"]]
     cumulative = months[["region_code", "year", "months", "co2_t"]]
-    closed = frame.loc[frame["year"] < last - 1, ["region_code", "year", "co2_t"]].assign(
+    closed = frame.loc[frame["year"] < last, ["region_code", "year", "co2_t"]].assign(
         months=12)
     return frame, pd.concat([closed, cumulative], ignore_index=True)
 
