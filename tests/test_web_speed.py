@@ -332,3 +332,63 @@ def test_an_asset_is_gzipped_once_and_small_files_are_not(tmp_path) -> None:
     asset = Asset.read(big)
     assert asset.gzipped is not None and gzip.decompress(asset.gzipped) == big.read_bytes()
     assert Asset.read(small).gzipped is None
+
+
+# ---- answers kept per user ---------------------------------------------------------------
+
+
+def test_a_kept_page_carries_the_token_of_the_session_asking(world) -> None:
+    cache = next(m for m in middlewares(world["app"]) if type(m).__name__ == "ResponseCache")
+    first, second = TestClient(world["app"]), TestClient(world["app"])
+    login(first, ADMIN)
+    login(second, ADMIN)
+    hits = cache.hits
+    pages = [first.get("/league/" + league_of(world)).text for _ in range(2)]
+    other = second.get("/league/" + league_of(world)).text
+    assert cache.hits >= hits + 2  # the repeat and the second session: kept answers
+    assert csrf_of(pages[0]) == csrf_of(pages[1]) != csrf_of(other)
+    assert pages[0].replace(csrf_of(pages[0]), "") == other.replace(csrf_of(other), "")
+    assert "\x00" not in other
+
+
+def test_answers_are_kept_per_user(world) -> None:
+    """The league analyst and the administrator read different rows of one URL."""
+    admin = TestClient(world["app"])
+    login(admin, ADMIN)
+    analyst = TestClient(world["app"])
+    login(analyst, "demo-league-analyst")
+    everyone = admin.get("/api/accounts?level=county").json()
+    mine = analyst.get("/api/accounts?level=county").json()
+    again = admin.get("/api/accounts?level=county").json()
+    assert len(mine) < len(everyone) == len(again)
+
+
+def middlewares(app) -> list[object]:
+    """Return the app's middleware objects, outermost first."""
+    found, layer = [], app.middleware_stack or app.build_middleware_stack()
+    while layer is not None:
+        found.append(layer)
+        layer = getattr(layer, "app", None)
+    return found
+
+
+def league_of(world) -> str:
+    hierarchy = world["data"].hierarchy()
+    return str(hierarchy.set_index("enterprise").loc[world["own"], "league"])
+
+
+def test_a_restart_reads_the_kept_results_and_draws_the_overview(world, tmp_path) -> None:
+    from dualcontrol.web.server import Keeper, prime
+
+    keeper = Keeper(world["data"], tmp_path)
+    assert keeper.warm() is True
+    assert keeper.warm() is False  # same version: nothing to do
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert any(folder.glob("*.parquet"))
+    restarted = StoreData(world["store"])
+    assert Keeper(restarted, tmp_path).restore() >= 3
+    computed = restarted.results.computed
+    app = create_app(data=restarted, users=world["users"], settings=WebSettings(
+        environment="test", secret_key="test-secret-0123456789"))
+    assert prime(app) == 200
+    assert restarted.results.computed - computed <= 4  # charts, not the accounts

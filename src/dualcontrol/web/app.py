@@ -17,12 +17,13 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dualcontrol.errors import InputError
-from dualcontrol.web.access import ANONYMOUS
+from dualcontrol.web.access import ANONYMOUS, Principal
 from dualcontrol.web.assets import Assets, asset_response
 from dualcontrol.web.contract import ERRORS
 from dualcontrol.web.data import WebData
 from dualcontrol.web.deps import WebContext, current_principal, render
 from dualcontrol.web.limits import BodyLimit, LoginLimiter, RenderQueue
+from dualcontrol.web.response_cache import ResponseCache
 from dualcontrol.web.routes import (
     accounts,
     analysis,
@@ -124,6 +125,20 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
                               max_waiting=settings.pdf_max_waiting, wait_s=settings.pdf_wait_s))
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(CompressedReads)
+
+    def identify(request: Request) -> tuple[Principal, str | None, object]:
+        """Return who asks, the CSRF token of its session and the store's version."""
+        ctx = app.state.ctx
+        try:
+            principal = current_principal(request, ctx)
+        except StarletteHTTPException as exc:
+            request.state.principal_refusal = exc
+            raise
+        request.state.principal = principal
+        session = getattr(request.state, "page_session", None)
+        return principal, session.csrf if session else None, ctx.data.results_key()
+
+    app.add_middleware(ResponseCache, identify=identify, enabled=settings.cache_results)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(StarletteHTTPException)

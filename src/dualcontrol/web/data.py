@@ -98,6 +98,11 @@ class StoreData:
         """Return the store's data version, read again only if the store may have changed."""
         return self._versions.current()
 
+    def results_key(self) -> tuple[object, int]:
+        """Return what the kept results belong to: the store's version, and how often
+        they were dropped by hand (answers kept elsewhere are keyed by it)."""
+        return (self._versions.current(), self._cache.cleared)
+
     def changed(self) -> None:
         """Say that this process changed the store's data: the next request reads it anew."""
         self._versions.forget()

@@ -157,6 +157,7 @@ class ResultCache:
         self._bounded: OrderedDict[Key, Any] = OrderedDict()
         self._pending: dict[Key, _Pending] = {}
         self.computed = 0  #: computations run (for tests and the load test's report)
+        self.cleared = 0  #: times :meth:`clear` dropped every result
 
     @property
     def version(self) -> object:
@@ -211,10 +212,11 @@ class ResultCache:
             self._bounded.popitem(last=False)
 
     def clear(self) -> None:
-        """Drop every kept result."""
+        """Drop every kept result (after a change of the store that is not an import)."""
         with self._lock:
             self._tables.clear()
             self._bounded.clear()
+            self.cleared += 1
 
     def __contains__(self, key: object) -> bool:
         with self._lock:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,11 +118,12 @@ class Keeper:
             logger.exception("reading the kept results in %s failed", folder)
             return 0
 
-    def warm(self) -> None:
-        """Compute the results of the store's version (if not done) and keep them on disk."""
+    def warm(self) -> bool:
+        """Compute the results of the store's version (if not done) and keep them on disk;
+        return True if they were computed now."""
         version = self.data.current_version()
         if version == self._warmed:
-            return
+            return False
         warm(self.data)
         self._warmed = version
         folder = self.folder(version)
@@ -130,15 +133,40 @@ class Keeper:
                 drop_other_versions(folder)
             except OSError:
                 logger.exception("keeping the results in %s failed", folder)
+        return True
 
-    def run(self, stop: threading.Event) -> None:
-        """Warm now and after each change of the store, until ``stop`` is set."""
+    def run(self, stop: threading.Event, app: FastAPI | None = None) -> None:
+        """Warm now and after each change of the store, until ``stop`` is set (and draw
+        ``app``'s overview after each warm-up)."""
         while not stop.is_set():
             try:
-                self.warm()
+                if self.warm() and app is not None:
+                    prime(app)
             except Exception:
                 logger.exception("warming the results failed")
             stop.wait(self.interval_s)
+
+
+def prime(app: FastAPI, path: str = "/") -> int:
+    """Ask the application for ``path`` in-process, as a first visitor would; return the
+    status. Compiles the templates, loads the chart library's Python side and draws
+    the overview's charts, so the first real visitor does not wait for them."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "root_path": "", "query_string": b"", "headers": [(b"host", b"localhost")],
+             "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 80)}
+    status = 0
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, object]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])  # type: ignore[call-overload]
+
+    asyncio.run(app(scope, receive, send))
+    return status
 
 
 def keeper_of(served: Served) -> Keeper:
@@ -151,9 +179,13 @@ def run(served: Served) -> None:
     """Serve until interrupted (Ctrl-C), then close the store."""
     stop = threading.Event()
     keeper = keeper_of(served)
-    if served.settings.cache_results:
-        keeper.restore()
-    threading.Thread(target=keeper.run, args=(stop,), daemon=True, name="warm").start()
+    if served.settings.cache_results and keeper.restore():
+        try:  # the overview's results were kept: draw it now, before listening
+            prime(served.app)
+        except Exception:
+            logger.exception("drawing the first overview failed")
+    threading.Thread(target=keeper.run, args=(stop, served.app), daemon=True,
+                     name="warm").start()
     try:
         uvicorn.run(served.app, host=served.settings.host, port=served.settings.port,
                     log_level="warning")
