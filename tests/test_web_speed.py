@@ -365,7 +365,9 @@ def test_answers_are_kept_per_user(world) -> None:
 
 def middlewares(app) -> list[object]:
     """Return the app's middleware objects, outermost first."""
-    found, layer = [], app.middleware_stack or app.build_middleware_stack()
+    if app.middleware_stack is None:
+        app.middleware_stack = app.build_middleware_stack()
+    found, layer = [], app.middleware_stack
     while layer is not None:
         found.append(layer)
         layer = getattr(layer, "app", None)
