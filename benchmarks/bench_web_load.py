@@ -163,7 +163,7 @@ def free_port() -> int:
 
 
 def start_server(
-    store: Path, home: Path, *, src: Path, env_extra: dict[str, str], log: Path
+    store: Path, home: Path, *, src: Path, env_extra: dict[str, str], log: Path, secret: str
 ) -> Server:
     """Start the server on ``store`` and wait for its first answer and first overview."""
     port = free_port()
@@ -172,7 +172,7 @@ def start_server(
         "PYTHONPATH": str(src),
         "DUALCONTROL_DB": f"duckdb:///{store}",
         "DUALCONTROL_HOME": str(home),
-        "DUALCONTROL_WEB_SECRET_KEY": secrets.token_urlsafe(24),
+        "DUALCONTROL_WEB_SECRET_KEY": secret,
         **env_extra,
     }
     launched = time.perf_counter()
@@ -213,29 +213,51 @@ def start_server(
     return server
 
 
-def prepare_store(store: Path) -> tuple[list[tuple[str, str]], list[str]]:
-    """Give the demo accounts the run's password; return (user, scope league) and leagues."""
+def prepare_store(
+    store: Path,
+    count: int,
+    secret: str,
+) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """Give the demo accounts the run's password and start ``count`` sessions in the
+    store (round robin over the accounts), as logging in does but without checking
+    ``count`` passwords (Argon2 takes a fraction of a second each, by design).
+
+    Returns (user, its league or ''), the leagues, and the sessions' cookie headers.
+    """
     from dualcontrol.store import open_store
+    from dualcontrol.web.data import StoreData
     from dualcontrol.web.demo_users import create_demo_users, demo_accounts
+    from dualcontrol.web.security import SessionSigner
+    from dualcontrol.web.sessions import start_session
+    from dualcontrol.web.settings import WebSettings
     from dualcontrol.web.store_users import StoreUsers
 
+    settings = WebSettings(secret_key=secret)
+    signer = SessionSigner(secret, settings.session_max_age_s)
     with open_store(f"duckdb:///{store}") as opened:
-        from dualcontrol.web.data import StoreData
-
         hierarchy = StoreData(opened).hierarchy()
         accounts = demo_accounts(hierarchy)
-        create_demo_users(StoreUsers(opened), accounts, password=PASSWORD)
+        users = StoreUsers(opened)
+        create_demo_users(users, accounts, password=PASSWORD)
+        cookies = []
+        for i in range(count):
+            session = start_session(
+                users,
+                username=accounts[i % len(accounts)].username,
+                client="127.0.0.1",
+                max_age_s=settings.session_max_age_s,
+            )
+            cookies.append(f"{settings.session_cookie}={signer.dump(session)}")
     leagues = sorted(hierarchy["league"].astype(str).unique())
     own = {
         a.username: (a.scope.key if a.scope and a.scope.level == "league" else "") for a in accounts
     }
-    reporter_league = {
-        a.username: str(hierarchy.loc[hierarchy["enterprise"] == a.scope.key, "league"].iloc[0])
-        for a in accounts
-        if a.scope and a.scope.level == "enterprise"
-    }
-    own.update(reporter_league)
-    return [(a.username, own.get(a.username, "")) for a in accounts], leagues
+    for a in accounts:
+        if a.scope and a.scope.level == "enterprise":
+            own[a.username] = str(
+                hierarchy.loc[hierarchy["enterprise"] == a.scope.key, "league"].iloc[0]
+            )
+    return [(a.username, own[a.username]) for a in accounts], leagues, cookies
 
 
 async def login(client: httpx.AsyncClient, username: str) -> str:
@@ -284,34 +306,27 @@ class Result:
 
 
 async def make_users(
-    base: str, accounts: list[tuple[str, str]], leagues: list[str], count: int
+    base: str, accounts: list[tuple[str, str]], leagues: list[str], cookies: list[str]
 ) -> list[User]:
-    """Log in ``count`` sessions and keep, for each, the reads its account is allowed."""
-    sem = asyncio.Semaphore(4)
+    """Log in once per account through the form (the login must work), find the reads
+    each account may make, and return one user per session cookie."""
     allowed: dict[str, tuple[list[str], list[int]]] = {}
-
-    async def one(i: int) -> User:
-        username, own = accounts[i % len(accounts)]
-        async with sem, httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S) as client:
-            cookie = await login(client, username)
-            if username not in allowed:
-                paths, weights = [], []
-                for template, weight in MIX:
-                    path = template.format(league=own or leagues[0])
-                    status = (await client.get(path)).status_code
-                    if status == 200:
-                        paths.append(template)
-                        weights.append(weight)
-                    elif status not in (401, 403):
-                        raise RuntimeError(f"{path} answered {status} to {username}")
-                allowed[username] = (paths, weights)
-        paths, weights = allowed[username]
-        filled = [p.format(league=own or "{league}") for p in paths]
-        return User(username, cookie, filled, weights)
-
-    return [await one(i) for i in range(min(count, len(accounts)))] + list(
-        await asyncio.gather(*(one(i) for i in range(len(accounts), count)))
-    )
+    for username, own in accounts:
+        async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S) as client:
+            await login(client, username)
+            paths, weights = [], []
+            for template, weight in MIX:
+                status = (await client.get(template.format(league=own or leagues[0]))).status_code
+                if status == 200:
+                    paths.append(template.replace("{league}", own or "{league}"))
+                    weights.append(weight)
+                elif status not in (401, 403):
+                    raise RuntimeError(f"{template} answered {status} to {username}")
+            allowed[username] = (paths, weights)
+    return [
+        User(accounts[i % len(accounts)][0], cookie, *allowed[accounts[i % len(accounts)][0]])
+        for i, cookie in enumerate(cookies)
+    ]
 
 
 async def run_users(
@@ -457,7 +472,8 @@ def main() -> None:
     # by the baseline only if it is the same code, which it ignores when cache-off)
     home = work / "home"
     home.mkdir()
-    accounts, leagues = prepare_store(store)
+    secret = secrets.token_urlsafe(32)
+    accounts, leagues, cookies = prepare_store(store, max(counts), secret)
     print(
         f"store {store}; {len(accounts)} demo accounts, {len(leagues)} leagues; "
         f"{os.cpu_count()} CPUs (shared with other work: figures vary between runs); "
@@ -475,13 +491,17 @@ def main() -> None:
             env_extra={},
             accounts=accounts,
             leagues=leagues,
+            cookies=cookies,
             counts=counts,
             duration_s=args.duration,
             think_s=args.think,
             log_dir=work,
+            secret=secret,
         )
         # started again on the same code: reads the results kept on disk by the first start
-        restart = start_server(store, home, src=src, env_extra={}, log=work / "server-restart.log")
+        restart = start_server(
+            store, home, src=src, env_extra={}, log=work / "server-restart.log", secret=secret
+        )
         restart.stop()
         print(
             f"[restart] server answered {restart.ready_s:.1f} s after launch; first "
@@ -500,10 +520,12 @@ def main() -> None:
                 env_extra=extra,
                 accounts=accounts,
                 leagues=leagues,
+                cookies=cookies,
                 counts=counts,
                 duration_s=args.baseline_duration or args.duration,
                 think_s=args.think,
                 log_dir=work,
+                secret=secret,
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
