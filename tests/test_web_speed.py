@@ -394,3 +394,22 @@ def test_a_restart_reads_the_kept_results_and_draws_the_overview(world, tmp_path
         environment="test", secret_key="test-secret-0123456789"))
     assert prime(app) == 200
     assert restarted.results.computed - computed <= 4  # charts, not the accounts
+
+
+def test_last_seen_times_are_written_together(world) -> None:
+    from dualcontrol.web.sessions import start_session
+
+    users = CachedUsers(StoreUsers(world["store"]), refresh_s=3600.0)
+    sessions = [start_session(users, username=REVIEWER, client="test", max_age_s=600)
+                for _ in range(3)]
+    digests = [token_digest(s.sid) for s in sessions]
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    for digest in digests:
+        users.touch_session(digest=digest, at=later)
+    stored = StoreUsers(world["store"])
+    assert all(stored.find_session(digest=d).last_seen_at < later for d in digests)
+    assert users.find_session(digest=digests[0]).last_seen_at == later  # known here
+    users.flush()
+    for digest in digests:  # DuckDB and PostgreSQL keep microseconds
+        assert abs(stored.find_session(digest=digest).last_seen_at - later) < timedelta(
+            milliseconds=1)

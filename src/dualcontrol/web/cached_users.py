@@ -68,6 +68,7 @@ class CachedUsers:
         self._generation = 0
         self._lock = threading.Lock()
         self._reading = threading.Lock()
+        self._seen: dict[str, datetime] = {}
         self.reads = 0  #: reads of the whole table (tests)
 
     @property
@@ -100,6 +101,7 @@ class CachedUsers:
                 assert known is not None
                 return known
             generation = self._generation
+            self.flush()
             users, sessions, tokens = self.inner.snapshot(now=datetime.now(UTC))
             self.reads += 1
             known = _Known(
@@ -151,11 +153,23 @@ class CachedUsers:
 
     # ------------------------------------------------- writing, then remembering
     def touch_session(self, *, digest: str, at: datetime) -> None:
-        """Record that the session was used at ``at``."""
-        self.inner.touch_session(digest=digest, at=at)
+        """Record that the session was used at ``at`` (written with the others at the
+        next read of the store: one transaction every ``refresh_s`` rather than one
+        per session and minute)."""
+        with self._lock:
+            self._seen[digest] = at
         known = self._known
         if known is not None and digest in known.sessions:
             known.sessions[digest] = replace(known.sessions[digest], last_seen_at=at)
+
+    def flush(self) -> None:
+        """Write the last-seen times recorded since the last write."""
+        with self._lock:
+            seen, self._seen = self._seen, {}
+        try:
+            self.inner.touch_sessions(seen=seen)
+        except Exception:  # a last-seen time is not worth a failed request
+            logger.exception("writing the last-seen time of %d sessions failed", len(seen))
 
     def add_session(self, *, session: StoredSession) -> None:
         """Store a new page session."""
@@ -211,6 +225,7 @@ class CachedUsers:
 
     def list_sessions(self, *, username: str) -> list[StoredSession]:
         """Return a user's sessions, newest first (from the store)."""
+        self.flush()
         return self.inner.list_sessions(username=username)
 
     def audit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 from collections.abc import MutableMapping
@@ -125,6 +126,7 @@ class Keeper:
         if version == self._warmed:
             return False
         warm(self.data)
+        gc.freeze()  # the kept tables live long: the collector need not scan them again
         self._warmed = version
         folder = self.folder(version)
         if folder is not None and self.data.current_version() == version:
@@ -191,6 +193,9 @@ def run(served: Served) -> None:
                     log_level="warning")
     finally:
         stop.set()
+        flush = getattr(served.app.state.ctx.users, "flush", None)
+        if flush is not None:  # the last-seen times not written yet
+            flush()
         served.data.store.close()
 
 

@@ -131,6 +131,15 @@ class StoreUsers:
             conn.execute(_SESSIONS.update().where(_SESSIONS.c.digest == digest)
                          .values(last_seen_at=at))
 
+    def touch_sessions(self, *, seen: dict[str, datetime]) -> None:
+        """Record the last-seen time of many sessions (digest -> time) in one transaction."""
+        if not seen:
+            return
+        with self.store.begin() as conn:
+            conn.execute(_SESSIONS.update().where(_SESSIONS.c.digest == sa.bindparam("d"))
+                         .values(last_seen_at=sa.bindparam("at")),
+                         [{"d": digest, "at": at} for digest, at in seen.items()])
+
     def list_sessions(self, *, username: str) -> list[StoredSession]:
         """Return a user's sessions, newest first."""
         with self.store.connect() as conn:
