@@ -100,6 +100,7 @@ class StoreVersion:
     poll_s: float = 1.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _known: tuple[object, object, float] | None = field(default=None, repr=False)
+    _forgotten: int = field(default=0, repr=False)
 
     def signature(self) -> object:
         """Return what identifies the store's files now (None on a database server)."""
@@ -108,28 +109,39 @@ class StoreVersion:
             return None
         return (_file_signature(path), _file_signature(path.with_name(path.name + ".wal")))
 
+    def _trusted(self, signature: object, now: float) -> tuple[bool, object]:
+        known = self._known
+        if known is None:
+            return False, None
+        seen, version, at = known
+        if signature is None:
+            return now - at < self.poll_s, version
+        return signature == seen and now - at < self.max_age_s, version
+
     def current(self) -> object:
-        """Return the store's version, reading it only if the store may have changed."""
+        """Return the store's version, reading it only if the store may have changed.
+
+        One thread reads it; the others that found the same change wait for its read.
+        """
         now = time.monotonic()
         signature = self.signature()  # before reading: a later change is seen next time
+        trusted, version = self._trusted(signature, now)
+        if trusted:
+            return version
         with self._lock:
-            known = self._known
-        if known is not None:
-            seen, version, at = known
-            if signature is None:
-                if now - at < self.poll_s:
-                    return version
-            elif signature == seen and now - at < self.max_age_s:
+            trusted, version = self._trusted(signature, now)
+            if trusted:  # read by another thread meanwhile
                 return version
-        version = read_version(self.store)
-        with self._lock:
-            self._known = (signature, version, now)
+            forgotten = self._forgotten
+            version = read_version(self.store)
+            if forgotten == self._forgotten:  # else a write here may have come after the read
+                self._known = (signature, version, time.monotonic() if signature is None else now)
         return version
 
     def forget(self) -> None:
         """Make the next :meth:`current` read the version (after a write of this process)."""
-        with self._lock:
-            self._known = None
+        self._forgotten += 1
+        self._known = None
 
 
 @dataclass
