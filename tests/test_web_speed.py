@@ -251,7 +251,8 @@ def test_revocation_and_deactivation_take_effect_at_once(world) -> None:
 
 def test_a_revocation_by_another_process_is_seen_after_the_refresh(world) -> None:
     now = [0.0]
-    users = CachedUsers(StoreUsers(world["store"]), refresh_s=2.0, clock=lambda: now[0])
+    users = CachedUsers(StoreUsers(world["store"]), refresh_s=2.0, background=False,
+                        clock=lambda: now[0])
     app = create_app(data=world["data"], users=users, settings=WebSettings(
         environment="test", secret_key="test-secret-0123456789"))
     client = TestClient(app)

@@ -50,6 +50,11 @@ class CachedUsers:
     refresh_s : float
         Longest time a read of the store is used before reading again [s]; the delay
         before this process sees a revocation made by another one.
+    flush_s : float
+        How often the last-seen times are written, with a read [s] (they are kept to
+        the minute: :data:`dualcontrol.web.sessions.TOUCH_INTERVAL_S`).
+    background : bool
+        Read again in a background thread, so no request waits for it (tests: False).
     clock : callable
         Monotonic clock [s] (tests).
     """
@@ -59,16 +64,21 @@ class CachedUsers:
         inner: StoreUsers,
         *,
         refresh_s: float = 2.0,
+        flush_s: float = 30.0,
+        background: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inner = inner
         self.refresh_s = refresh_s
+        self.flush_s = flush_s
+        self.background = background
         self.clock = clock
         self._known: _Known | None = None
         self._generation = 0
         self._lock = threading.Lock()
         self._reading = threading.Lock()
         self._seen: dict[str, datetime] = {}
+        self._flushed_at = clock()
         self.reads = 0  #: reads of the whole table (tests)
 
     @property
@@ -85,36 +95,58 @@ class CachedUsers:
         )
 
     def _current(self) -> _Known:
-        """Return what is known, reading the store again if it is too old or changed here."""
+        """Return what is known, reading the store again if it is too old or changed here.
+
+        Changed here (a revocation, say): the lookup waits for the new read. Only old:
+        one thread reads again (in the background, unless ``background`` is False)
+        while the lookups go on with what is known.
+        """
         known = self._known
         if self._fresh(known):
             assert known is not None
             return known
         changed_here = known is None or known.generation != self._generation
-        # only old: one thread reads again while the others go on with what is known
         if not self._reading.acquire(blocking=changed_here):
             assert known is not None
             return known
-        try:
-            known = self._known
-            if self._fresh(known):
-                assert known is not None
-                return known
-            generation = self._generation
-            self.flush()
-            users, sessions, tokens = self.inner.snapshot(now=datetime.now(UTC))
-            self.reads += 1
-            known = _Known(
-                users={u.username: u for u in users},
-                sessions={s.digest: s for s in sessions},
-                tokens=dict(tokens),
-                at=self.clock(),
-                generation=generation,
-            )
-            self._known = known
+        if changed_here or not self.background:
+            try:
+                return self._read()
+            finally:
+                self._reading.release()
+        assert known is not None
+
+        def read_then_release() -> None:
+            try:
+                self._read()
+            except Exception:
+                logger.exception("reading the users and sessions failed")
+            finally:
+                self._reading.release()
+
+        threading.Thread(target=read_then_release, daemon=True, name="users").start()
+        return known
+
+    def _read(self) -> _Known:
+        """Read the users, sessions and tokens (the caller holds ``_reading``)."""
+        known = self._known
+        if self._fresh(known):
+            assert known is not None
             return known
-        finally:
-            self._reading.release()
+        generation = self._generation
+        if self.clock() - self._flushed_at >= self.flush_s:
+            self.flush()
+        users, sessions, tokens = self.inner.snapshot(now=datetime.now(UTC))
+        self.reads += 1
+        known = _Known(
+            users={u.username: u for u in users},
+            sessions={s.digest: s for s in sessions},
+            tokens=dict(tokens),
+            at=self.clock(),
+            generation=generation,
+        )
+        self._known = known
+        return known
 
     def _changed(self) -> None:
         """Make the next lookup read the store again (after a write here)."""
@@ -166,6 +198,7 @@ class CachedUsers:
         """Write the last-seen times recorded since the last write."""
         with self._lock:
             seen, self._seen = self._seen, {}
+            self._flushed_at = self.clock()
         try:
             self.inner.touch_sessions(seen=seen)
         except Exception:  # a last-seen time is not worth a failed request
