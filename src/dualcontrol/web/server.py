@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import threading
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from dualcontrol.errors import DualControlError
+from dualcontrol.factor_policy import set_factor_years
 from dualcontrol.store import data_home, open_store
 from dualcontrol.web.app import create_app
 from dualcontrol.web.cached_users import CachedUsers
@@ -55,6 +57,9 @@ def store_app(url: str | None = None, *, settings: WebSettings | None = None,
     (:class:`~dualcontrol.web.cached_users.CachedUsers`).
     """
     settings = settings or WebSettings()
+    # years without a published emission factor: as the command line is told (the demo
+    # store asks for the nearest year's by itself, see dualcontrol.datasets)
+    set_factor_years(os.environ.get("DUALCONTROL_FACTOR_YEARS") or None)
     store = open_store(url)
     data = StoreData(store, inputs=inputs if inputs is not None and inputs.is_dir() else None,
                      cache=settings.cache_results, version_poll_s=settings.version_poll_s)
@@ -106,7 +111,9 @@ class Keeper:
             return None
         if self._code is None:
             self._code = code_fingerprint()
-        return results_folder(self.root, self.data.store, version, self._code)
+        # the choice for years without a published factor changes the figures too
+        policy = os.environ.get("DUALCONTROL_FACTOR_YEARS") or ""
+        return results_folder(self.root, self.data.store, (version, policy), self._code)
 
     def restore(self) -> int:
         """Read the results of the store's version kept on disk; return how many tables."""
