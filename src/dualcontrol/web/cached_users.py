@@ -138,9 +138,14 @@ class CachedUsers:
             self.flush()
         users, sessions, tokens = self.inner.snapshot(now=datetime.now(UTC))
         self.reads += 1
+        with self._lock:  # last-seen times not written yet
+            pending = dict(self._seen)
         known = _Known(
             users={u.username: u for u in users},
-            sessions={s.digest: s for s in sessions},
+            sessions={
+                s.digest: replace(s, last_seen_at=pending[s.digest]) if s.digest in pending else s
+                for s in sessions
+            },
             tokens=dict(tokens),
             at=self.clock(),
             generation=generation,
