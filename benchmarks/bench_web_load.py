@@ -1,11 +1,14 @@
 """Load test of the web server on the demo store: logged-in users reading pages and the API.
 
-Starts ``dualcontrol serve`` on the demo store (a separate process, as in use), gives
-the demo accounts a known password, logs in as many sessions as the largest user count
-(round robin over the six demo accounts, each session its own cookie), then lets N
-users read for ``--duration`` seconds each: every user sends a request, waits for the
-whole answer, waits ``--think`` seconds and sends the next (a closed loop: with no think
-time the server is saturated and the figures are its capacity). The mix is the
+Gives the demo accounts a known password and starts as many sessions in the store as
+the largest user count (round robin over the six demo accounts, each session its own
+cookie, signed with the run's secret key: checking hundreds of Argon2 passwords would
+only measure the hashing, which is slow by design), starts ``dualcontrol serve`` on the
+demo store (a separate process, as in use), logs in once per account through the login
+form (the login must work), then lets N users read for ``--duration`` seconds each:
+every user sends a request, waits for the whole answer, waits ``--think`` seconds and
+sends the next (a closed loop: with no think time the server is saturated and the
+figures are its capacity). The mix is the
 dashboard and the API reads: the overview, a league page, the league accounts, the
 region accounts, a league's accounts, the barometer and the budget (see :data:`MIX`);
 each account reads only what it may (checked before the run: a refused read is an

@@ -51,14 +51,16 @@ def world(small_store_url: str):
     tokens = {}
     for name in (ADMIN, REPORTER):
         raw = new_token()
-        users.add_token(username=name, digest=token_digest(raw),
-                        expires_at=datetime.now(UTC) + timedelta(hours=1))
+        users.add_token(
+            username=name,
+            digest=token_digest(raw),
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
         tokens[name] = {"Authorization": f"Bearer {raw}"}
     settings = WebSettings(environment="test", secret_key="test-secret-0123456789")
     app = create_app(data=data, users=users, settings=settings)
     own = next(a.scope.key for a in accounts if a.username == REPORTER)
-    yield {"app": app, "store": store, "data": data, "users": users, "tokens": tokens,
-           "own": own}
+    yield {"app": app, "store": store, "data": data, "users": users, "tokens": tokens, "own": own}
     store.close()
 
 
@@ -70,9 +72,11 @@ def csrf_of(html: str) -> str:
 
 def login(client: TestClient, username: str) -> None:
     form = client.get("/login")
-    answer = client.post("/login", data={"username": username, "password": PASSWORD,
-                                         "csrf_token": csrf_of(form.text)},
-                         follow_redirects=False)
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303, answer.text
 
 
@@ -86,15 +90,22 @@ def energy_csv(store, uscc: str, *, factor: float) -> tuple[bytes, str]:
     """Return the enterprise's latest month as an upload with quantities times ``factor``."""
     rows = datasets.energy_reports(store, enterprise=uscc)
     rows = rows[rows["period"] == rows["period"].max()]
-    frame = pd.DataFrame({"uscc": rows["enterprise_uscc"], "region_code": rows["county_code"],
-                          "period": rows["period"], "carrier": rows["carrier"],
-                          "quantity": rows["quantity"] * factor, "unit": rows["unit"],
-                          "use": rows["use"], "origin": rows["origin"]})
+    frame = pd.DataFrame(
+        {
+            "uscc": rows["enterprise_uscc"],
+            "region_code": rows["county_code"],
+            "period": rows["period"],
+            "carrier": rows["carrier"],
+            "quantity": rows["quantity"] * factor,
+            "unit": rows["unit"],
+            "use": rows["use"],
+            "origin": rows["origin"],
+        }
+    )
     return frame.to_csv(index=False).encode(), str(rows["period"].iloc[0])
 
 
-def league_energy(client: TestClient, headers: dict[str, str], league: str,
-                  year: int) -> float:
+def league_energy(client: TestClient, headers: dict[str, str], league: str, year: int) -> float:
     rows = client.get(f"/api/accounts?level=league&year={year}", headers=headers).json()
     (row,) = [r for r in rows if str(r["league"]) == league]
     return float(row["energy_tce"])
@@ -114,12 +125,16 @@ def test_an_upload_changes_the_figures_of_the_next_request(world) -> None:
     year = int(period[:4])
     before = league_energy(client, admin, league, year)
     months = client.get(f"/api/accounts/enterprise/{own}?grain=month", headers=admin).json()
-    month_tce = next(r["energy_tce"] for r in months
-                     if (r["year"], r["month"]) == (year, int(period[5:7])))
+    month_tce = next(
+        r["energy_tce"] for r in months if (r["year"], r["month"]) == (year, int(period[5:7]))
+    )
     assert league_energy(client, admin, league, year) == before  # kept, not recomputed
     computed = world["data"].results.computed
-    answer = client.post("/api/reports", headers=world["tokens"][REPORTER],
-                         files={"file": ("report.csv", body, "text/csv")})
+    answer = client.post(
+        "/api/reports",
+        headers=world["tokens"][REPORTER],
+        files={"file": ("report.csv", body, "text/csv")},
+    )
     assert answer.status_code == 201, answer.text
     after = league_energy(client, admin, league, year)
     assert after == pytest.approx(before + month_tce, abs=1e-6)
@@ -137,8 +152,9 @@ def test_an_import_by_another_process_shows_at_the_next_request(world, tmp_path)
     year = int(period[:4])
     before = league_energy(client, admin, league, year)
     months = client.get(f"/api/accounts/enterprise/{own}?grain=month", headers=admin).json()
-    month_tce = next(r["energy_tce"] for r in months
-                     if (r["year"], r["month"]) == (year, int(period[5:7])))
+    month_tce = next(
+        r["energy_tce"] for r in months if (r["year"], r["month"]) == (year, int(period[5:7]))
+    )
     path = tmp_path / "cli.csv"
     path.write_bytes(tripled)
     with open_store(world["store"].url) as other:
@@ -180,8 +196,9 @@ def test_one_computation_per_key_however_many_ask_at_once() -> None:
         return "table"
 
     answers: list[str] = []
-    threads = [threading.Thread(target=lambda: answers.append(cache.get(("t",), slow)))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: answers.append(cache.get(("t",), slow))) for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -203,8 +220,10 @@ def test_a_new_version_drops_the_kept_results() -> None:
 
 def test_results_kept_on_disk_read_back_equal(world, tmp_path) -> None:
     data = world["data"]
-    tables = {"league": data.accounts(level="league"),
-              "enterprise": data.accounts(level="enterprise")}
+    tables = {
+        "league": data.accounts(level="league"),
+        "enterprise": data.accounts(level="enterprise"),
+    }
     year = int(tables["league"]["year"].max())
     tables["barometer"] = data.barometer(year=year)
     assert data.results.save(tmp_path / "kept") >= 3
@@ -242,19 +261,21 @@ def test_revocation_and_deactivation_take_effect_at_once(world) -> None:
     assert not reads_counties(reviewer)
     login(reviewer, REVIEWER)
     assert reads_counties(reviewer)
-    admin.patch(f"/api/users/{REVIEWER}", json={"active": False},
-                headers=world["tokens"][ADMIN])
+    admin.patch(f"/api/users/{REVIEWER}", json={"active": False}, headers=world["tokens"][ADMIN])
     assert not reads_counties(reviewer)
-    admin.patch(f"/api/users/{REVIEWER}", json={"active": True},
-                headers=world["tokens"][ADMIN])
+    admin.patch(f"/api/users/{REVIEWER}", json={"active": True}, headers=world["tokens"][ADMIN])
 
 
 def test_a_revocation_by_another_process_is_seen_after_the_refresh(world) -> None:
     now = [0.0]
-    users = CachedUsers(StoreUsers(world["store"]), refresh_s=2.0, background=False,
-                        clock=lambda: now[0])
-    app = create_app(data=world["data"], users=users, settings=WebSettings(
-        environment="test", secret_key="test-secret-0123456789"))
+    users = CachedUsers(
+        StoreUsers(world["store"]), refresh_s=2.0, background=False, clock=lambda: now[0]
+    )
+    app = create_app(
+        data=world["data"],
+        users=users,
+        settings=WebSettings(environment="test", secret_key="test-secret-0123456789"),
+    )
     client = TestClient(app)
     login(client, REVIEWER)
     assert reads_counties(client)
@@ -316,9 +337,17 @@ def test_api_reads_gzipped_pages_not(world) -> None:
     assert "content-encoding" not in page.headers  # BREACH: token next to chosen text
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.5", True), ("gzip;q=0", False),
-    ("identity", False), ("", False), ("*", True)])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.5", True),
+        ("gzip;q=0", False),
+        ("identity", False),
+        ("", False),
+        ("*", True),
+    ],
+)
 def test_accept_encoding_is_read_with_its_weights(header: str, expected: bool) -> None:
     from starlette.datastructures import Headers
 
@@ -391,8 +420,11 @@ def test_a_restart_reads_the_kept_results_and_draws_the_overview(world, tmp_path
     restarted = StoreData(world["store"])
     assert Keeper(restarted, tmp_path).restore() >= 3
     computed = restarted.results.computed
-    app = create_app(data=restarted, users=world["users"], settings=WebSettings(
-        environment="test", secret_key="test-secret-0123456789"))
+    app = create_app(
+        data=restarted,
+        users=world["users"],
+        settings=WebSettings(environment="test", secret_key="test-secret-0123456789"),
+    )
     assert prime(app) == 200
     assert restarted.results.computed - computed <= 4  # charts, not the accounts
 
@@ -401,8 +433,9 @@ def test_last_seen_times_are_written_together(world) -> None:
     from dualcontrol.web.sessions import start_session
 
     users = CachedUsers(StoreUsers(world["store"]), refresh_s=3600.0)
-    sessions = [start_session(users, username=REVIEWER, client="test", max_age_s=600)
-                for _ in range(3)]
+    sessions = [
+        start_session(users, username=REVIEWER, client="test", max_age_s=600) for _ in range(3)
+    ]
     digests = [token_digest(s.sid) for s in sessions]
     later = datetime.now(UTC) + timedelta(minutes=5)
     for digest in digests:
@@ -413,4 +446,5 @@ def test_last_seen_times_are_written_together(world) -> None:
     users.flush()
     for digest in digests:  # DuckDB and PostgreSQL keep microseconds
         assert abs(stored.find_session(digest=digest).last_seen_at - later) < timedelta(
-            milliseconds=1)
+            milliseconds=1
+        )
