@@ -6,10 +6,11 @@ hands the tables to the routes; uploads go through :func:`dualcontrol.ingest.ing
 (the same validation, revisions and audit as ``dualcontrol ingest``). Nothing here
 computes a result of its own: it selects, calls and returns tables.
 
-Results are cached per *store version* (the newest submission id): a command-line
-import while the server runs makes the next request read the new data. Every store
-access opens a short-lived connection, so the server never holds the DuckDB file
-between requests.
+Results are cached per *store version* (the newest submission and revision,
+:mod:`dualcontrol.web.results`): an upload here invalidates them at once, a
+command-line import while the server runs makes the next request read the new data.
+Every store access opens a short-lived connection, so the server never holds the
+DuckDB file between requests.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,6 +39,7 @@ from dualcontrol.fileio import read_table
 from dualcontrol.ingest import ingest_file, map_headers
 from dualcontrol.regions import REGION_CODE
 from dualcontrol.store import Store
+from dualcontrol.web.results import ResultCache, StoreVersion, read_version
 
 logger = logging.getLogger(__name__)
 
@@ -79,32 +80,58 @@ class StoreData:
 
     store: Store
     inputs: Path | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
-    _version: object = field(default=None, repr=False)
+    #: False: the behaviour before the result cache (the load test's baseline): the
+    #: version read from the store at every use, no chart or node result kept.
+    cache: InitVar[bool] = True
+    #: On a database server (no file to watch), how long a version read is trusted [s]
+    #: (0: read at every use; the server trusts it a second).
+    version_poll_s: InitVar[float] = 0.0
+    _versions: StoreVersion = field(init=False, repr=False)
+    _cache: ResultCache = field(init=False, repr=False)
+
+    def __post_init__(self, cache: bool, version_poll_s: float) -> None:
+        self._versions = StoreVersion(self.store, poll_s=version_poll_s)
+        self._cache = ResultCache(self._versions.current if cache else self.version,
+                                  max_bounded=1024 if cache else 0)
 
     # ------------------------------------------------------------------ caching
     def version(self) -> object:
-        """Return the store's data version (the newest submission id)."""
-        frame = datasets.read_frame(self.store, "SELECT MAX(id) AS v FROM submissions")
-        # an empty store has no submission: MAX is NULL (pandas NA, which cannot be
-        # compared), so its version is None
-        value = frame["v"].iloc[0] if len(frame) else None
-        return None if value is None or pd.isna(value) else int(value)
+        """Return the store's data version, read now (:func:`results.read_version`)."""
+        return read_version(self.store)
 
-    def _cached(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        version = self.version()
-        with self._lock:
-            if version != self._version:
-                self._cache.clear()
-                self._version = version
-            if key in self._cache:
-                return self._cache[key]
-        datasets.apply_store_factor_years(self.store)  # the demo store's choice
-        value = make()
-        with self._lock:
-            self._cache[key] = value
-        return value
+    def current_version(self) -> object:
+        """Return the store's data version, read again only if the store may have changed."""
+        return self._versions.current()
+
+    def results_key(self) -> tuple[object, int]:
+        """Return what the kept results belong to: the store's version, and how often
+        they were dropped by hand (answers kept elsewhere are keyed by it)."""
+        return (self._versions.current(), self._cache.cleared)
+
+    def changed(self) -> None:
+        """Say that this process changed the store's data: the next request reads it anew."""
+        self._versions.forget()
+
+    @property
+    def results(self) -> ResultCache:
+        """Return the cache of results (to keep on disk, or to count computations)."""
+        return self._cache
+
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], T], *,
+                bounded: bool = False) -> T:
+        def computed() -> T:
+            datasets.apply_store_factor_years(self.store)  # the demo store's choice
+            return make()
+        return self._cache.get(key, computed, bounded=bounded)
+
+    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """Return ``make()`` computed once per store version (a page's chart, say).
+
+        ``key`` must name everything the result depends on besides the data (the
+        node, the language); at most :attr:`ResultCache.max_bounded` such results are
+        kept. The caller checks access before: the result is shared by every visitor.
+        """
+        return self._cache.get(("memo", *key), make, bounded=True)
 
     # ---------------------------------------------------------------- hierarchy
     def hierarchy(self) -> pd.DataFrame:
@@ -165,11 +192,13 @@ class StoreData:
         if level != "enterprise" or grain == "year":
             table = self.accounts(level=level, grain=grain)
             return table[table[level].astype(str) == key].reset_index(drop=True)
-        rows = self._enterprise_rows(key)
-        if rows.empty:
-            return pd.DataFrame(columns=["enterprise", "year", "energy_tce", "co2_t"])
-        datasets.apply_store_factor_years(self.store)
-        return accounting.accounts(rows, level="enterprise", grain=grain)
+
+        def make() -> pd.DataFrame:
+            rows = self._enterprise_rows(key)
+            if rows.empty:
+                return pd.DataFrame(columns=["enterprise", "year", "energy_tce", "co2_t"])
+            return accounting.accounts(rows, level="enterprise", grain=grain)
+        return self._cached(("node_accounts", level, key, grain), make, bounded=True).copy()
 
     def _enterprise_rows(self, key: str, year: int | None = None) -> pd.DataFrame:
         """Return the latest energy rows of one enterprise in the accounting core's columns."""
@@ -184,6 +213,11 @@ class StoreData:
 
     def energy_mix(self, *, level: str, key: str, year: int) -> pd.DataFrame:
         """Return energy [tce] and CO2 [t] by carrier of node ``level:key`` in ``year``."""
+        return self._cached(("energy_mix", level, key, year),
+                            lambda: self._energy_mix(level=level, key=key, year=year),
+                            bounded=True).copy()
+
+    def _energy_mix(self, *, level: str, key: str, year: int) -> pd.DataFrame:
         if level == "enterprise":
             rows = self._enterprise_rows(key, year)
         else:
@@ -324,6 +358,8 @@ class StoreData:
                 for problem in exc.problems:
                     problem.file = file_name
                 raise
+            finally:
+                self.changed()
         summary = result.as_dict()
         summary["file"] = file_name
         return summary
