@@ -41,10 +41,15 @@ BASE: dict[str, list[str]] = {
     "synth meters": ["{tmp}/synth", "--units", "2", "--meters", "1", "--days", "1", "--csv"],
     "carbon-budget": [],
     "pipeline list": [],
+    "measures list": [],
+    "measures progress": [],
+    "measures export": ["{tmp}/measures.xlsx"],
+    "measures wedges": [str(EXAMPLES / "scenarios" / "inner_mongolia_baseline.yaml"),
+                        "--draws", "0"],
 }
 #: Commands only parsed: they serve, prompt, take minutes or change the store.
 PARSE_ONLY = {"demo", "serve", "ingest", "user add", "db upgrade", "pipeline add",
-              "pipeline move"}
+              "pipeline move", "measures import", "measures generate"}
 #: Choices not run here (they need Java and Spark: tests/test_monitoring_pipeline.py).
 SKIP_CHOICES = {("monitor", "--engine", "spark")}
 #: Values a command must refuse with exit code 2, per (command, option).
@@ -71,10 +76,15 @@ BAD: dict[tuple[str, str], str] = {
     ("carbon-budget", "--rule"): "league_by_population",
     ("carbon-budget", "--as-of"): "2026-13-01",
     ("pipeline list", "--league"): "Atlantis",
+    ("measures list", "--level"): "galaxy",
+    ("measures list", "--status"): "bogus",
+    ("measures list", "--as-of"): "2026-13-01",
+    ("measures progress", "--as-of"): "2026-13-01",
 }
 #: Options that take any text.
 FREE = {("ingest", "--user"), ("serve", "--host"), ("user add", "--password"),
-        ("monitor", "--master")}  # --master: read by --engine spark only
+        ("monitor", "--master"),  # --master: read by --engine spark only
+        ("measures generate", "--user"), ("measures import", "--user")}
 # the pipeline's writes are parse-only here; their bad values: tests/test_cli_carbon.py
 FREE |= {("pipeline add", opt) for opt in (
     "--code", "--name", "--league", "--county", "--park", "--industry", "--product",
