@@ -60,7 +60,7 @@ def ingest_cmd(
     """
     from dualcontrol.errors import InputError, Problem
     from dualcontrol.ingest import ingest_file
-    from dualcontrol.store import open_store
+    from dualcontrol.store import describe, open_store
 
     with user_errors():
         if replace and merge:
@@ -69,6 +69,7 @@ def ingest_cmd(
                                      accepted=["--replace", "--merge"]))
         on_partial = "replace" if replace else "merge" if merge else "refuse"
         store = open_store()
+        err_console.print(f"store: {describe(store.url)}", highlight=False)
         try:
             size = file.stat().st_size if file.exists() else 0
             show = size > 5_000_000 and not as_json
@@ -132,12 +133,13 @@ def demo_cmd(
 @db_app.command("upgrade")
 def db_upgrade_cmd() -> None:
     """Migrate the store's schema to the newest version (also done on every open)."""
-    from dualcontrol.store import default_url, open_store
+    from dualcontrol.store import describe, open_store
     from dualcontrol.store.migrate import current_revision
 
     with user_errors():
         store = open_store()
         try:
-            console.print(f"{default_url()}: schema at {current_revision(store)}")
+            console.print(f"{describe(store.url)}: schema at {current_revision(store)}",
+                          highlight=False)
         finally:
             store.close()

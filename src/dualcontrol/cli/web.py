@@ -62,6 +62,9 @@ def serve_cmd(
         except ValueError as exc:
             raise DualControlError(str(exc)) from None
         served = store_app(settings=settings, inputs=inputs, demo_users=demo_users)
+    from dualcontrol.store import describe
+
+    typer.echo(f"store: {describe(served.data.store.url)}", err=True)
     if served.credentials:
         print_credentials(served.address, served.credentials)
     else:
@@ -131,12 +134,12 @@ def report_cmd(
 ) -> None:
     """Write the quarterly dual-control bulletin (barometer, accounts, charts, commentary)."""
     from dualcontrol import bulletin as bulletin_mod
-    from dualcontrol.store import open_store
+    from dualcontrol.datasets import default_store
     from dualcontrol.web.data import StoreData
     from dualcontrol.web.routes.bulletin import make_bulletin_from
 
     with user_errors():
-        with open_store() as store:
+        with default_store() as store:
             result = make_bulletin_from(StoreData(store), period)
         target = out or Path(f"bulletin_{result.label}.{format.value}")
         if format == BulletinFormat.html:
