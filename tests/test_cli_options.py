@@ -39,6 +39,10 @@ BASE: dict[str, list[str]] = {
     "template": ["energy", "--output", "{tmp}/t.csv"],
     "report": ["--period", "2024-Q4", "--out", "{tmp}/b.html"],
     "synth meters": ["{tmp}/synth", "--units", "2", "--meters", "1", "--days", "1", "--csv"],
+    "show store": [],
+    "show enterprise": ["{uscc}"],
+    "show region": ["150600"],
+    "show audit": [],
 }
 #: Commands only parsed: they serve, prompt, take minutes or change the store.
 PARSE_ONLY = {"demo", "serve", "ingest", "user add", "db upgrade"}
@@ -64,10 +68,13 @@ BAD: dict[tuple[str, str], str] = {
     ("ingest", "--kind"): "bogus",
     ("user add", "--role"): "emperor",
     ("user add", "--scope"): "galaxy:1",
+    ("show enterprise", "--period"): "July",
+    ("show audit", "--since"): "yesterday",
 }
 #: Options that take any text.
 FREE = {("ingest", "--user"), ("serve", "--host"), ("user add", "--password"),
-        ("monitor", "--master")}  # --master: read by --engine spark only
+        ("monitor", "--master"),  # --master: read by --engine spark only
+        ("show audit", "--user"), ("show audit", "--key")}  # filters: no match, no rows
 
 
 def commands() -> Iterator[tuple[str, Any]]:
@@ -142,12 +149,23 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp
 
 
+@pytest.fixture(scope="module")
+def uscc(small_demo_tables: dict) -> str:
+    """Return the USCC of an enterprise of the small demo store."""
+    return str(small_demo_tables["enterprises"]["uscc"].iloc[0])
+
+
+def arguments(name: str, folder: Path, uscc: str) -> list[str]:
+    return [a.replace("{tmp}", str(folder)).replace("{uscc}", uscc)
+            for a in BASE.get(name, [])]
+
+
 @pytest.mark.parametrize(("name", "opt", "value", "expected"), list(cases()))
 def test_option(name: str, opt: str, value: str, expected: int, folder: Path,
-                store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+                store_url: str, uscc: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUALCONTROL_DB", store_url)
     monkeypatch.setenv("DUALCONTROL_HOME", str(folder))
-    args = [a.replace("{tmp}", str(folder)) for a in BASE.get(name, [])]
+    args = arguments(name, folder, uscc)
     if name == "user add":
         args = ["someone", "--password", "a long enough password", "--role", "analyst"]
     if name == "ingest":
@@ -168,10 +186,10 @@ def test_option(name: str, opt: str, value: str, expected: int, folder: Path,
 
 
 @pytest.mark.parametrize("name", sorted(BASE))
-def test_base_call_works(name: str, folder: Path, store_url: str,
+def test_base_call_works(name: str, folder: Path, store_url: str, uscc: str,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUALCONTROL_DB", store_url)
     monkeypatch.setenv("DUALCONTROL_HOME", str(folder))
-    args = [a.replace("{tmp}", str(folder)) for a in BASE[name]]
+    args = arguments(name, folder, uscc)
     result = runner.invoke(app, [*name.split(), *args])
     assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"

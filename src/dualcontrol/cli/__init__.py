@@ -15,6 +15,7 @@ from dualcontrol.cli import (
     assess,  # noqa: F401  (registers commands)
     efficiency,  # noqa: F401  (registers commands)
     monitor,  # noqa: F401  (registers commands)
+    show,  # noqa: F401  (registers commands)
     store,  # noqa: F401  (registers commands)
     web,  # noqa: F401  (registers commands)
 )

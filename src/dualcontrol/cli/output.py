@@ -88,7 +88,7 @@ def check_grid(grid: str) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if hasattr(value, "item"):
         return _jsonable(value.item())
@@ -108,7 +108,8 @@ def print_json(data: Any) -> None:
 
 
 def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (
+            isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
         if value != 0 and abs(value) < 0.01:
