@@ -36,14 +36,25 @@ def template_cmd(
                                                 help="File to write.")] = None,
     lang: LangOpt = Lang.zh,
     fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+    example: Annotated[bool, typer.Option(
+        "--example/--no-example", help="Row 2 shows an example (the import refuses it "
+        "until it is deleted).")] = True,
 ) -> None:
-    """Write a blank report template with Chinese or English headers."""
-    from dualcontrol.report_templates import write_template
+    """Write a report template: headers (Chinese or English), an example row and, in
+    XLSX, drop-down lists of the accepted values."""
+    from dualcontrol.report_templates import column_notes, template_headers, write_template
 
     with user_errors():
         path = write_template(kind, output or Path(f"{kind}-template.{fmt}"),
-                              lang=lang.value, fmt=fmt)
-    err_console.print(f"wrote {path}")
+                              lang=lang.value, fmt=fmt, example=example)
+        notes = column_notes(kind, lang.value)
+        headers = template_headers(kind, lang.value)
+    err_console.print(f"wrote {path}", highlight=False)
+    if example:
+        err_console.print("row 2 is an example: delete it before submitting (the import "
+                          "refuses it)", highlight=False)
+    for header, note in zip(headers, notes.values(), strict=True):
+        err_console.print(f"  {header}: {note}", highlight=False)
 
 
 @contextmanager
