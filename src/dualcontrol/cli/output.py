@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dualcontrol.errors import DualControlError, InputError, Problem
+from dualcontrol.exports import frame_records as frame_records  # re-exported
 from dualcontrol.exports import neutralise_formulas
 from dualcontrol.glossary import COLUMNS, header, zh_title, zh_value
 from dualcontrol.glossary import SCALED as GLOSSARY_SCALED
@@ -58,21 +59,6 @@ def check_grid(grid: str) -> None:
     if grid not in grids:
         raise InputError(Problem("no CO2 factor for this grid", field="--grid", value=grid,
                                  accepted=grids))
-
-
-def _jsonable(value: Any) -> Any:
-    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "item"):
-        return _jsonable(value.item())
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return the rows of ``frame`` as JSON-ready dicts (NaN becomes null)."""
-    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def print_json(data: Any) -> None:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dualcontrol.cli.app import app
-from dualcontrol.cli.output import console, print_json, user_errors
+from dualcontrol.cli.output import print_json, user_errors
 from dualcontrol.errors import DualControlError, InputError, Problem
-
-if TYPE_CHECKING:
-    from dualcontrol.web.demo_users import Credential
 
 InputsOpt = Annotated[Path, typer.Option(
     "--inputs", help="Directory of inputs that are not reports: outlook scenarios/, "
@@ -33,16 +29,6 @@ class BulletinFormat(StrEnum):
     xlsx = "xlsx"
 
 
-def print_credentials(address: str, credentials: list[Credential]) -> None:
-    """Print the dashboard's address and the demo users' credentials."""
-    table = Table(title=f"Dashboard: {address}", header_style="bold")
-    for column in ("user", "password", "role", "scope"):
-        table.add_column(column)
-    for c in credentials:
-        table.add_row(c.username, c.password, c.role.value, str(c.scope or "-"))
-    console.print(table)
-
-
 @app.command("serve")
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -53,7 +39,7 @@ def serve_cmd(
     = False,
 ) -> None:
     """Serve the dashboard and the REST API on the configured store (OpenAPI at /docs)."""
-    from dualcontrol.web.server import run, store_app
+    from dualcontrol.web.server import print_credentials, run, store_app
     from dualcontrol.web.settings import WebSettings
 
     with user_errors():
