@@ -43,7 +43,7 @@ class _Session:
     def get(self) -> Store:
         with self.lock:
             if self.store is None:
-                self.store = open_store(create=False)
+                self.store = open_store(create=False, hold=True)
                 if self.on_open is not None:
                     self.on_open(self.store)
             return self.store
@@ -56,9 +56,10 @@ _session: _Session | None = None
 def store_session(on_open: Callable[[Store], None] | None = None) -> Iterator[None]:
     """Within the block, reads without a store share one default store.
 
-    The store is opened (never created, migrated once) on the first read and closed at
-    the end; ``on_open`` is called with it once, e.g. to say which store is read. The
-    command line wraps each command that reads the store in one session.
+    The store is opened (never created, migrated once) on the first read, with one
+    connection held until the end of the block (``hold=True``), and closed then;
+    ``on_open`` is called with it once, e.g. to say which store is read. The command
+    line wraps each command that reads the store in one session.
     """
     global _session
     previous, _session = _session, _Session(on_open)

@@ -30,7 +30,7 @@ import pandas as pd
 import sqlalchemy as sa
 from alembic.ddl.impl import DefaultImpl
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from dualcontrol.errors import DualControlError
 from dualcontrol.settings import HOME_ENV, URL_ENV, load_settings
@@ -156,11 +156,13 @@ def _is_lock_error(exc: BaseException) -> bool:
 _CONNECT_LOCK = threading.Lock()
 
 
-def _duckdb_engine(url: sa.URL, lock_timeout_s: float) -> Engine:
+def _duckdb_engine(url: sa.URL, lock_timeout_s: float, *, hold: bool = False) -> Engine:
     path = url.database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, poolclass=NullPool)
+    # NullPool: every operation opens the file and closes it (other processes get in
+    # between); StaticPool: one connection kept until close() (one command's reads)
+    engine = sa.create_engine(url, poolclass=StaticPool if hold else NullPool)
 
     @sa.event.listens_for(engine, "do_connect")
     def _wait_for_lock(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> Any:
@@ -191,7 +193,7 @@ def _has_schema(engine: Engine) -> bool:
 
 
 def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = True,
-               lock_timeout_s: float = 60.0) -> Store:
+               hold: bool = False, lock_timeout_s: float = 60.0) -> Store:
     """Return an open store at ``url`` (default :func:`default_url`), migrated to head.
 
     Parameters
@@ -205,6 +207,10 @@ def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = T
         Make the store if it does not exist (a new DuckDB file, the schema on an empty
         server database). With False, a missing store raises :class:`StoreMissingError`
         naming where it was looked for: what commands that only read use.
+    hold : bool
+        Keep one DuckDB connection open until :meth:`Store.close` instead of opening
+        the file for each operation: for one command's many reads (each open costs
+        tens of milliseconds), not for a server, since it holds the file's lock.
     lock_timeout_s : float
         How long to wait for another process's lock on a DuckDB file [s].
     """
@@ -215,7 +221,7 @@ def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = T
         path = Path(parsed.database) if parsed.database not in (None, ":memory:") else None
         if not create and path is not None and not path.is_file():
             raise StoreMissingError(missing_message(url))
-        engine = _duckdb_engine(parsed, lock_timeout_s)
+        engine = _duckdb_engine(parsed, lock_timeout_s, hold=hold)
     elif backend == "postgresql":
         engine = sa.create_engine(parsed, pool_pre_ping=True)
         path = None
