@@ -50,6 +50,18 @@ def test_an_unknown_value_or_title_is_left_as_it_is() -> None:
                     "629_2021)") == "2024-Q3 预警晴雨表(进度路径 linear_14th, 预警方案 629_2021)"
 
 
+def test_names_and_people_are_not_translated(capsys: pytest.CaptureFixture[str]) -> None:
+    from dualcontrol.cli.output import Lang, print_frame
+
+    frame = pd.DataFrame({"user": ["demo"], "table": ["demo"], "rating": ["red"],
+                          "current": [True]})
+    print_frame(frame, title="Audit log, newest 1 (times in UTC)", lang=Lang.zh)
+    out = capsys.readouterr().out
+    assert "审计日志" in out and "用户" in out
+    assert "demo" in out  # the user called demo keeps the name
+    assert "演示数据" in out and "红色预警" in out and "是" in out
+
+
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory: pytest.TempPathFactory, small_demo_tables: dict) -> str:
     from dualcontrol.demo import _load

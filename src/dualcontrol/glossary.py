@@ -112,6 +112,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "output": ("output", "产量"),
     "output_unit": ("output unit", "产量单位"),
     "output_share": ("output share", "产量占比"),
+    "unit_code": ("unit code", "生产装置编号"),
+    "withdrawal_m3": ("water withdrawal (m3)", "取水量(立方米)"),
+    "reused_m3": ("water reused (m3)", "重复利用水量(立方米)"),
+    "sector": ("sector", "行业"),
+    "gdp_index_prev_year_100": ("GDP index (previous year = 100)", "地区生产总值指数(上年=100)"),
+    "industrial_va_current_10k_yuan": ("industrial value added (10^4 yuan)",
+                                       "工业增加值(万元)"),
     "units": ("units", "装置数"),
     "units_worse_than_benchmark": ("units worse than benchmark", "未达标杆装置数"),
     "units_worse_than_baseline": ("units worse than baseline", "未达基准装置数"),
@@ -190,6 +197,13 @@ SCALED: dict[str, tuple[str, str]] = {
     "co2_t": ("CO2 (10^4 t)", "二氧化碳(万吨CO2)"),
     "gdp_const_10k_yuan": ("GDP (10^8 yuan)", "可比价地区生产总值(亿元)"),
 }
+
+#: Columns whose values are names, people, files or keys, never codes to translate.
+NAME_COLUMNS = frozenset({
+    "region", "region_name", "region_code", "league", "county", "park", "enterprise",
+    "enterprise_name", "name", "user", "submitter", "file", "file_name", "key", "source",
+    "unit_id", "unit_code", "period", "month", "exclusions", "rule_id", "finding",
+})
 
 #: Chinese names of coded values (the code is the English name).
 VALUES: dict[str, str] = {
@@ -381,4 +395,5 @@ def _expand(template: str, match: re.Match[str]) -> str:
     return re.sub(r"\s+", " ", text.replace("( ", "(").replace(" )", ")")).strip()
 
 
-__all__ = ["COLUMNS", "SCALED", "TITLES", "VALUES", "header", "zh_title", "zh_value"]
+__all__ = ["COLUMNS", "NAME_COLUMNS", "SCALED", "TITLES", "VALUES", "header", "zh_title",
+           "zh_value"]

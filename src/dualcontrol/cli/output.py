@@ -22,7 +22,7 @@ from rich.text import Text
 from dualcontrol.errors import DualControlError, InputError, Problem
 from dualcontrol.exports import frame_records as frame_records  # re-exported
 from dualcontrol.exports import neutralise_formulas
-from dualcontrol.glossary import COLUMNS, header, zh_title, zh_value
+from dualcontrol.glossary import COLUMNS, NAME_COLUMNS, header, zh_title, zh_value
 from dualcontrol.glossary import SCALED as GLOSSARY_SCALED
 
 #: a terminal (or ``COLUMNS``) sets the width; piped output gets wide lines, not wraps
@@ -129,8 +129,9 @@ def print_frame(frame: pd.DataFrame, *, title: str | None = None, lang: Lang = L
         if column in SCALED and pd.api.types.is_numeric_dtype(values):
             values = values / 1e4
         cells[column] = [formatters.get(column, _fmt)(v) for v in values]
-        if lang == Lang.zh and (pd.api.types.is_bool_dtype(values)
-                                or not pd.api.types.is_numeric_dtype(values)):
+        if lang == Lang.zh and column not in NAME_COLUMNS and (
+                pd.api.types.is_bool_dtype(values)
+                or not pd.api.types.is_numeric_dtype(values)):
             cells[column] = [zh_value(v) for v in cells[column]]
     if lang == Lang.zh and title:
         title = zh_title(title)
