@@ -25,6 +25,19 @@ settings.register_profile("dualcontrol", deadline=None, derandomize=False)
 settings.load_profile("dualcontrol")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep fixtures of wider scope (set up before each test's own folders) off the
+    user's data and settings folders too."""
+    base = tmp_path_factory.mktemp("xdg-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(base / "data"))
+        patch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+        for name in ("DUALCONTROL_HOME", "DUALCONTROL_DB", "DUALCONTROL_CONFIG"):
+            patch.delenv(name, raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _own_data_folder(monkeypatch: pytest.MonkeyPatch,
                      tmp_path_factory: pytest.TempPathFactory) -> None:
