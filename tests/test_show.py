@@ -7,6 +7,7 @@ January coal. The figures are written out by hand below.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,14 +58,31 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def stored(home: Path, tmp_path: Path) -> str:
-    """Return the URL of a store holding FIRST (by alice) and CORRECTION (by bob)."""
-    for user, rows, name in (("alice", FIRST, "first.csv"), ("bob", CORRECTION, "fix.csv")):
-        result = runner.invoke(app, ["ingest", str(write_csv(tmp_path / name, rows)),
-                                     "--user", user, "--merge"])
-        assert result.exit_code == 0, result.output
-    return f"duckdb:///{home / 'dualcontrol.duckdb'}"
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def stored(request: pytest.FixtureRequest, home: Path, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Return the URL of a store (each backend) holding FIRST (by alice) and CORRECTION
+    (by bob)."""
+    from conftest import drop_pg_schema, make_pg_url, pg_base_url
+
+    base = name = None
+    if request.param == "postgres":
+        base = pg_base_url()
+        if base is None:
+            pytest.skip("DUALCONTROL_TEST_PG not set (run scripts/test-services.sh)")
+        url, name = make_pg_url(base)
+        monkeypatch.setenv("DUALCONTROL_DB", url)
+    else:
+        url = f"duckdb:///{home / 'dualcontrol.duckdb'}"
+    try:
+        for user, rows, file in (("alice", FIRST, "first.csv"), ("bob", CORRECTION, "fix.csv")):
+            result = runner.invoke(app, ["ingest", str(write_csv(tmp_path / file, rows)),
+                                         "--user", user, "--merge"])
+            assert result.exit_code == 0, result.output
+        yield url
+    finally:
+        if base is not None and name is not None:
+            drop_pg_schema(base, name)
 
 
 # ----------------------------------------------------------------------- ingest --check
