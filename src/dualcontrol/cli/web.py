@@ -85,6 +85,9 @@ def user_add_cmd(
         from dualcontrol.web.store_users import open_store_users
 
         users = open_store_users()
+        from dualcontrol.store import describe
+
+        typer.echo(f"store: {describe(users.store.url)}", err=True)
         try:
             users.add_user(user=user)
             users.audit(username=_os_user(), action="user_added", entity="user",
