@@ -102,6 +102,9 @@ def world(small_store_url: str):
     users = StoreUsers(store)
     accounts = demo_accounts(data.hierarchy())
     create_demo_users(users, accounts, password=PASSWORD)
+    from dualcontrol.demo_measures import load_demo_measures  # the 1+N+X registry
+
+    load_demo_measures(store, user="demo")
     users.add_user(user=make_user(TARGET, PASSWORD, "reviewer"))
     settings = WebSettings(
         environment="test", secret_key="test-secret-0123456789", login_max_failures=1000
@@ -314,6 +317,22 @@ SAMPLES: tuple[Sample, ...] = (
         "GET /api/assessment/budget", "/api/assessment/budget", (Need(Data.budget),), scoped=True
     ),
     Sample(
+        "GET /api/assessment/ledgers",
+        "/api/assessment/ledgers",
+        (Need(Data.assessment, "region", lambda w: {"region": REGION_CODE}),),
+    ),
+    Sample(
+        "GET /api/assessment/ledgers",
+        lambda w: f"/api/assessment/ledgers?region={w['league']}",
+        (Need(Data.assessment, "league", league_node("league")),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/assessment/ledgers",
+        lambda w: f"/api/assessment/ledgers?region={w['other_league']}",
+        (Need(Data.assessment, "league", league_node("other_league")),),
+    ),
+    Sample(
         "GET /api/benchmarks/units",
         "/api/benchmarks/units",
         (Need(Data.benchmarks, "enterprise"),),
@@ -411,6 +430,9 @@ SAMPLES: tuple[Sample, ...] = (
         (Need(Data.users),),
     ),
     Sample("GET /api/audit", "/api/audit?limit=5", (Need(Data.audit),)),
+    Sample("GET /api/measures/{table}", "/api/measures/registry?format=csv",
+           (Need(Data.measures),), scoped=True),
+    Sample("GET /measures", "/measures?draws=50", (Need(Data.measures),), scoped=True),
     Sample(
         "POST /logout",
         "/logout",

@@ -339,7 +339,8 @@ def energy_by_carrier(project: Project, *, grid: str | None = DEFAULT_GRID) -> p
         carrier = resolve_carrier(e.carrier)
         own = quantity_in_carrier_unit(e.quantity, resolve_unit(e.unit), carrier)
         tce_per, _ = tce_coefficient(carrier)
-        co2_per, _, _ = co2_coefficient(carrier, project.start_year, grid)
+        co2_per, _, _ = co2_coefficient(carrier, project.start_year, grid,
+                                        latest_for_future=True)
         tce = own * tce_per
         feedstock = tce if e.use == "feedstock" else 0.0
         renewable = tce if e.origin == "renewable" else 0.0

@@ -14,6 +14,7 @@ from dualcontrol.cli import (
     analysis,  # noqa: F401  (registers commands)
     assess,  # noqa: F401  (registers commands)
     efficiency,  # noqa: F401  (registers commands)
+    measures,  # noqa: F401  (registers commands)
     monitor,  # noqa: F401  (registers commands)
     show,  # noqa: F401  (registers commands)
     store,  # noqa: F401  (registers commands)

@@ -64,6 +64,7 @@ class Data(StrEnum):
     uploads = "uploads"
     users = "users"
     audit = "audit"
+    measures = "measures"
 
 
 #: What each kind of data is (the README's first column).
@@ -83,6 +84,8 @@ DATA_MEANING: dict[Data, str] = {
     Data.uploads: "uploading enterprise energy reports",
     Data.users: "users, their sessions and tokens",
     Data.audit: "the audit log",
+    Data.measures: "the 1+N+X measures registry (owners, deadlines, effects, overdue; "
+                   "names enterprises) and its wedges",
 }
 
 
@@ -135,7 +138,7 @@ def _analyst(level: str) -> dict[Data, Grant]:
            Data.uploads: _scoped("enterprise")}
     if assessed:  # the barometer and budget exist for the region and leagues only
         out |= {Data.assessment: _scoped(*assessed), Data.budget: _scoped(*assessed),
-                Data.reviews: _scoped("league")}
+                Data.reviews: _scoped("league"), Data.measures: _scoped(*assessed)}
     return out
 
 
@@ -153,7 +156,8 @@ READ_ALL: dict[Data, Grant] = {**PUBLIC,
                                Data.benchmarks: Grant(("enterprise",)),
                                Data.front_runners: Grant(("enterprise",)),
                                Data.pdf: Grant(PUBLISHED_LEVELS),
-                               Data.reviews: Grant(("league",))}
+                               Data.reviews: Grant(("league",)),
+                               Data.measures: Grant(PUBLISHED_LEVELS)}
 
 ACCESS: dict[str, dict[Data, Grant]] = {
     "anonymous": PUBLIC,
@@ -192,6 +196,7 @@ ROUTES: dict[str, tuple[Data, ...]] = {
     "GET /api/accounts/{level}/{key}": (Data.published, Data.accounts),
     "GET /api/assessment/barometer": (Data.assessment,),
     "GET /api/assessment/budget": (Data.budget,),
+    "GET /api/assessment/ledgers": (Data.assessment,),
     "GET /api/benchmarks/units": (Data.benchmarks,),
     "GET /api/benchmarks/{table}": (Data.benchmark_summary, Data.front_runners),
     "GET /benchmarking": (Data.benchmark_summary, Data.front_runners, Data.benchmarks),
@@ -212,6 +217,8 @@ ROUTES: dict[str, tuple[Data, ...]] = {
     "GET /api/users/{username}/sessions": (Data.users,),
     "DELETE /api/users/{username}/sessions": (Data.users,),
     "GET /api/audit": (Data.audit,),
+    "GET /api/measures/{table}": (Data.measures,),
+    "GET /measures": (Data.measures,),
 }
 
 #: The menu: path, label key of :mod:`dualcontrol.web.i18n`, and the kind it needs.
@@ -219,6 +226,7 @@ MENU: tuple[tuple[str, str, Data], ...] = (
     ("/", "overview", Data.published),
     ("/benchmarking", "benchmarking", Data.benchmark_summary),
     ("/outlook", "outlook", Data.analysis),
+    ("/measures", "measures", Data.measures),
     ("/upload", "upload", Data.uploads),
     ("/review", "review", Data.reviews),
     ("/bulletin", "bulletin", Data.bulletin),

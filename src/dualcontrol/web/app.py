@@ -29,6 +29,7 @@ from dualcontrol.web.routes import (
     auth,
     benchmarks,
     bulletin,
+    measures,
     pages,
     reports,
     reviews,
@@ -125,6 +126,6 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
     app.mount("/static", StaticFiles(directory=str(web_dir.joinpath("static"))),
               name="static")
     for module in (auth, accounts, assessment, reports, reviews, benchmarks, analysis, bulletin,
-                   users_routes, audit, pages):
+                   users_routes, audit, measures, pages):
         app.include_router(module.router)
     return app

@@ -75,6 +75,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reasons": ("Reasons", "理由"),
     "source": ("Source", "来源"),
     "api_reference": ("API reference", "接口说明"),
+    "measures": ("Measures (1+N+X)", "政策措施（1+N+X）"),
+    "measures_wedges": ("Measures as wedges in the CO2 path", "措施对碳排放路径的楔形贡献"),
+    "measures_gaps": ("Gap to each target: covered by measures, and what else is needed",
+                      "目标差距：措施覆盖部分与仍需补足部分"),
+    "measures_overdue": ("Overdue measures", "逾期未完成措施"),
+    "measures_summary": ("Measures by level and status", "措施按层级与状态汇总"),
+    "measures_registry": ("The registry", "措施台账"),
+    "measures_progress": ("Completed measures: planned and realised savings",
+                          "已完成措施：计划与实际节能量"),
+    "measures_none": ("The registry has no measures yet.", "措施台账暂无数据。"),
 }
 
 

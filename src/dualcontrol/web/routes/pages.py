@@ -34,8 +34,9 @@ def latest_year(table: pd.DataFrame) -> int | None:
     return int(table["year"].max()) if len(table) else None
 
 
-#: The barometer indicator that colours the tiles (energy intensity, the binding one).
-TILE_INDICATOR = "energy_intensity"
+#: The barometer indicators that may colour the tiles: the first one binding under the
+#: year's rule set (energy intensity to 2025, CO2 intensity from 2026).
+TILE_INDICATORS = ("energy_intensity", "co2_intensity")
 
 
 def tile_map(ctx: WebContext, principal: Principal, year: int | None, lang: str,
@@ -48,7 +49,10 @@ def tile_map(ctx: WebContext, principal: Principal, year: int | None, lang: str,
     if year is not None and may(principal, Data.assessment):
         barometer = scoped(principal, permit(principal, Data.assessment),
                            ctx.data.barometer(year=year))
-        intensity = barometer[barometer["indicator"] == TILE_INDICATOR]
+        binding = barometer[barometer["indicator"].isin(TILE_INDICATORS)
+                            & (barometer["role"] == "binding")]["indicator"]
+        shown = binding.iloc[0] if len(binding) else TILE_INDICATORS[0]
+        intensity = barometer[barometer["indicator"] == shown]
         for row in intensity.to_dict("records"):
             ratings[str(row["region_code"])] = row
     out = []
