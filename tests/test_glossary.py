@@ -28,7 +28,8 @@ def test_every_code_of_the_library_has_a_chinese_name() -> None:
     from dualcontrol import accounting, assessment, benchmarking, outlook, review
     from dualcontrol.reference import carriers, load_table
 
-    codes = [*assessment.RATINGS, *assessment.INDICATORS, *outlook.INDICATORS,
+    codes = [*assessment.RATINGS, *assessment.ROLES, *assessment.INDICATORS,
+             *outlook.INDICATORS,
              *benchmarking.CLASSES, *review.VERDICTS, *outlook.PEAK_STATUSES,
              *accounting.USES, *accounting.ORIGINS, *accounting.LEVELS,
              *carriers(), *load_table("units")["code"]]
@@ -105,6 +106,8 @@ def printed(store_url: str) -> list[dict[str, Any]]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DUALCONTROL_DB", store_url)
+        # the examples are of 2023-2024, without a published Inner Mongolia factor
+        patch.setenv("DUALCONTROL_FACTOR_YEARS", "nearest")
         patch.setenv("COLUMNS", "100")
         patch.setattr(output, "print_frame", keep)
         for args in COMMANDS:

@@ -81,6 +81,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "gap": ("gap (in unit)", "差距"),
     "change_vs_same_period_last_year": ("change vs last year", "比上年同期变化"),
     "plan": ("plan", "规划期"),
+    "role": ("role", "指标属性"),
+    "rule_set": ("rule set", "考核规则"),
     "exclusions": ("exclusions", "扣除项"),
     "note": ("note", "说明"),
     "horizon": ("horizon", "时段"),
@@ -209,7 +211,8 @@ NAME_COLUMNS = frozenset({
 VALUES: dict[str, str] = {
     # ratings (发改办环资〔2021〕629号 barometer) and assessment terms
     "red": "红色预警", "yellow": "黄色预警", "green": "绿色", "no_data": "无数据",
-    "no_target": "无目标", "exempt": "免予考核",
+    "no_target": "无目标", "exempt": "免予考核", "reported": "仅报告",
+    "flexible": "弹性", "supplementary": "补充",
     "energy_intensity": "能耗强度降低", "energy_intensity_reduction": "能耗强度降低",
     "energy_total": "能耗总量", "co2_intensity": "碳排放强度降低",
     "co2_intensity_reduction": "碳排放强度降低", "co2_total": "碳排放总量",
@@ -269,6 +272,8 @@ VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
 #: \\1, \\2 ... for the groups; a group that is a code is put in Chinese, a missing one
 #: is left out).
 TITLES: tuple[tuple[str, str], ...] = (
+    (r"Barometer (\S+) (\S+), (\S+) (\S+) \(progress path (\S+), barometer scheme (\S+)\)",
+     r"\2预警晴雨表(\3; 进度路径 \5, 预警方案 \6)"),
     (r"Barometer (\S+) \(progress path (\S+), barometer scheme (\S+)\)",
      r"\1 预警晴雨表(进度路径 \2, 预警方案 \3)"),
     (r"Barometer", "预警晴雨表"),
