@@ -25,6 +25,35 @@ settings.register_profile("dualcontrol", deadline=None, derandomize=False)
 settings.load_profile("dualcontrol")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep fixtures of wider scope (set up before each test's own folders) off the
+    user's data and settings folders too."""
+    base = tmp_path_factory.mktemp("xdg-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(base / "data"))
+        patch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+        for name in ("DUALCONTROL_HOME", "DUALCONTROL_DB", "DUALCONTROL_CONFIG"):
+            patch.delenv(name, raising=False)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _own_data_folder(monkeypatch: pytest.MonkeyPatch,
+                     tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Point every test's settings at folders of its own, never the user's data.
+
+    The default store lives in the user's data folder (XDG_DATA_HOME), and a settings
+    file may sit in XDG_CONFIG_HOME: both are moved to empty temporary folders, and
+    DUALCONTROL_HOME, DUALCONTROL_DB and DUALCONTROL_CONFIG are unset (a test sets them).
+    """
+    base = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_DATA_HOME", str(base / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    for name in ("DUALCONTROL_HOME", "DUALCONTROL_DB", "DUALCONTROL_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def pg_base_url() -> str | None:
     """Return the PostgreSQL test URL, or None (failing in CI)."""
     url = os.environ.get("DUALCONTROL_TEST_PG", "").strip()

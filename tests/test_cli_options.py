@@ -41,15 +41,20 @@ BASE: dict[str, list[str]] = {
     "synth meters": ["{tmp}/synth", "--units", "2", "--meters", "1", "--days", "1", "--csv"],
     "carbon-budget": [],
     "pipeline list": [],
+    "show store": [],
+    "show enterprise": ["{uscc}"],
+    "show region": ["150600"],
+    "show audit": [],
     "measures list": [],
-    "measures progress": [],
     "measures export": ["{tmp}/measures.xlsx"],
-    "measures wedges": [str(EXAMPLES / "scenarios" / "inner_mongolia_baseline.yaml"),
+    "measures generate": [],
+    "measures progress": [],
+    "measures wedges": [str(EXAMPLES / "scenarios" / "inner_mongolia_policy.yaml"),
                         "--draws", "0"],
 }
 #: Commands only parsed: they serve, prompt, take minutes or change the store.
 PARSE_ONLY = {"demo", "serve", "ingest", "user add", "db upgrade", "pipeline add",
-              "pipeline move", "measures import", "measures generate"}
+              "pipeline move", "measures import"}
 #: Choices not run here (they need Java and Spark: tests/test_monitoring_pipeline.py).
 SKIP_CHOICES = {("monitor", "--engine", "spark")}
 #: Values a command must refuse with exit code 2, per (command, option).
@@ -76,15 +81,18 @@ BAD: dict[tuple[str, str], str] = {
     ("carbon-budget", "--rule"): "league_by_population",
     ("carbon-budget", "--as-of"): "2026-13-01",
     ("pipeline list", "--league"): "Atlantis",
-    ("measures list", "--level"): "galaxy",
+    ("show enterprise", "--period"): "July",
+    ("show audit", "--since"): "yesterday",
     ("measures list", "--status"): "bogus",
-    ("measures list", "--as-of"): "2026-13-01",
-    ("measures progress", "--as-of"): "2026-13-01",
+    ("measures list", "--level"): "bogus",
+    ("measures list", "--as-of"): "yesterday",
+    ("measures progress", "--as-of"): "yesterday",
 }
 #: Options that take any text.
 FREE = {("ingest", "--user"), ("serve", "--host"), ("user add", "--password"),
         ("monitor", "--master"),  # --master: read by --engine spark only
-        ("measures generate", "--user"), ("measures import", "--user")}
+        ("show audit", "--user"), ("show audit", "--key"),  # filters: no match, no rows
+        ("measures import", "--user"), ("measures generate", "--user")}
 # the pipeline's writes are parse-only here; their bad values: tests/test_cli_carbon.py
 FREE |= {("pipeline add", opt) for opt in (
     "--code", "--name", "--league", "--county", "--park", "--industry", "--product",
@@ -164,14 +172,25 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp
 
 
+@pytest.fixture(scope="module")
+def uscc(small_demo_tables: dict) -> str:
+    """Return the USCC of an enterprise of the small demo store."""
+    return str(small_demo_tables["enterprises"]["uscc"].iloc[0])
+
+
+def arguments(name: str, folder: Path, uscc: str) -> list[str]:
+    return [a.replace("{tmp}", str(folder)).replace("{uscc}", uscc)
+            for a in BASE.get(name, [])]
+
+
 @pytest.mark.parametrize(("name", "opt", "value", "expected"), list(cases()))
 def test_option(name: str, opt: str, value: str, expected: int, folder: Path,
-                store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+                store_url: str, uscc: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUALCONTROL_DB", store_url)
     monkeypatch.setenv("DUALCONTROL_HOME", str(folder))
     # the examples are of 2023-2024, without a published Inner Mongolia factor
     monkeypatch.setenv("DUALCONTROL_FACTOR_YEARS", "nearest")
-    args = [a.replace("{tmp}", str(folder)) for a in BASE.get(name, [])]
+    args = arguments(name, folder, uscc)
     if name == "user add":
         args = ["someone", "--password", "a long enough password", "--role", "analyst"]
     if name == "ingest":
@@ -192,12 +211,12 @@ def test_option(name: str, opt: str, value: str, expected: int, folder: Path,
 
 
 @pytest.mark.parametrize("name", sorted(BASE))
-def test_base_call_works(name: str, folder: Path, store_url: str,
+def test_base_call_works(name: str, folder: Path, store_url: str, uscc: str,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUALCONTROL_DB", store_url)
     monkeypatch.setenv("DUALCONTROL_HOME", str(folder))
     # the examples are of 2023-2024, without a published Inner Mongolia factor
     monkeypatch.setenv("DUALCONTROL_FACTOR_YEARS", "nearest")
-    args = [a.replace("{tmp}", str(folder)) for a in BASE[name]]
+    args = arguments(name, folder, uscc)
     result = runner.invoke(app, [*name.split(), *args])
     assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"

@@ -294,7 +294,7 @@ def write_pdf(b: Bulletin, path: str | Path, *, timeout_s: float = 120.0) -> Pat
 
 def as_dict(b: Bulletin) -> dict[str, Any]:
     """Return the bulletin as JSON-ready data."""
-    from dualcontrol.cli.output import frame_records
+    from dualcontrol.exports import frame_records
 
     return {"period": b.label, "commentary": b.commentary,
             "barometer": frame_records(b.barometer), "region": frame_records(b.region),

@@ -1,7 +1,8 @@
 """Analysis-ready tables from the store, for the assessment, benchmarking, LMDI and web.
 
 Every function takes an open :class:`~dualcontrol.store.Store` (or None: the
-default store, opened and closed by the call) and returns a pandas DataFrame with
+default store, that of the command's :func:`store_session` or else opened and closed by
+the call; a missing store is an error, never created) and returns a pandas DataFrame with
 units in its column names. Only the latest revision of each entity-period counts.
 The energy accounts are computed by :mod:`dualcontrol.accounting` (the store only
 sums physical quantities by carrier before handing them over, which is exact
@@ -13,7 +14,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -28,6 +31,61 @@ from dualcontrol.store import Store, open_store, schema
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Session:
+    """The default store shared by the reads of one command (see :func:`store_session`)."""
+
+    def __init__(self, on_open: Callable[[Store], None] | None) -> None:
+        self.on_open = on_open
+        self.store: Store | None = None
+        self.lock = threading.Lock()
+
+    def get(self) -> Store:
+        with self.lock:
+            if self.store is None:
+                self.store = open_store(create=False, hold=True)
+                if self.on_open is not None:
+                    self.on_open(self.store)
+            return self.store
+
+
+_session: _Session | None = None
+
+
+@contextmanager
+def store_session(on_open: Callable[[Store], None] | None = None) -> Iterator[None]:
+    """Within the block, reads without a store share one default store.
+
+    The store is opened (never created, migrated once) on the first read, with one
+    connection held until the end of the block (``hold=True``), and closed then;
+    ``on_open`` is called with it once, e.g. to say which store is read. The command
+    line wraps each command that reads the store in one session.
+    """
+    global _session
+    previous, _session = _session, _Session(on_open)
+    try:
+        yield
+    finally:
+        current, _session = _session, previous
+        if current is not None and current.store is not None:
+            current.store.close()
+
+
+@contextmanager
+def default_store() -> Iterator[Store]:
+    """Yield the default store for reading: the session's, or one opened for the block.
+
+    A missing store raises :class:`~dualcontrol.store.StoreMissingError` (it is not created).
+    """
+    if _session is not None:
+        yield _session.get()
+        return
+    opened = open_store(create=False)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 #: The submitter of the demo's rows (:mod:`dualcontrol.demo`).
@@ -56,7 +114,7 @@ def apply_store_factor_years(store: Store) -> None:
 
 
 def uses_store(func: F) -> F:
-    """Let ``func(store=None, ...)`` open the default store (and close it) itself, and
+    """Let ``func(store=None, ...)`` read the default store (:func:`default_store`), and
     apply the store's choice for years without a published factor."""
 
     @functools.wraps(func)
@@ -64,12 +122,9 @@ def uses_store(func: F) -> F:
         if store is not None:
             apply_store_factor_years(store)
             return func(store, *args, **kwargs)
-        opened = open_store()
-        try:
+        with default_store() as opened:
             apply_store_factor_years(opened)
             return func(opened, *args, **kwargs)
-        finally:
-            opened.close()
 
     return wrapper  # type: ignore[return-value]
 

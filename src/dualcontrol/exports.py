@@ -16,6 +16,7 @@ OWASP, CSV Injection (https://owasp.org/www-community/attacks/CSV_Injection).
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any
 
@@ -58,3 +59,22 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             series = series.astype(object)
         safe.isetitem(column, series.map(neutralise_cell))
     return safe
+
+
+def _jsonable(value: Any) -> Any:
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``frame`` as JSON-ready dicts (NaN and NA become null).
+
+    What every interface that hands a table to a machine (the CLI's ``--json``, the
+    API, the bulletin's JSON) uses, so they all write the same values.
+    """
+    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]

@@ -7,7 +7,7 @@ here is what registers it.
 from __future__ import annotations
 
 import logging
-import os
+import sys
 
 from dualcontrol.cli import (
     accounts,  # noqa: F401  (registers commands)
@@ -17,6 +17,7 @@ from dualcontrol.cli import (
     efficiency,  # noqa: F401  (registers commands)
     measures,  # noqa: F401  (registers commands)
     monitor,  # noqa: F401  (registers commands)
+    show,  # noqa: F401  (registers commands)
     store,  # noqa: F401  (registers commands)
     web,  # noqa: F401  (registers commands)
 )
@@ -25,8 +26,14 @@ from dualcontrol.cli.app import app
 
 def main() -> None:
     """Run the command line."""
-    logging.basicConfig(level=os.environ.get("DUALCONTROL_LOG", "WARNING"),
-                        format="%(levelname)s %(name)s: %(message)s")
+    from dualcontrol.settings import SettingsError, load_settings
+
+    try:
+        level = load_settings().log_level
+    except SettingsError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     app()
 
 

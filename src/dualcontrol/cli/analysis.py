@@ -162,15 +162,16 @@ def _decomposition_chart(result: Decomposition, path: Path) -> None:
 
 def _assessed(spec: Any) -> pd.DataFrame | None:
     """Return the assessment of the scenario's observed target years from the store, or
-    None when there is no store with accounts (a missing embedded store is not made)."""
-    from dualcontrol.store import default_url
-
-    url = default_url()
-    if url.startswith("duckdb:///") and not Path(url.removeprefix("duckdb:///")).exists():
-        return None
+    None when there is no store (a missing store is not made; a line on stderr says so)."""
     from dualcontrol import datasets, outlook
+    from dualcontrol.store import StoreMissingError
 
-    return outlook.assess_observed(spec, datasets.assessment_accounts())
+    try:
+        accounts = datasets.assessment_accounts()
+    except StoreMissingError as exc:
+        typer.echo(f"not checked against observed years: {exc}", err=True)
+        return None
+    return outlook.assess_observed(spec, accounts)
 
 
 @app.command("outlook")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 app = typer.Typer(
@@ -12,9 +14,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+#: Commands that read the store: one store per command, opened on the first read (never
+#: created), its place said once on stderr.
+STORE_READERS = frozenset({"assess", "benchmark", "review", "decompose", "outlook",
+                           "report", "show", "monitor", "measures"})
+
+
+def _say_store(store: Any) -> None:
+    from dualcontrol.cli.output import err_console
+    from dualcontrol.store import describe
+
+    err_console.print(f"store: {describe(store.url)}", highlight=False)
+
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     wide: bool = typer.Option(
         False, "--wide", help="Show every column of the tables, however wide."),
     factor_years: str | None = typer.Option(
@@ -34,3 +49,7 @@ def _options(
                                  f"{', '.join(FACTOR_YEAR_POLICIES)}",
                                  param_hint="--factor-years")
     set_factor_years(factor_years)
+    if ctx.invoked_subcommand in STORE_READERS:
+        from dualcontrol import datasets
+
+        ctx.with_resource(datasets.store_session(on_open=_say_store))

@@ -51,10 +51,11 @@ def _as_of(text: str | None) -> dt.date:
 
 
 def _stored() -> pd.DataFrame:
-    from dualcontrol.store import open_store
+    """Return the registry from the store (a missing store is an error, not made)."""
+    from dualcontrol.datasets import default_store
     from dualcontrol.store.measures import load_measures
 
-    with open_store() as store:
+    with default_store() as store:
         return load_measures(store)
 
 
@@ -140,9 +141,8 @@ def _units() -> pd.DataFrame:
     """Return the store's production units of the latest year, benchmarked (products
     with levels only)."""
     from dualcontrol import benchmarking, datasets
-    from dualcontrol.store import open_store
 
-    with open_store() as store:
+    with datasets.default_store() as store:
         last = datasets.read_frame(store, "SELECT MAX(CAST(SUBSTR(period, 1, 4) AS INTEGER)) "
                                           "AS y FROM production_output")["y"].iloc[0]
         frame = (pd.DataFrame() if last is None or pd.isna(last)

@@ -20,7 +20,10 @@ from rich.table import Table
 from rich.text import Text
 
 from dualcontrol.errors import DualControlError, InputError, Problem
+from dualcontrol.exports import frame_records as frame_records  # re-exported
 from dualcontrol.exports import neutralise_formulas
+from dualcontrol.glossary import COLUMNS, NAME_COLUMNS, header, zh_title, zh_value
+from dualcontrol.glossary import SCALED as GLOSSARY_SCALED
 
 #: a terminal (or ``COLUMNS``) sets the width; piped output gets wide lines, not wraps
 console = Console(width=None if Console().is_terminal or os.environ.get("COLUMNS")
@@ -35,37 +38,8 @@ class Lang(StrEnum):
     zh = "zh"
 
 
-#: Chinese headers of the canonical column names (the English header is the name).
-ZH_HEADERS: dict[str, str] = {
-    "region": "地区",
-    "league": "盟市",
-    "county": "旗县区",
-    "park": "园区",
-    "enterprise": "企业",
-    "year": "年份",
-    "quarter": "季度",
-    "month": "月份",
-    "carrier": "能源品种",
-    "quantity": "实物量",
-    "unit": "计量单位",
-    "energy_tce": "综合能耗(tce)",
-    "controlled_tce": "纳入控制能耗(tce)",
-    "feedstock_tce": "原料用能(tce)",
-    "renewable_tce": "可再生能源(tce)",
-    "self_produced_tce": "自产二次能源(tce)",
-    "supplied_tce": "外供能源(tce)",
-    "co2_t": "二氧化碳(t)",
-    "gdp_const_10k_yuan": "可比价GDP(万元)",
-    "intensity_tce_per_10k_yuan": "能耗强度(tce/万元)",
-    "controlled_intensity_tce_per_10k_yuan": "扣除后能耗强度(tce/万元)",
-    "co2_intensity_t_per_10k_yuan": "碳排放强度(t/万元)",
-    "tce": "标准煤(tce)",
-    "indicator": "指标",
-    "value": "数值",
-    "requirement": "进度要求",
-    "gap": "差距",
-    "rating": "预警等级",
-}
+#: Chinese headers of the canonical column names (one table: :mod:`dualcontrol.glossary`).
+ZH_HEADERS: dict[str, str] = {k: zh for k, (_en, zh) in COLUMNS.items()}
 
 
 def choices(name: str, values: Iterable[str]) -> type[StrEnum]:
@@ -87,28 +61,14 @@ def check_grid(grid: str) -> None:
                                  accepted=grids))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item"):
-        return _jsonable(value.item())
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return the rows of ``frame`` as JSON-ready dicts (NaN becomes null)."""
-    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
 def print_json(data: Any) -> None:
     """Print ``data`` as indented JSON on standard output."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (
+            isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
         if value != 0 and abs(value) < 0.01:
@@ -124,26 +84,9 @@ def _fmt_year(value: Any) -> str:
 
 
 #: Columns shown in 10^4 units in terminal tables: column -> (English, Chinese header).
-SCALED: dict[str, tuple[str, str]] = {
-    "energy_tce": ("energy (10^4 tce)", "综合能耗(万tce)"),
-    "controlled_tce": ("controlled (10^4 tce)", "纳入控制能耗(万tce)"),
-    "feedstock_tce": ("feedstock (10^4 tce)", "原料用能(万tce)"),
-    "renewable_tce": ("renewable (10^4 tce)", "可再生能源(万tce)"),
-    "self_produced_tce": ("self-produced (10^4 tce)", "自产二次能源(万tce)"),
-    "supplied_tce": ("supplied (10^4 tce)", "外供能源(万tce)"),
-    "co2_t": ("CO2 (10^4 t)", "二氧化碳(万t)"),
-    "gdp_const_10k_yuan": ("GDP (10^8 yuan)", "可比价GDP(亿元)"),
-}
-#: Shorter English headers with their unit.
-EN_HEADERS: dict[str, str] = {
-    "intensity_tce_per_10k_yuan": "intensity (tce/10^4 yuan)",
-    "controlled_intensity_tce_per_10k_yuan": "controlled intensity (tce/10^4 yuan)",
-    "co2_intensity_t_per_10k_yuan": "CO2 intensity (t/10^4 yuan)",
-    "change_vs_same_period_last_year": "change vs last year",
-    "value": "value (in unit)",
-    "requirement": "requirement (in unit)",
-    "gap": "gap (in unit)",
-}
+SCALED: dict[str, tuple[str, str]] = GLOSSARY_SCALED
+#: English headers with their unit.
+EN_HEADERS: dict[str, str] = {k: en for k, (en, _zh) in COLUMNS.items()}
 #: Columns never dropped to fit the terminal: what a row is about.
 KEY_COLUMNS = {"region", "league", "county", "park", "enterprise", "enterprise_name",
                "year", "half", "quarter", "month", "period", "indicator", "rating",
@@ -163,11 +106,7 @@ def set_wide(wide: bool) -> None:
 
 def header_of(column: str, lang: Lang) -> str:
     """Return the terminal header of ``column``, with its unit."""
-    if column in SCALED:
-        return SCALED[column][1 if lang == Lang.zh else 0]
-    if lang == Lang.zh and column in ZH_HEADERS:
-        return ZH_HEADERS[column]
-    return EN_HEADERS.get(column, column).replace("_", " ")
+    return header(column, lang.value, scaled=True)
 
 
 def print_frame(frame: pd.DataFrame, *, title: str | None = None, lang: Lang = Lang.en,
@@ -176,7 +115,9 @@ def print_frame(frame: pd.DataFrame, *, title: str | None = None, lang: Lang = L
 
     Energy, CO2 and GDP are shown in 10^4 units (named in the header); long text wraps;
     when the table is still wider than the terminal the rightmost columns that are not
-    key columns are left out and named below it (``--wide`` keeps them).
+    key columns are left out and named below it (``--wide`` keeps them). In Chinese the
+    title and the coded values (ratings, indicators, carriers, units...) are named in
+    Chinese too (:mod:`dualcontrol.glossary`).
     """
     formatters = dict(fmt or {})
     for column in frame.columns:
@@ -188,6 +129,12 @@ def print_frame(frame: pd.DataFrame, *, title: str | None = None, lang: Lang = L
         if column in SCALED and pd.api.types.is_numeric_dtype(values):
             values = values / 1e4
         cells[column] = [formatters.get(column, _fmt)(v) for v in values]
+        if lang == Lang.zh and column not in NAME_COLUMNS and (
+                pd.api.types.is_bool_dtype(values)
+                or not pd.api.types.is_numeric_dtype(values)):
+            cells[column] = [zh_value(v) for v in cells[column]]
+    if lang == Lang.zh and title:
+        title = zh_title(title)
     headers = {c: header_of(str(c), lang) for c in frame.columns}
     numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns}
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -12,6 +15,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, console, emit, err_console, print_json, user_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from dualcontrol.ingest import IngestResult
+    from dualcontrol.store import Store
 
 db_app = typer.Typer(help="Manage the store (schema migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -27,14 +36,60 @@ def template_cmd(
                                                 help="File to write.")] = None,
     lang: LangOpt = Lang.zh,
     fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+    example: Annotated[bool, typer.Option(
+        "--example/--no-example", help="Row 2 shows an example (the import refuses it "
+        "until it is deleted).")] = True,
 ) -> None:
-    """Write a blank report template with Chinese or English headers."""
-    from dualcontrol.report_templates import write_template
+    """Write a report template: headers (Chinese or English), an example row and, in
+    XLSX, drop-down lists of the accepted values."""
+    from dualcontrol.report_templates import column_notes, template_headers, write_template
 
     with user_errors():
         path = write_template(kind, output or Path(f"{kind}-template.{fmt}"),
-                              lang=lang.value, fmt=fmt)
-    err_console.print(f"wrote {path}")
+                              lang=lang.value, fmt=fmt, example=example)
+        notes = column_notes(kind, lang.value)
+        headers = template_headers(kind, lang.value)
+    err_console.print(f"wrote {path}", highlight=False)
+    if example:
+        err_console.print("row 2 is an example: delete it before submitting (the import "
+                          "refuses it)", highlight=False)
+    for header, note in zip(headers, notes.values(), strict=True):
+        err_console.print(f"  {header}: {note}", highlight=False)
+
+
+@contextmanager
+def _checking_store() -> Iterator[tuple[Store, str]]:
+    """Yield a store whose every transaction is rolled back, and a note on which it is.
+
+    It is the configured store when there is one (so partial months and unchanged
+    periods are judged against what is stored), else an empty temporary one; either
+    way nothing is kept.
+    """
+    from dualcontrol.store import Store, StoreMissingError, describe, open_store
+
+    @contextmanager
+    def rolled_back(self: Store) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                yield conn
+            finally:
+                transaction.rollback()
+
+    class Rehearsal(Store):
+        begin = rolled_back  # type: ignore[assignment]
+
+    with ExitStack() as stack:
+        try:
+            real = open_store(create=False)
+            note = describe(real.url)
+        except StoreMissingError:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            real = open_store(f"duckdb:///{(folder / 'check.duckdb').as_posix()}")
+            note = f"an empty store (none at {describe()})"
+        stack.callback(real.close)
+        fields = {f: getattr(real, f) for f in ("url", "engine", "backend", "path")}
+        yield Rehearsal(**fields), note
 
 
 @app.command("ingest")
@@ -50,26 +105,42 @@ def ingest_cmd(
     merge: Annotated[bool, typer.Option(
         "--merge", help="Replace only the rows sent (same carrier, use and origin); keep "
         "the period's other stored rows.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Validate only: every check of an import against the store, "
+        "nothing stored (exit 0 valid, 2 not).")] = False,
     user: Annotated[str | None, typer.Option("--user", help="Who submits.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a report file and store it as new revisions (all or nothing).
 
     A file with fewer rows of an enterprise-month than stored is refused, naming the
-    rows it would drop, unless --replace or --merge says what it means.
+    rows it would drop, unless --replace or --merge says what it means. With --check
+    the same checks run and nothing is stored.
     """
     from dualcontrol.errors import InputError, Problem
     from dualcontrol.ingest import ingest_file
-    from dualcontrol.store import open_store
+    from dualcontrol.store import describe, open_store
 
     with user_errors():
         if replace and merge:
             raise InputError(Problem("give --replace or --merge, not both",
                                      field="--replace/--merge",
                                      accepted=["--replace", "--merge"]))
+        if check and skip_invalid:
+            raise InputError(Problem("--check stores nothing: it reports every invalid row "
+                                     "instead of setting months aside", field="--check",
+                                     value="--skip-invalid", accepted=["--check",
+                                                                       "--skip-invalid"]))
         on_partial = "replace" if replace else "merge" if merge else "refuse"
-        store = open_store()
-        try:
+        with ExitStack() as stack:
+            if check:
+                store, note = stack.enter_context(_checking_store())
+                err_console.print(f"check against: {note}; nothing is stored",
+                                  highlight=False)
+            else:
+                store = open_store()
+                stack.callback(store.close)
+                err_console.print(f"store: {describe(store.url)}", highlight=False)
             size = file.stat().st_size if file.exists() else 0
             show = size > 5_000_000 and not as_json
             with Progress("[progress.description]{task.description}", BarColumn(),
@@ -80,8 +151,9 @@ def ingest_cmd(
                                      on_partial=on_partial, user=user,
                                      progress=lambda done, total: bar.update(
                                          task, completed=done, total=total))
-        finally:
-            store.close()
+    if check:
+        _print_check(result, as_json=as_json)
+        return
     if as_json:
         print_json(result.as_dict())
     else:
@@ -103,6 +175,24 @@ def ingest_cmd(
             err_console.print(f"rejected: {problem}", highlight=False)
     if result.rows_rejected:
         raise typer.Exit(code=1)
+
+
+def _print_check(result: IngestResult, *, as_json: bool) -> None:
+    """Print what an import of a valid file would do (nothing was stored)."""
+    would = {"file": result.file, "kind": result.kind, "valid": True,
+             "rows_read": result.rows_read, "revisions_it_would_create":
+             result.revisions_created, "rows_it_would_store": result.rows_stored,
+             "unchanged_periods": result.unchanged_periods,
+             "new_enterprises": result.new_enterprises, "merged_rows": result.merged_rows,
+             "encoding": result.encoding, "stored": False}
+    if as_json:
+        print_json(would)
+        return
+    console.print(f"{result.file}: valid ({result.rows_read:,} rows); an import would "
+                  f"create {result.revisions_created:,} revisions ({result.rows_stored:,} "
+                  f"rows), leave {result.unchanged_periods:,} periods as stored and register "
+                  f"{result.new_enterprises:,} new enterprises. Nothing was stored.",
+                  highlight=False)
 
 
 @app.command("demo")
@@ -132,12 +222,13 @@ def demo_cmd(
 @db_app.command("upgrade")
 def db_upgrade_cmd() -> None:
     """Migrate the store's schema to the newest version (also done on every open)."""
-    from dualcontrol.store import default_url, open_store
+    from dualcontrol.store import describe, open_store
     from dualcontrol.store.migrate import current_revision
 
     with user_errors():
         store = open_store()
         try:
-            console.print(f"{default_url()}: schema at {current_revision(store)}")
+            console.print(f"{describe(store.url)}: schema at {current_revision(store)}",
+                          highlight=False)
         finally:
             store.close()

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dualcontrol.cli.app import app
-from dualcontrol.cli.output import console, print_json, user_errors
+from dualcontrol.cli.output import print_json, user_errors
 from dualcontrol.errors import DualControlError, InputError, Problem
-
-if TYPE_CHECKING:
-    from dualcontrol.web.demo_users import Credential
 
 InputsOpt = Annotated[Path, typer.Option(
     "--inputs", help="Directory of inputs that are not reports: outlook scenarios/, "
@@ -31,16 +27,6 @@ class BulletinFormat(StrEnum):
     html = "html"
     pdf = "pdf"
     xlsx = "xlsx"
-
-
-def print_credentials(address: str, credentials: list[Credential]) -> None:
-    """Print the dashboard's address and the demo users' credentials."""
-    table = Table(title=f"Dashboard: {address}", header_style="bold")
-    for column in ("user", "password", "role", "scope"):
-        table.add_column(column)
-    for c in credentials:
-        table.add_row(c.username, c.password, c.role.value, str(c.scope or "-"))
-    console.print(table)
 
 
 @app.command("serve")
@@ -61,7 +47,7 @@ def serve_cmd(
     folder for the next start); an upload or an import makes the next request read
     the new data.
     """
-    from dualcontrol.web.server import run, store_app
+    from dualcontrol.web.server import print_credentials, run, store_app
     from dualcontrol.web.settings import WebSettings
 
     with user_errors():
@@ -71,6 +57,9 @@ def serve_cmd(
         except ValueError as exc:
             raise DualControlError(str(exc)) from None
         served = store_app(settings=settings, inputs=inputs, demo_users=demo_users)
+    from dualcontrol.store import describe
+
+    typer.echo(f"store: {describe(served.data.store.url)}", err=True)
     if served.credentials:
         print_credentials(served.address, served.credentials)
     else:
@@ -105,6 +94,9 @@ def user_add_cmd(
         from dualcontrol.web.store_users import open_store_users
 
         users = open_store_users()
+        from dualcontrol.store import describe
+
+        typer.echo(f"store: {describe(users.store.url)}", err=True)
         try:
             users.add_user(user=user)
             users.audit(username=_os_user(), action="user_added", entity="user",
@@ -140,12 +132,12 @@ def report_cmd(
 ) -> None:
     """Write the quarterly dual-control bulletin (barometer, accounts, charts, commentary)."""
     from dualcontrol import bulletin as bulletin_mod
-    from dualcontrol.store import open_store
+    from dualcontrol.datasets import default_store
     from dualcontrol.web.data import StoreData
     from dualcontrol.web.routes.bulletin import make_bulletin_from
 
     with user_errors():
-        with open_store() as store:
+        with default_store() as store:
             result = make_bulletin_from(StoreData(store), period)
         target = out or Path(f"bulletin_{result.label}.{format.value}")
         if format == BulletinFormat.html:

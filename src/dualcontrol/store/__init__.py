@@ -1,10 +1,13 @@
 """The persistent store: an embedded DuckDB file by default, PostgreSQL by URL.
 
-``open_store()`` reads the URL from ``DUALCONTROL_DB`` (for example
-``postgresql+psycopg://user@host/db``); without it the store is the DuckDB file
-``$DUALCONTROL_HOME/dualcontrol.duckdb`` (``./var/dualcontrol.duckdb`` by default).
-The schema is brought up to date with Alembic each time a store is opened, so an
-upgrade keeps the data.
+``open_store()`` opens the store of the installation's settings
+(:mod:`dualcontrol.settings`): ``DUALCONTROL_DB`` (for example
+``postgresql+psycopg://user@host/db``), or the DuckDB file ``dualcontrol.duckdb`` in the
+data folder (``$DUALCONTROL_HOME``, else the user's data folder
+``~/.local/share/dualcontrol``), never one in the current directory. Readers open it
+with ``create=False``: a missing store is a :class:`StoreMissingError` error saying where it
+was looked for, not a new empty store. The schema is brought up to date with Alembic
+each time a store is opened, so an upgrade keeps the data.
 
 DuckDB lets one process at a time open a file for writing. Connections here are not
 pooled on DuckDB: each operation opens the file, waits for another process's lock
@@ -15,7 +18,6 @@ locked out.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -28,17 +30,13 @@ import pandas as pd
 import sqlalchemy as sa
 from alembic.ddl.impl import DefaultImpl
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from dualcontrol.errors import DualControlError
+from dualcontrol.settings import HOME_ENV, URL_ENV, load_settings
 from dualcontrol.store import schema
 
 logger = logging.getLogger(__name__)
-
-#: Environment variable holding the database URL.
-URL_ENV = "DUALCONTROL_DB"
-#: Environment variable of the directory of the embedded store.
-HOME_ENV = "DUALCONTROL_HOME"
 
 
 class DuckDBImpl(DefaultImpl):
@@ -52,20 +50,49 @@ class StoreError(DualControlError, RuntimeError):
     """The store cannot be opened or used (locked file, unreachable server)."""
 
 
+class StoreMissingError(StoreError):
+    """A command that only reads found no store where the settings point."""
+
+
 def data_home() -> Path:
-    """Return the installation's data folder: ``$DUALCONTROL_HOME`` or ``./var``.
+    """Return the installation's data folder (:attr:`dualcontrol.settings.Settings.home`).
 
     It holds the embedded store and the web server's secret key.
     """
-    return Path(os.environ.get(HOME_ENV, "") or "var")
+    return load_settings().home
 
 
 def default_url() -> str:
     """Return the database URL: ``$DUALCONTROL_DB`` or the embedded DuckDB file."""
-    url = os.environ.get(URL_ENV, "").strip()
-    if url:
-        return url
-    return f"duckdb:///{(data_home() / 'dualcontrol.duckdb').as_posix()}"
+    return load_settings().db_url
+
+
+def describe(url: str | None = None) -> str:
+    """Return where the store of ``url`` (default: the settings') is, and what chose it."""
+    settings = load_settings()
+    if url is None or url == settings.db_url:
+        return settings.describe_store()
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "duckdb":
+        return str(parsed.database)
+    return parsed.render_as_string(hide_password=True)
+
+
+#: The embedded store's place before the data folder was settled: ``./var``.
+OLD_DEFAULT = Path("var") / "dualcontrol.duckdb"
+
+
+def missing_message(url: str | None = None) -> str:
+    """Return the message of a store not found: where it looked and how to build one."""
+    text = (f"no store at {describe(url)}; build one with `dualcontrol demo --no-serve` "
+            "(the demo data) or `dualcontrol ingest FILE`")
+    where = sa.make_url(url or default_url())
+    if (where.get_backend_name() == "duckdb" and OLD_DEFAULT.is_file()
+            and Path(where.database or "").resolve() != OLD_DEFAULT.resolve()):
+        text += (f". {OLD_DEFAULT} in the current directory is a store of the old default "
+                 f"place: {HOME_ENV}=var (or {URL_ENV}=duckdb:///{OLD_DEFAULT.as_posix()}) "
+                 "reads it")
+    return text
 
 
 @dataclass
@@ -129,11 +156,13 @@ def _is_lock_error(exc: BaseException) -> bool:
 _CONNECT_LOCK = threading.Lock()
 
 
-def _duckdb_engine(url: sa.URL, lock_timeout_s: float) -> Engine:
+def _duckdb_engine(url: sa.URL, lock_timeout_s: float, *, hold: bool = False) -> Engine:
     path = url.database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, poolclass=NullPool)
+    # NullPool: every operation opens the file and closes it (other processes get in
+    # between); StaticPool: one connection kept until close() (one command's reads)
+    engine = sa.create_engine(url, poolclass=StaticPool if hold else NullPool)
 
     @sa.event.listens_for(engine, "do_connect")
     def _wait_for_lock(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> Any:
@@ -157,8 +186,14 @@ def _duckdb_engine(url: sa.URL, lock_timeout_s: float) -> Engine:
     return engine
 
 
-def open_store(url: str | None = None, *, upgrade: bool = True,
-               lock_timeout_s: float = 60.0) -> Store:
+def _has_schema(engine: Engine) -> bool:
+    """True if the database holds a dualcontrol schema (Alembic's version table)."""
+    with engine.connect() as conn:
+        return sa.inspect(conn).has_table("alembic_version")
+
+
+def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = True,
+               hold: bool = False, lock_timeout_s: float = 60.0) -> Store:
     """Return an open store at ``url`` (default :func:`default_url`), migrated to head.
 
     Parameters
@@ -168,6 +203,14 @@ def open_store(url: str | None = None, *, upgrade: bool = True,
         ``postgresql+psycopg://user:password@host:port/database``.
     upgrade : bool
         Run the Alembic migrations up to the newest revision.
+    create : bool
+        Make the store if it does not exist (a new DuckDB file, the schema on an empty
+        server database). With False, a missing store raises :class:`StoreMissingError`
+        naming where it was looked for: what commands that only read use.
+    hold : bool
+        Keep one DuckDB connection open until :meth:`Store.close` instead of opening
+        the file for each operation: for one command's many reads (each open costs
+        tens of milliseconds), not for a server, since it holds the file's lock.
     lock_timeout_s : float
         How long to wait for another process's lock on a DuckDB file [s].
     """
@@ -175,11 +218,16 @@ def open_store(url: str | None = None, *, upgrade: bool = True,
     parsed = sa.make_url(text)
     backend = parsed.get_backend_name()
     if backend == "duckdb":
-        engine = _duckdb_engine(parsed, lock_timeout_s)
         path = Path(parsed.database) if parsed.database not in (None, ":memory:") else None
+        if not create and path is not None and not path.is_file():
+            raise StoreMissingError(missing_message(url))
+        engine = _duckdb_engine(parsed, lock_timeout_s, hold=hold)
     elif backend == "postgresql":
         engine = sa.create_engine(parsed, pool_pre_ping=True)
         path = None
+        if not create and not _has_schema(engine):
+            engine.dispose()
+            raise StoreMissingError(missing_message(url))
     else:
         raise StoreError(f"unsupported database URL {parsed.render_as_string()!r}; "
                          "accepted: duckdb:///FILE or postgresql+psycopg://...")
@@ -195,4 +243,5 @@ def open_store(url: str | None = None, *, upgrade: bool = True,
     return store
 
 
-__all__ = ["Store", "StoreError", "default_url", "open_store", "schema"]
+__all__ = ["HOME_ENV", "URL_ENV", "Store", "StoreError", "StoreMissingError", "data_home",
+           "default_url", "describe", "missing_message", "open_store", "schema"]

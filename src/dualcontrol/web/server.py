@@ -72,6 +72,19 @@ def store_app(url: str | None = None, *, settings: WebSettings | None = None,
                   credentials, data)
 
 
+def print_credentials(address: str, credentials: list[Credential]) -> None:
+    """Print the dashboard's address and the demo users' credentials on the terminal."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Dashboard: {address}", header_style="bold")
+    for column in ("user", "password", "role", "scope"):
+        table.add_column(column)
+    for c in credentials:
+        table.add_row(c.username, c.password, c.role.value, str(c.scope or "-"))
+    Console().print(table)
+
+
 def warm(data: StoreData) -> None:
     """Compute what the overview shows, then the other whole-store tables, so visitors
     do not wait for them."""
@@ -212,8 +225,6 @@ def serve(url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000) 
     The hook of ``dualcontrol demo``: prints the address and the demo credentials
     (this is the command line's edge), then serves until Ctrl-C.
     """
-    from dualcontrol.cli.web import print_credentials
-
     try:
         settings = WebSettings(host=host, port=port)
     except ValueError as exc:  # a refused secret key: say why, without a traceback

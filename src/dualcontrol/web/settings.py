@@ -1,8 +1,9 @@
 """Settings of the web server, read once from the environment (``DUALCONTROL_WEB_*``).
 
 The secret key that signs cookies is ``DUALCONTROL_WEB_SECRET_KEY`` when set; otherwise
-a random key made on the first start and kept in the data folder
-(``$DUALCONTROL_HOME/web_secret_key``, file mode 0600), so every installation has its
+a random key made on the first start and kept in the data folder of the
+installation's settings (:mod:`dualcontrol.settings`: ``$DUALCONTROL_HOME`` or the
+user's data folder; ``web_secret_key``, file mode 0600), so every installation has its
 own. The development secret shipped in this file is public and is refused unless the
 server only listens on the loopback interface.
 """
@@ -65,9 +66,9 @@ def installation_secret(folder: Path) -> str:
 
 
 def _data_home() -> Path:
-    from dualcontrol.store import data_home
+    from dualcontrol.settings import load_settings
 
-    return data_home()
+    return load_settings().home
 
 
 class WebSettings(BaseSettings):

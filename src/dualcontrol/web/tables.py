@@ -11,8 +11,7 @@ from fastapi import Query
 from fastapi.responses import JSONResponse, Response
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from dualcontrol.cli.output import frame_records
-from dualcontrol.exports import neutralise_formulas
+from dualcontrol.exports import frame_records, neutralise_formulas
 
 #: Years a table may be asked for: a year far outside overflowed the date arithmetic (500).
 YEAR_MIN, YEAR_MAX = 1949, 2100
