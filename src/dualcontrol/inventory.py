@@ -216,8 +216,8 @@ def enterprise_months(store: Store, enterprise: Enterprise,
                          park=enterprise.park_code or f"{enterprise.county_code}-none",
                          enterprise=enterprise.uscc)
     energy = energy.drop(columns=["revision", "current", "line"])
-    with datasets.store_factor_years(store):  # the demo store's choice of factor years
-        result = accounts(energy, level="enterprise", grain="month")
+    datasets.apply_store_factor_years(store)  # the demo store's choice of factor years
+    result = accounts(energy, level="enterprise", grain="month")
     result = result.assign(month=_month_label(result))
     return result[[c for c in out_columns if c in result.columns]].sort_values(
         "month").reset_index(drop=True)
