@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dualcontrol.errors import InputError
+from dualcontrol.web import labels
 from dualcontrol.web.access import ANONYMOUS
 from dualcontrol.web.contract import ERRORS
 from dualcontrol.web.data import WebData
@@ -65,6 +66,7 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
                               "review, decomposition and outlook of a region.")
     web_dir = resources.files("dualcontrol.web")
     templates = Jinja2Templates(directory=str(web_dir.joinpath("templates")))
+    templates.env.globals.update(labels.jinja_globals())  # column labels and formats
     app.state.ctx = WebContext(
         settings=settings, users=users, data=data,
         signer=SessionSigner(settings.secret_key, settings.session_max_age_s),

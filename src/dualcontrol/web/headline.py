@@ -1,0 +1,198 @@
+"""The office's view of the barometer: the headline, the map's colours, and why a rating.
+
+Nothing here computes an assessed figure: the ratings, values and requirements are the
+rows of :func:`dualcontrol.assessment.progress` (through ``WebData.barometer``); this
+module arranges them (region first, then the leagues by code), words them in Chinese
+or English, and looks up the rule, target and deduction rows of ``src/dualcontrol/data``
+each rating names (the same tables the assessment read).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from dualcontrol.assessment import barometer_rules, progress_path, targets, total_exemption_rule
+from dualcontrol.reference import load_table
+from dualcontrol.web.labels import indicator_figure, show, value_name
+
+#: The indicators of the headline, in the order of its columns.
+INDICATORS: tuple[str, ...] = ("energy_intensity", "energy_total", "co2_intensity")
+#: Ratings in the order of the legend (worst first).
+RATINGS: tuple[str, ...] = ("red", "yellow", "green", "exempt", "no_target", "no_data",
+                            "withheld")
+#: The indicator that colours the map unless another is chosen (the binding one).
+MAP_INDICATOR = "energy_intensity"
+#: Target indicators of targets.csv behind each barometer indicator.
+TARGET_INDICATORS: dict[str, tuple[str, ...]] = {
+    "energy_intensity": ("energy_intensity_reduction",),
+    "energy_total": ("energy_total_cap_tce", "energy_total_increment_tce"),
+    "co2_intensity": ("co2_intensity_reduction",),
+}
+
+
+def _nan(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def status_rows(barometer: pd.DataFrame, names: Mapping[str, str], lang: str,
+                shown: Mapping[str, bool]) -> list[dict[str, Any]]:
+    """Return one headline row per place: the region, then each league (by code).
+
+    Each row has ``code``, ``name``, ``level`` and per indicator a cell with ``rating``
+    (``withheld`` where ``shown[code]`` is False), the achieved ``value`` and the
+    ``requirement`` as the page shows them, and a sentence ``text``.
+    """
+    by_place: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in barometer.to_dict("records"):
+        by_place.setdefault(str(row["region_code"]), {})[str(row["indicator"])] = row
+    codes = sorted(set(by_place) | set(shown))  # the region's code sorts first
+    out = []
+    for code in codes:
+        rows = by_place.get(code, {})
+        first = next(iter(rows.values()), {})
+        level = str(first.get("level") or ("region" if code.endswith("0000") else "league"))
+        cells = {}
+        for indicator in INDICATORS:
+            row = rows.get(indicator)
+            if not shown.get(code, False):
+                cells[indicator] = {"rating": "withheld", "value": "", "requirement": "",
+                                    "text": value_name("withheld", lang)}
+            elif row is None:
+                cells[indicator] = {"rating": "no_data", "value": "", "requirement": "",
+                                    "text": value_name("no_data", lang)}
+            else:
+                cells[indicator] = {"rating": str(row["rating"]),
+                                    "value": indicator_figure(row["value"], row["unit"]),
+                                    "requirement": indicator_figure(row["requirement"],
+                                                                    row["unit"]),
+                                    "text": sentence(row, lang, name=names.get(code, code))}
+        out.append({"code": code, "name": names.get(code, code), "level": level,
+                    "cells": cells})
+    return out
+
+
+def counts(rows: list[dict[str, Any]], level: str = "league") -> dict[str, dict[str, int]]:
+    """Return, per indicator, how many places of ``level`` have each rating."""
+    out: dict[str, dict[str, int]] = {i: {} for i in INDICATORS}
+    for row in rows:
+        if row["level"] != level:
+            continue
+        for indicator, cell in row["cells"].items():
+            out[indicator][cell["rating"]] = out[indicator].get(cell["rating"], 0) + 1
+    return out
+
+
+def sentence(row: Mapping[str, Any], lang: str, *, name: str | None = None) -> str:
+    """Return one sentence saying where a place stands on an indicator, from its row.
+
+    Intensities: the reduction since the base year against the reduction required by
+    now (per cent, and the gap in percentage points). Totals: energy against the
+    allowed path [万吨标准煤]. Exempt, no target and no data are said as such.
+    """
+    zh = lang == "zh"
+    who = name or str(row.get("region_name") or row.get("region_code"))
+    indicator = str(row["indicator"])
+    what = value_name(indicator, lang)
+    rating = str(row["rating"])
+    period = str(row.get("period") or "")
+    if rating == "no_target":
+        return (f"{who}{what}：{period}年无适用目标。" if zh
+                else f"{who}, {what.lower()}: no target covers {period}.")
+    if rating == "no_data" or _nan(row.get("value")):
+        return (f"{who}{what}：数据不全，未评估。" if zh
+                else f"{who}, {what.lower()}: data missing, not assessed.")
+    base = row.get("base_year")
+    base_text = str(int(base)) if not _nan(base) else "?"
+    level = value_name(rating, lang)
+    if indicator == "energy_total":
+        value, allowed, gap = (show(row[k], "tce") for k in ("value", "requirement", "gap"))
+        over = float(row["gap"]) > 0
+        if zh:
+            verb = f"超出{gap}" if over else f"低于进度{show(-float(row['gap']), 'tce')}"
+            text = (f"{who}{what}：{period}年{value}万吨标准煤，按进度允许{allowed}万吨标准煤，"
+                    f"{verb}万吨标准煤，{level}。")
+        else:
+            verb = (f"{gap} over" if over else f"{show(-float(row['gap']), 'tce')} under")
+            text = (f"{who}, {what.lower()}: {value} ×10⁴ tce in {period} against "
+                    f"{allowed} allowed by now, {verb}; {level}.")
+    else:
+        value = indicator_figure(row["value"], row.get("unit"))
+        required = indicator_figure(row["requirement"], row.get("unit"))
+        points = f"{abs(float(row['gap'])) * 100:,.2f}"
+        behind = float(row["gap"]) > 0
+        if zh:
+            verb = f"落后进度{points}个百分点" if behind else f"超前进度{points}个百分点"
+            text = (f"{who}{what}：{period}年较{base_text}年降低{value}，进度要求{required}，"
+                    f"{verb}，{level}。")
+        else:
+            verb = f"{points} points behind" if behind else f"{points} points ahead"
+            text = (f"{who}, {what.lower()}: down {value} in {period} since {base_text}, "
+                    f"{required} required by now, {verb}; {level}.")
+        yoy = row.get("change_vs_same_period_last_year")
+        if rating == "red" and not _nan(yoy) and float(yoy) > 0:
+            text += (f"强度同比上升{show(yoy, 'fraction')}（不降反升）。" if zh
+                     else f" Intensity rose {show(yoy, 'fraction')} on a year earlier.")
+    return text
+
+
+def map_series(rows: list[dict[str, Any]], indicator: str, lang: str,
+               colours: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Return the map's data: per league its name (as in the map file), code, rating,
+    colour and tooltip sentence."""
+    out = []
+    for row in rows:
+        if row["level"] != "league":
+            continue
+        cell = row["cells"][indicator]
+        out.append({"name": row["name"], "code": row["code"], "rating": cell["rating"],
+                    "label": value_name(cell["rating"], lang), "text": cell["text"],
+                    "itemStyle": {"areaColor": colours.get(cell["rating"], "#cfd6dc")}})
+    return out
+
+
+# ---------------------------------------------------------------- why this rating
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.replace({"": None}).to_dict("records")
+
+
+def rule_rows(row: Mapping[str, Any], year: int) -> dict[str, list[dict[str, Any]]]:
+    """Return the data rows behind one barometer row, by table.
+
+    ``barometer_rules``: every rule of the scheme for the indicator's group (the one
+    applied is marked ``applied``); ``total_exemption_rules`` when the total is exempt;
+    ``targets``: the plan's targets of the place for the indicator; ``exclusion_rules``:
+    the deductions the row names; ``progress_paths``: the path rule in force.
+    """
+    group = "total" if row["indicator"] == "energy_total" else "intensity"
+    rules = barometer_rules(year)
+    rules = rules[rules["indicator_group"] == group]
+    rules = rules.assign(applied=rules["rule_id"] == row.get("rule_id"))
+    out: dict[str, list[dict[str, Any]]] = {
+        "barometer_rules": _records(rules[["applied", "rule_id", "scheme", "precedence",
+                                           "condition", "threshold_fraction_of_target",
+                                           "rating", "level_zh", "source", "edition",
+                                           "verified", "note"]])}
+    if row.get("rating") == "exempt":
+        exemption = total_exemption_rule(year)
+        if exemption is not None:
+            out["total_exemption_rules"] = [exemption.replace({"": None}).to_dict()]
+    wanted = TARGET_INDICATORS.get(str(row["indicator"]), ())
+    table = targets(include_demo=True)
+    table = table[(table["region_code"].astype(str) == str(row["region_code"]))
+                  & table["indicator"].isin(wanted)]
+    if not _nan(row.get("plan")) and row.get("plan"):
+        table = table[table["plan"] == row["plan"]]
+    out["targets"] = _records(table)
+    names = [n for n in str(row.get("exclusions") or "").split(",") if n]
+    if names:
+        exclusions = load_table("exclusion-rules")
+        out["exclusion_rules"] = _records(exclusions[exclusions["rule_id"].isin(names)])
+    try:
+        out["progress_paths"] = [progress_path(year).replace({"": None}).to_dict()]
+    except Exception:
+        out["progress_paths"] = []
+    return out
