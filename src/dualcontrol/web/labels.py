@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -162,6 +163,7 @@ COLUMNS: dict[str, Column] = {
     "last_assessment_year": _c("Last year", "终止年"),
     "submission": _c("Submission", "报送批次"), "submitted_at": _c("Submitted", "报送时间"),
     "rows": _c("Rows", "行数", "count"),
+    "applied": _c("Applied", "适用"), "path": _c("Path", "路径"),
 }
 
 #: Names of coded values (ratings, indicators, classes ...), English and Chinese.
@@ -196,6 +198,21 @@ VALUES: dict[str, tuple[str, str]] = {
                                                                 "有条件同意"),
     "reject": ("reject", "不予同意"), "condition": ("condition", "附加条件"),
     "pass": ("pass", "通过"),
+    # conditions of the barometer's rules (barometer_rules.csv, total_exemption_rules.csv)
+    "shortfall_above": ("shortfall above the threshold", "差距超过阈值"),
+    "shortfall_up_to": ("shortfall up to the threshold", "差距在阈值以内"),
+    "on_track": ("requirement met", "达到进度要求"), "rising": ("intensity rising on a year "
+                                                              "earlier", "强度同比不降反升"),
+    "incentive_intensity_met": ("incentive intensity target met", "达到激励强度目标"),
+    "linear": ("linear (k/n of the plan's target)", "线性进度（逐年均衡）"),
+    # deductions (exclusion_rules.csv)
+    "feedstock": ("feedstock use", "原料用能"), "nonfossil": ("non-fossil energy", "非化石能源"),
+    "renewable_increment": ("renewable increment", "新增可再生能源"),
+    # target indicators (targets.csv)
+    "energy_intensity_reduction": ("energy intensity reduction", "能耗强度降低率"),
+    "energy_total_cap_tce": ("cap on total energy", "能源消费总量上限"),
+    "energy_total_increment_tce": ("increment of total energy", "能源消费增量"),
+    "co2_intensity_reduction": ("CO2 intensity reduction", "碳排放强度降低率"),
     # plans
     "13th": ("13th plan", "“十三五”"), "14th": ("14th plan", "“十四五”"),
     "15th": ("15th plan", "“十五五”"),
@@ -204,7 +221,7 @@ VALUES: dict[str, tuple[str, str]] = {
 #: Columns whose values are coded (looked up in :data:`VALUES`, carriers by name).
 CODED: frozenset[str] = frozenset({
     "rating", "indicator", "level", "horizon", "binding", "kind", "class", "verdict",
-    "outcome", "plan", "carrier"})
+    "outcome", "plan", "carrier", "condition", "deduction", "path"})
 
 
 @cache
@@ -296,7 +313,9 @@ def cell(column: str, value: Any, lang: str) -> str:
         return "–"
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    if column in _PLAIN_INTEGERS or column.endswith("_year"):
+    if column == "verified" and str(value).lower() in ("true", "false"):
+        return cell(column, str(value).lower() == "true", lang)
+    if column in _PLAIN_INTEGERS:
         try:
             return str(int(value))
         except (TypeError, ValueError):
@@ -306,9 +325,59 @@ def cell(column: str, value: Any, lang: str) -> str:
         return show(value, kind)
     if column in CODED:
         return value_name(value, lang, column)
+    if column == "note":
+        return note_text(value, lang)
     if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
         return format_number(float(value), 2)
     return str(value)
+
+
+#: The notes the assessment and the budget write (dualcontrol.assessment, .budget), in
+#: Chinese: (pattern of the English note, Chinese with the pattern's groups).
+NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), zh) for pattern, zh in (
+        (r"^no (\w+) target covering (\d{4})$", "无覆盖{1}年的{0}目标"),
+        (r"^total exempt \((.+?)\): intensity reduction ([-\d.]+) meets the incentive "
+         r"target's requirement ([-\d.]+) for (\d{4})$",
+         "总量免予考核（{0}）：能耗强度降低{1}，达到激励目标{3}年进度要求{2}"),
+        (r"^no data for (\d{4}): rise not checked$", "缺少{0}年数据，未检查强度是否不降反升"),
+        (r"^the (\w+) plan's (\w+) target is not published \((.+?)\): (.*)$",
+         "{0}{1}目标尚未公布（{2}）：{3}"),
+        (r"^no total target: intensity alone limits the budget$",
+         "无总量目标：仅强度目标约束用能空间"),
+        (r"^the total is exempt while the incentive intensity target is met$",
+         "达到激励目标期间总量免予考核"),
+        (r"^no annual data$", "无年度数据"),
+        (r"^no data for base year (\d{4})$", "缺少基年{0}年数据"),
+        (r"^no GDP growth known: give a forecast$", "GDP增速未知：请给出预测"),
+    ))
+
+
+def note_text(note: Any, lang: str) -> str:
+    """Return a note of the assessment or budget in ``lang`` (Chinese for the known
+    sentences; others as written). Parts joined by ``; `` are translated one by one."""
+    if _missing(note) or not str(note):
+        return ""
+    if lang != "zh":
+        return str(note)
+    parts, known = [], False
+    for part in str(note).split("; "):
+        for pattern, zh in NOTES_ZH:
+            found = pattern.match(part)
+            if found:
+                groups = [_note_group(g, lang) for g in found.groups()]
+                parts.append(zh.format(*groups))
+                known = True
+                break
+        else:
+            parts.append(part)
+    return "；".join(parts) if known else str(note)
+
+
+def _note_group(text: str, lang: str) -> str:
+    if re.fullmatch(r"-?\d+\.\d+", text):  # a reduction written as a fraction
+        return show(float(text), "fraction")
+    return value_name(text, lang) if text in VALUES else text
 
 
 def sort_key(value: Any) -> str:
@@ -333,4 +402,4 @@ def jinja_globals() -> dict[str, Any]:
     """Return the functions the templates call (added to the Jinja environment)."""
     return {"col_label": label, "col_cell": cell, "col_sort": sort_key, "col_kind": kind_of,
             "value_name": value_name, "show": show, "unit_of": unit,
-            "indicator_figure": indicator_figure}
+            "indicator_figure": indicator_figure, "note_text": note_text}

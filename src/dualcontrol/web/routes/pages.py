@@ -187,3 +187,64 @@ def unit_positions(ctx: WebContext, principal: Principal, level: str, key: str,
     mine = units[units[column].astype(str) == key]
     mine = within_scope(principal, permit(principal, Data.benchmarks), with_places(ctx, mine))
     return mine[[c for c in UNIT_COLUMNS if c in mine]].to_dict("records")
+
+
+#: Figures of a barometer row shown on the why page, in order.
+WHY_FIGURES = ("period", "plan", "kind", "base_year", "target_year", "target_value", "value",
+               "requirement", "gap", "shortfall_fraction", "change_vs_base",
+               "change_vs_same_period_last_year", "feedstock_deducted_tce",
+               "renewable_increment_deducted_tce", "nonfossil_deducted_tce",
+               "barometer_scheme", "progress_rule", "target_source")
+#: Columns of the yearly accounts behind a rating.
+WHY_ACCOUNTS = ["year", "energy_tce", "controlled_tce", "feedstock_tce", "nonfossil_tce",
+                "gdp_const_10k_yuan", "intensity_tce_per_10k_yuan", "co2_t",
+                "co2_intensity_t_per_10k_yuan"]
+#: Columns of the enterprises (the reported rows summed) behind a league's figures.
+WHY_ENTERPRISES = ["name", "county", "energy_tce", "controlled_tce", "co2_t"]
+
+
+@router.get("/why/{key}/{indicator}")
+def why_page(request: Request, ctx: Ctx, principal: CurrentPrincipal, key: str,
+             indicator: str) -> Response:
+    """Why a place has its rating: the figures, rule rows, documents and input rows."""
+    allow(ctx, request, principal, Data.assessment)
+    code = REGION_CODE if key == REGION_CODE else ctx.data.league_key(key)
+    if code is None or indicator not in headline.INDICATORS:
+        raise HTTPException(404, f"no rating of {key!r} on {indicator!r}")
+    node = {"region": REGION_CODE} | ({} if code == REGION_CODE else {"league": code})
+    allow(ctx, request, principal, Data.assessment, node=node)
+    lang = page_lang(request)
+    year = latest_year(ctx.data.accounts(level="league"))
+    table = ctx.data.barometer(year=year) if year is not None else pd.DataFrame()
+    found = table[(table["region_code"].astype(str) == code)
+                  & (table["indicator"] == indicator)] if len(table) else table
+    if found.empty:
+        raise HTTPException(404, f"no rating of {key!r} on {indicator!r}")
+    row = found.iloc[0].to_dict()
+    names = ctx.data.names()
+    name = names.get(code, code)
+    level = "region" if code == REGION_CODE else "league"
+    accounts = node_accounts(ctx, level, code, "year")
+    base = row.get("base_year")
+    if base is not None and base == base:
+        accounts = accounts[accounts["year"] >= int(base)]
+    inputs = None
+    input_level = "league" if level == "region" else "enterprise"
+    if may(principal, Data.accounts, level=input_level) and year is not None:
+        rows = ctx.data.accounts(level=input_level)
+        rows = rows[rows["year"] == year]
+        if level == "league":
+            rows = rows[rows["league"].astype(str) == code]
+        rows = within_scope(principal, permit(principal, Data.accounts), rows)
+        inputs = rows.sort_values("controlled_tce", ascending=False)
+        inputs = inputs.assign(key=inputs[input_level].astype(str),
+                               county=inputs["county"].map(names) if "county" in inputs
+                               else None).to_dict("records")
+    return render(request, ctx, principal, "why.html", code=code, name=name, level=level,
+                  indicator=indicator, year=year, row=row, figures=WHY_FIGURES,
+                  text=headline.sentence(row, lang, name=name),
+                  rules=headline.rule_rows(row, year),
+                  accounts=accounts.to_dict("records"), account_columns=WHY_ACCOUNTS,
+                  inputs=inputs, input_level=input_level,
+                  input_columns=WHY_ENTERPRISES if input_level == "enterprise"
+                  else ["name", "energy_tce", "controlled_tce", "co2_t"])
