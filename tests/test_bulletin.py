@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -68,6 +69,25 @@ def test_commentary_states_the_numbers() -> None:
     # A used 330 of 450 = 73.3 %
     assert "A used the most energy, 73.3 %" in text
     assert "A (energy_intensity)" in text and "1 of 2 ratings are on track" in text
+
+
+def test_commentary_in_chinese_states_the_same_numbers() -> None:
+    leagues = quarterly(ROWS)
+    region = leagues.assign(region="R").groupby(["region", "year", "quarter"], as_index=False)[
+        ["energy_tce", "co2_t", "controlled_tce", "feedstock_tce", "renewable_tce"]].sum()
+    barometer = pd.DataFrame([{"region": "A", "indicator": "energy_intensity", "value": 1.0,
+                               "requirement": 0.9, "gap": 0.1, "rating": "red"},
+                              {"region": "B", "indicator": "energy_intensity", "value": 0.8,
+                               "requirement": 0.9, "gap": -0.1, "rating": "green"}])
+    result = bulletin.bulletin(leagues, region, barometer, "2024-Q3")
+    text = "".join(result.commentary_zh)
+    # as in English: 450 tce = 0.045 万吨标准煤 shown 0.0, unchanged on 2023; A 330/450
+    assert text.startswith("2024年1—9月，全区能源消费量0.0万吨标准煤")
+    assert "能源消费量同比增长0.0%" in text
+    assert "A能源消费量最大，占各盟市合计的73.3%" in text
+    assert "1项评估为一级预警（红色）：A（能耗强度）" in text
+    assert "2项评估中1项进展顺利（绿色）" in text
+    assert not re.search(r"[A-Za-z]{3,}", text)  # no English word left
 
 
 def test_bulletin_needs_a_quarter_with_data() -> None:

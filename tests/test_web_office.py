@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from dualcontrol.labels import COLUMNS, cell, format_number, label, note_text, show
 from dualcontrol.reference import load_table
 from dualcontrol.store import open_store
 from dualcontrol.web import create_app
 from dualcontrol.web.data import StoreData
 from dualcontrol.web.demo_users import create_demo_users, demo_accounts
 from dualcontrol.web.headline import INDICATORS, sentence
-from dualcontrol.web.labels import COLUMNS, cell, format_number, label, note_text, show
 from dualcontrol.web.settings import WebSettings
 from dualcontrol.web.store_users import StoreUsers
 

@@ -8,6 +8,7 @@ colours, tables sort and page, and no page is wider than a phone's screen.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -121,3 +122,24 @@ def test_tables_sort_and_page(page, server, site) -> None:
         f"{table} tbody tr:not([hidden]) td:nth-child(5)",
         "cs => cs.map(c => parseFloat(c.dataset.sort))")
     assert values == sorted(values, reverse=True)
+
+
+def test_bulletin_pdf_is_a4_in_chinese_with_an_embedded_cjk_font(page, server) -> None:
+    login(page, server, "demo-administrator")
+    answer = page.request.get(f"{server}/bulletin?format=pdf&lang=zh")
+    assert answer.status == 200
+    pdf = answer.body()
+    assert pdf[:5] == b"%PDF-"
+    # A4 is 210 x 297 mm = 595.28 x 841.89 pt; Chromium writes it to 0.5 pt
+    boxes = {tuple(float(v) for v in box.split())
+             for box in re.findall(rb"/MediaBox\s*\[\s*([\d.\s]+)\]", pdf)}
+    assert boxes and all(abs(b[2] - 595.28) < 0.5 and abs(b[3] - 841.89) < 0.5 for b in boxes)
+    fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([\w-]+)", pdf))
+    assert any(re.search(rb"CJK|WenQuanYi|Noto", f) for f in fonts), fonts
+    OFFICE.mkdir(parents=True, exist_ok=True)
+    (OFFICE / "bulletin_zh.pdf").write_bytes(pdf)
+    print(f"bulletin: {OFFICE / 'bulletin_zh.pdf'}")
+    html = page.request.get(f"{server}/bulletin?format=html&lang=zh").text()
+    commentary = html.split('id="commentary">', 1)[1].split("</ul>", 1)[0]
+    assert "万吨标准煤" in commentary and not re.search(r"\b(?:used|rose|fell|ratings)\b",
+                                                      commentary)

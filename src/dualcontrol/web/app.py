@@ -15,8 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dualcontrol import labels
 from dualcontrol.errors import InputError
-from dualcontrol.web import labels
 from dualcontrol.web.access import ANONYMOUS
 from dualcontrol.web.contract import ERRORS
 from dualcontrol.web.data import WebData

@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 
 from dualcontrol.assessment import barometer_rules, progress_path, targets, total_exemption_rule
+from dualcontrol.labels import indicator_figure, show, value_name
 from dualcontrol.reference import load_table
-from dualcontrol.web.labels import indicator_figure, show, value_name
 
 #: The indicators of the headline, in the order of its columns.
 INDICATORS: tuple[str, ...] = ("energy_intensity", "energy_total", "co2_intensity")

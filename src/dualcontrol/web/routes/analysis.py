@@ -11,8 +11,8 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from dualcontrol import decomposition, outlook
-from dualcontrol.web import figures, labels
+from dualcontrol import decomposition, labels, outlook
+from dualcontrol.web import figures
 from dualcontrol.web.access import Data
 from dualcontrol.web.contract import TABLE
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render

@@ -6,8 +6,8 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from dualcontrol import benchmarking
-from dualcontrol.web import figures, labels
+from dualcontrol import benchmarking, labels
+from dualcontrol.web import figures
 from dualcontrol.web.access import Data, Grant, Principal, may, permit, within_scope
 from dualcontrol.web.contract import TABLE
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render

@@ -6,15 +6,15 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from dualcontrol.labels import KINDS, value_name
+from dualcontrol.labels import kind_of as col_kind
+from dualcontrol.labels import label as col_label
+from dualcontrol.labels import unit as unit_of
 from dualcontrol.regions import REGION_CODE
 from dualcontrol.web import figures, headline
 from dualcontrol.web.access import Data, Principal, may, permit, within_scope
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
 from dualcontrol.web.i18n import pick_lang, translator
-from dualcontrol.web.labels import KINDS, value_name
-from dualcontrol.web.labels import kind_of as col_kind
-from dualcontrol.web.labels import label as col_label
-from dualcontrol.web.labels import unit as unit_of
 from dualcontrol.web.routes.accounts import accounts_kind, lineage, node_accounts
 from dualcontrol.web.routes.assessment import scoped
 from dualcontrol.web.routes.benchmarks import with_places

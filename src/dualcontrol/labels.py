@@ -1,4 +1,4 @@
-"""Column labels, value names and number formats of the pages: one place for all of them.
+"""Column labels, value names and number formats of pages and bulletins: one place for all.
 
 Every table of a page takes its header from :func:`label` and its cells from
 :func:`cell` (the Jinja macro ``table`` in ``_macros.html`` calls them), so a column is
@@ -44,6 +44,7 @@ KINDS: dict[str, Kind] = {
     "co2_intensity": Kind(1.0, 4, "t CO2/10⁴ yuan", "吨CO2/万元"),
     "gdp": Kind(1e4, 2, "10⁸ yuan", "亿元"),
     "fraction": Kind(0.01, 2, "%", "%", percent=True),
+    "pct": Kind(1.0, 1, "%", "%", percent=True),
     "number": Kind(1.0, 2, "", ""),
     "unit_consumption": Kind(1.0, 1, "", ""),
     "count": Kind(1.0, 0, "", ""),
@@ -177,6 +178,8 @@ COLUMNS: dict[str, Column] = {
     "last_assessment_year": _c("Last year", "终止年"),
     "submission": _c("Submission", "报送批次"), "submitted_at": _c("Submitted", "报送时间"),
     "rows": _c("Rows", "行数", "count"),
+    "energy_tce_change_pct": _c("Energy, change on a year earlier", "能源消费量同比", "pct"),
+    "co2_t_change_pct": _c("CO2, change on a year earlier", "二氧化碳排放量同比", "pct"),
     "applied": _c("Applied", "适用"), "path": _c("Path", "路径"),
 }
 
@@ -329,7 +332,7 @@ def label(column: str, lang: str, *, with_unit: bool = True) -> str:
         return column.replace("_", " ")
     text = found.zh if lang == "zh" else found.en
     shown_unit = unit(found.kind, lang) if with_unit else ""
-    if found.kind == "fraction" and with_unit:
+    if found.kind is not None and KINDS[found.kind].percent and with_unit:
         shown_unit = "%"
     if not shown_unit:
         return text
