@@ -13,8 +13,10 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
+from dualcontrol import review
 from dualcontrol.labels import COLUMNS, cell, format_number, label, note_text, show
 from dualcontrol.reference import load_table
 from dualcontrol.store import open_store
@@ -211,3 +213,43 @@ def test_tables_are_paged_in_the_browser_not_cut(office) -> None:
         if 'class="data"' in table:
             assert "data-sortable" in table and "data-page-size" in table, table
     assert '<script src="/static/tables.js" defer></script>' in page
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """Return the values a browser would submit from the review form."""
+    fields = dict(re.findall(r'<input name="(\w+)" id="[^"]*"(?: [a-z]+="[^"]*")* '
+                             r'value="([^"]*)"', html))
+    for name, options in re.findall(r'<select name="(\w+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', options)
+        if chosen:
+            fields[name] = chosen.group(1)
+    return {k: unescape(v) for k, v in fields.items()}
+
+
+def test_review_form_fields_and_file_give_the_apis_review(office) -> None:
+    client = office["client"]
+    page = client.get("/review?lang=zh").text
+    assert "<textarea" not in page  # fields, not a YAML box
+    fields = form_fields(page)
+    assert fields["product"] == "ferrosilicon" and fields["league"] == "Ulanqab"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    by_fields = client.post("/review?lang=zh", data={**fields, "csrf_token": token})
+    sample = (ROOT / "examples/projects/ferrosilicon_ulanqab.yaml").read_bytes()
+    by_file = client.post("/review?lang=zh", data={"csrf_token": token},
+                          files={"project_file": ("ferrosilicon.yaml", sample)})
+    project = review.parse_project(yaml.safe_load(sample), file="sample")
+    data = office["data"]
+    want = review.review_project(project, data.review_context(
+        data.league_key(project.league), project.start_year)).as_dict()
+    assert by_fields.status_code == by_file.status_code == 200
+    for answer in (by_fields, by_file):
+        assert f'data-verdict="{want["verdict"]}"' in answer.text
+        # the unit consumption shown is the API's, to the page's one decimal
+        assert f"{want['unit_consumption']:,.1f}" in answer.text
+    # a number outside the strict grammar is named, and nothing is reviewed
+    bad = client.post("/review?lang=zh", data={**fields, "capacity": "6万",
+                                               "csrf_token": token})
+    assert bad.status_code == 422 and "capacity" in bad.text and "data-verdict" not in bad.text
+    wrong = client.post("/review?lang=zh", data={"csrf_token": token},
+                        files={"project_file": ("p.txt", b"name: x")})
+    assert wrong.status_code == 422 and "p.txt" in wrong.text

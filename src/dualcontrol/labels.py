@@ -238,6 +238,9 @@ VALUES: dict[str, tuple[str, str]] = {
     "enhanced": ("enhanced", "强化情景"),
     # quantities of the outlook's peak table
     "co2_t": ("CO2 emissions", "二氧化碳排放"), "energy_tce": ("energy consumption", "能源消费"),
+    # uses and origins of energy (dualcontrol.review.USES, ORIGINS)
+    "combustion": ("combustion (fuel)", "燃料"), "purchased": ("purchased", "外购"),
+    "renewable": ("renewable (green power)", "可再生（绿电）"),
     # plans
     "13th": ("13th plan", "“十三五”"), "14th": ("14th plan", "“十四五”"),
     "15th": ("15th plan", "“十五五”"),
@@ -247,7 +250,7 @@ VALUES: dict[str, tuple[str, str]] = {
 CODED: frozenset[str] = frozenset({
     "rating", "indicator", "level", "horizon", "binding", "kind", "class", "verdict",
     "outcome", "plan", "carrier", "condition", "deduction", "path", "product", "industry",
-    "scenario", "factor", "quantity"})
+    "scenario", "factor", "quantity", "use", "origin"})
 
 
 @cache
