@@ -134,7 +134,9 @@ def test_bulletin_pdf_is_a4_in_chinese_with_an_embedded_cjk_font(page, server) -
     boxes = {tuple(float(v) for v in box.split())
              for box in re.findall(rb"/MediaBox\s*\[\s*([\d.\s]+)\]", pdf)}
     assert boxes and all(abs(b[2] - 595.28) < 0.5 and abs(b[3] - 841.89) < 0.5 for b in boxes)
-    fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([\w-]+)", pdf))
+    # the subset font's name (a TrueType font's /BaseFont, or the /FontName of the Type 3
+    # font Chromium writes for an OpenType CJK font such as Noto Sans CJK)
+    fonts = set(re.findall(rb"/(?:BaseFont|FontName)\s*/[A-Z]{6}\+([\w-]+)", pdf))
     assert any(re.search(rb"CJK|WenQuanYi|Noto", f) for f in fonts), fonts
     OFFICE.mkdir(parents=True, exist_ok=True)
     (OFFICE / "bulletin_zh.pdf").write_bytes(pdf)
