@@ -169,7 +169,13 @@ def _node_page(request: Request, ctx: WebContext, principal: Principal, level: s
         ent = ent.assign(county=ent["county"].map(lambda c: names.get(c, c)),
                          park=ent["park"].map(lambda c: names.get(c, "–")))
         children = ent.sort_values("controlled_tce", ascending=False).to_dict("records")
-    return render(request, ctx, principal, "node.html", level=level, key=key,
+    status = None
+    if level == "league":  # the league's ratings, each linking to why it has it
+        rows = [r for r in barometer_view(ctx, principal, year, lang) if r["code"] == key]
+        if rows and any(c["rating"] != "withheld" for c in rows[0]["cells"].values()):
+            status = rows[0]
+    return render(request, ctx, principal, "node.html", level=level, key=key, status=status,
+                  indicators=headline.INDICATORS,
                   name=names.get(key, key),
                   ancestors={lv: (code, names.get(code, code)) for lv, code in ancestors.items()},
                   yearly=yearly.to_dict("records"), charts=charts, children=children,
