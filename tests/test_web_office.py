@@ -17,7 +17,15 @@ import yaml
 from fastapi.testclient import TestClient
 
 from dualcontrol import review
-from dualcontrol.labels import COLUMNS, cell, format_number, label, note_text, show
+from dualcontrol.labels import (
+    COLUMNS,
+    REVIEW_RULES_ZH,
+    cell,
+    format_number,
+    label,
+    note_text,
+    show,
+)
 from dualcontrol.reference import load_table
 from dualcontrol.store import open_store
 from dualcontrol.web import create_app
@@ -246,6 +254,10 @@ def test_review_form_fields_and_file_give_the_apis_review(office) -> None:
         assert f'data-verdict="{want["verdict"]}"' in answer.text
         # the unit consumption shown is the API's, to the page's one decimal
         assert f"{want['unit_consumption']:,.1f}" in answer.text
+    # every finding says in Chinese what its rule checks (the figures follow as written)
+    reasons = by_fields.text.split('id="reasons-table"', 1)[1].split("</table>", 1)[0]
+    rules = re.findall(r"<tr><td>(\w+)</td>", reasons)
+    assert rules and all(REVIEW_RULES_ZH[r] in reasons for r in rules)
     # a number outside the strict grammar is named, and nothing is reviewed
     bad = client.post("/review?lang=zh", data={**fields, "capacity": "6万",
                                                "csrf_token": token})

@@ -214,6 +214,7 @@ VALUES: dict[str, tuple[str, str]] = {
     "approve": ("approve", "同意"), "approve_with_conditions": ("approve with conditions",
                                                                 "有条件同意"),
     "reject": ("reject", "不予同意"), "condition": ("condition", "附加条件"),
+    "note": ("note", "提示"),
     "pass": ("pass", "通过"),
     # conditions of the barometer's rules (barometer_rules.csv, total_exemption_rules.csv)
     "shortfall_above": ("shortfall above the threshold", "差距超过阈值"),
@@ -428,6 +429,25 @@ def _note_group(text: str, lang: str) -> str:
     return value_name(text, lang) if text in VALUES else text
 
 
+#: What each rule of the energy-saving review checks (review_rules.csv), in Chinese;
+#: the page shows it above the review's own sentence (which carries the figures).
+REVIEW_RULES_ZH: dict[str, str] = {
+    "benchmark_required": "新建、扩建项目须达到能效标杆水平（发改产业〔2021〕1464号）",
+    "quota_access": "新建装置须达到单位产品能耗限额标准的准入值",
+    "budget_exceeded": "项目纳入控制的能耗不得超过所在盟市剩余用能空间",
+    "budget_share": "项目占所在盟市剩余用能空间比例超过阈值的，开工前须落实等量或减量替代",
+    "raises_intensity": "项目能耗强度高于所在盟市的，将推高盟市能耗强度",
+    "unverified_level": "所用能效标准数值尚未核实，须对照原文确认",
+    "aluminium_environment": "电解铝项目须符合产业与环保政策的附加要求",
+    "value_added": "未提供设计增加值：以产值代替，会高估新增GDP、低估对强度的影响",
+}
+
+
+def review_rule_text(rule: str, lang: str) -> str:
+    """Return what a review rule checks in Chinese ('' in English or when unknown)."""
+    return REVIEW_RULES_ZH.get(rule, "") if lang == "zh" else ""
+
+
 def sort_key(value: Any) -> str:
     """Return the value a client-side sort compares (the raw number, or the text)."""
     if _missing(value):
@@ -450,4 +470,5 @@ def jinja_globals() -> dict[str, Any]:
     """Return the functions the templates call (added to the Jinja environment)."""
     return {"col_label": label, "col_cell": cell, "col_sort": sort_key, "col_kind": kind_of,
             "value_name": value_name, "show": show, "unit_of": unit,
-            "indicator_figure": indicator_figure, "note_text": note_text}
+            "indicator_figure": indicator_figure, "note_text": note_text,
+            "review_rule_text": review_rule_text}
