@@ -39,13 +39,17 @@ def _nan(value: Any) -> bool:
 
 
 def status_rows(barometer: pd.DataFrame, names: Mapping[str, str], lang: str,
-                shown: Mapping[str, bool]) -> list[dict[str, Any]]:
+                shown: Mapping[str, bool], labels: Mapping[str, str] | None = None,
+                ) -> list[dict[str, Any]]:
     """Return one headline row per place: the region, then each league (by code).
 
-    Each row has ``code``, ``name``, ``level`` and per indicator a cell with ``rating``
+    Each row has ``code``, ``name`` (Chinese, as the map file names it), ``label`` (the
+    name in the page's language, from ``labels``), ``level`` and per indicator a cell with
+    ``rating``
     (``withheld`` where ``shown[code]`` is False), the achieved ``value`` and the
     ``requirement`` as the page shows them, and a sentence ``text``.
     """
+    labels = labels or names
     by_place: dict[str, dict[str, dict[str, Any]]] = {}
     for row in barometer.to_dict("records"):
         by_place.setdefault(str(row["region_code"]), {})[str(row["indicator"])] = row
@@ -69,8 +73,10 @@ def status_rows(barometer: pd.DataFrame, names: Mapping[str, str], lang: str,
                                     "value": indicator_figure(row["value"], row["unit"]),
                                     "requirement": indicator_figure(row["requirement"],
                                                                     row["unit"]),
-                                    "text": sentence(row, lang, name=names.get(code, code))}
-        out.append({"code": code, "name": names.get(code, code), "level": level,
+                                    "text": sentence(row, lang,
+                                                     name=labels.get(code, code))}
+        out.append({"code": code, "name": names.get(code, code),
+                    "label": labels.get(code, names.get(code, code)), "level": level,
                     "cells": cells})
     return out
 
@@ -148,8 +154,9 @@ def map_series(rows: list[dict[str, Any]], indicator: str, lang: str,
         if row["level"] != "league":
             continue
         cell = row["cells"][indicator]
-        out.append({"name": row["name"], "code": row["code"], "rating": cell["rating"],
-                    "label": value_name(cell["rating"], lang), "text": cell["text"],
+        out.append({"name": row["name"], "label": row["label"], "code": row["code"],
+                    "rating": cell["rating"],
+                    "rating_label": value_name(cell["rating"], lang), "text": cell["text"],
                     "itemStyle": {"areaColor": colours.get(cell["rating"], "#cfd6dc")}})
     return out
 

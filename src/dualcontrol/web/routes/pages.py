@@ -32,6 +32,18 @@ def page_lang(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
 
 
+def place_names(ctx: WebContext, lang: str) -> dict[str, str]:
+    """Return the names of the region and leagues in ``lang`` (others as stored)."""
+    names = dict(ctx.data.names())
+    if lang != "zh":
+        names[REGION_CODE] = "Inner Mongolia"
+        for english in ctx.data.leagues():
+            code = ctx.data.league_key(english)
+            if code is not None:
+                names[code] = english
+    return names
+
+
 def barometer_view(ctx: WebContext, principal: Principal, year: int | None, lang: str,
                    ) -> list[dict[str, object]]:
     """Return the headline rows (region, then leagues) of ``year`` the principal may see.
@@ -48,7 +60,7 @@ def barometer_view(ctx: WebContext, principal: Principal, year: int | None, lang
     if year is not None and any(shown.values()):
         table = scoped(principal, permit(principal, Data.assessment),
                        ctx.data.barometer(year=year))
-    return headline.status_rows(table, names, lang, shown)
+    return headline.status_rows(table, names, lang, shown, place_names(ctx, lang))
 
 
 #: Columns of the remaining-budget table on the overview.
@@ -234,7 +246,7 @@ def why_page(request: Request, ctx: Ctx, principal: CurrentPrincipal, key: str,
         raise HTTPException(404, f"no rating of {key!r} on {indicator!r}")
     row = found.iloc[0].to_dict()
     names = ctx.data.names()
-    name = names.get(code, code)
+    name = place_names(ctx, lang).get(code, code)
     level = "region" if code == REGION_CODE else "league"
     accounts = node_accounts(ctx, level, code, "year")
     base = row.get("base_year")

@@ -19,7 +19,8 @@
             return p.data ? p.data.text : p.name; } },
           series: [{
             type: "map", map: "neimenggu", roam: false, selectedMode: false,
-            label: { show: true, fontSize: 11, color: "#1d2630" },
+            label: { show: true, fontSize: 11, color: "#1d2630", formatter: function (p) {
+              return p.data && p.data.label ? p.data.label : p.name; } },
             itemStyle: { borderColor: "#ffffff", borderWidth: 1, areaColor: "#cfd6dc" },
             emphasis: { label: { show: true }, itemStyle: { borderColor: "#0b2e4f",
                                                              borderWidth: 2 } },
