@@ -413,8 +413,13 @@ def measured_ncv(data: pd.DataFrame, carrier: pd.DataFrame, problems: list[Probl
 
 def coefficient_table(years: Iterable[int], *, method: Method | str = Method.calorific,
                       grid: str | None = None,
-                      carrier_codes: Iterable[str] | None = None) -> pd.DataFrame:
+                      carrier_codes: Iterable[str] | None = None,
+                      latest_for_future: bool = False) -> pd.DataFrame:
     """Return the coefficients of every carrier and year, with their sources.
+
+    ``latest_for_future``: a year after the latest published CO2 factor takes the latest
+    (for current figures, such as this month's metered energy, whose factor cannot be
+    published yet; :func:`dualcontrol.conversion.co2_coefficient`).
 
     Returns
     -------
@@ -433,7 +438,8 @@ def coefficient_table(years: Iterable[int], *, method: Method | str = Method.cal
     for year in sorted(set(int(y) for y in years)):
         for carrier in chosen:
             tce, tce_source = tce_coefficient(carrier, Method(method), year)
-            co2, co2_source, factor_year = co2_coefficient(carrier, year, grid)
+            co2, co2_source, factor_year = co2_coefficient(
+                carrier, year, grid, latest_for_future=latest_for_future)
             rows.append({
                 "carrier": carrier.code, "year": year, "tce_per_unit": tce,
                 "co2_t_per_unit": co2, "co2_t_per_gj": carrier.co2_t_per_gj,
@@ -674,6 +680,60 @@ def gdp_chain_problems(gdp: pd.DataFrame, *, file: str | None = None) -> list[Pr
                 f"{present[-1]}: comparable GDP cannot be chained across it; add the year",
                 file=file, field="year", value=year))
     return problems
+
+
+def ytd_gdp_comparable(ytd: pd.DataFrame, deflator: dict[tuple[str, int], float],
+                       ) -> pd.DataFrame:
+    """Return year-to-date GDP at comparable prices [10^4 yuan] of cumulative quarters.
+
+    Parameters
+    ----------
+    ytd : DataFrame
+        ``area``, ``year``, ``months`` (3, 6, 9: cumulative from January, as the
+        statistics publish quarterly GDP: 一季度, 上半年, 前三季度),
+        ``gdp_current_10k_yuan`` [10^4 yuan, current prices] and
+        ``gdp_index_prev_year_100`` (volume index of the same months of the previous
+        year = 100, as published with the quarterly GDP).
+    deflator : dict
+        ``(area, year) -> GDP_current / GDP_const`` of the whole year [1], the implicit
+        deflator of the annual accounts (price base of the annual comparable GDP).
+
+    Returns
+    -------
+    DataFrame
+        ``ytd`` with ``gdp_const_10k_yuan``. Each (area, months) chain is anchored in its
+        first year that has a current-price value and an annual deflator
+        (``GDP_current(q, y) / deflator(y)``) and chained year to year by the index:
+        ``GDP_const(q, y) = GDP_const(q, y-1) * I(q, y) / 100``, so the ratio of the
+        same months of two consecutive years is exactly the published index. A gap in
+        the years re-anchors; without an anchor the value is NaN (no data).
+
+    References
+    ----------
+    NBS quarterly GDP releases (cumulative values and growth at comparable prices over
+    the same period of the previous year); 单位GDP能耗降低率 = 1 - (1 + energy growth) /
+    (1 + GDP growth) over the same period.
+    """
+    out = ytd.sort_values(["area", "months", "year"]).reset_index(drop=True)
+    values: list[float] = []
+    previous: tuple[str, int, int] | None = None
+    last = float("nan")
+    for row in out.itertuples(index=False):
+        key = (str(row.area), int(row.months), int(row.year))
+        index = float(row.gdp_index_prev_year_100)
+        chained = (previous is not None and previous[:2] == key[:2]
+                   and previous[2] == key[2] - 1 and not np.isnan(last)
+                   and not np.isnan(index))
+        if chained:
+            last = last * index / 100.0
+        else:
+            anchor = deflator.get((key[0], key[2]))
+            current = float(row.gdp_current_10k_yuan)
+            last = (current / anchor if anchor is not None and anchor > 0
+                    and not np.isnan(current) else float("nan"))
+        values.append(last)
+        previous = key
+    return out.assign(gdp_const_10k_yuan=values)
 
 
 def accounts(energy: pd.DataFrame, gdp: pd.DataFrame | None = None, *, level: str = "league",

@@ -46,6 +46,8 @@ class Bulletin:
     commentary: list[str] = field(default_factory=list)
     #: The same sentences in Chinese (the published bulletin's language).
     commentary_zh: list[str] = field(default_factory=list)
+    #: the 1+N+X measures by level and status (:func:`dualcontrol.measures.summary`)
+    measures: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def label(self) -> str:
@@ -179,7 +181,8 @@ def commentary_zh(region: pd.DataFrame, leagues: pd.DataFrame, barometer: pd.Dat
 
 
 def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
-             barometer: pd.DataFrame, period: str) -> Bulletin:
+             barometer: pd.DataFrame, period: str,
+             measures: pd.DataFrame | None = None) -> Bulletin:
     """Return the bulletin of ``period`` (``YYYY-Qn``) from quarterly accounts.
 
     Parameters
@@ -189,6 +192,9 @@ def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
     barometer : DataFrame
         The assessment's ratings (``region``, ``indicator``, ``value``,
         ``requirement``, ``gap``, ``rating``); may be empty.
+    measures : DataFrame, optional
+        The measures registry; its section (no enterprise named) is as of the
+        quarter's last day (:func:`dualcontrol.measures.bulletin_section`).
     """
     year, quarter = parse_quarter(period)
     leagues = year_to_date(quarterly_leagues, level="league", year=year, quarter=quarter)
@@ -196,6 +202,16 @@ def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
     result = Bulletin(year, quarter, leagues, region, barometer.reset_index(drop=True))
     result.commentary = commentary(region, leagues, result.barometer, result.label)
     result.commentary_zh = commentary_zh(region, leagues, result.barometer, year, quarter)
+    if measures is not None and len(measures):
+        import datetime as dt
+
+        from dualcontrol.measures import bulletin_section
+
+        end = dt.date(year, 3 * quarter, 1) + dt.timedelta(days=31)
+        table, lines = bulletin_section(measures, end - dt.timedelta(days=end.day))
+        result.measures = table
+        result.commentary += lines
+        result.commentary_zh += lines  # not yet in Chinese (measures.bulletin_section)
     return result
 
 
@@ -244,7 +260,8 @@ def render_html(b: Bulletin, *, inline_js: bool = True, lang: str = "zh") -> str
         b=b, charts=_charts(b, inline_js=inline_js, lang=lang), lang=lang,
         commentary=b.commentary_zh if lang == "zh" else b.commentary,
         leagues=b.leagues.to_dict("records"), region=b.region.to_dict("records"),
-        barometer=b.barometer.to_dict("records"), inline_js=inline_js)
+        barometer=b.barometer.to_dict("records"), measures=b.measures.to_dict("records"),
+        inline_js=inline_js)
 
 
 def write_xlsx(b: Bulletin, path: str | Path) -> Path:
@@ -256,6 +273,8 @@ def write_xlsx(b: Bulletin, path: str | Path) -> Path:
     path = Path(path)
     sheets = {"commentary": pd.DataFrame({"commentary": b.commentary}),
               "barometer": b.barometer, "region": b.region, "leagues": b.leagues}
+    if len(b.measures):
+        sheets["measures"] = b.measures
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in sheets.items():
             neutralise_formulas(table).to_excel(writer, sheet_name=name, index=False)
@@ -301,7 +320,7 @@ def as_dict(b: Bulletin) -> dict[str, Any]:
 
     return {"period": b.label, "commentary": b.commentary,
             "barometer": frame_records(b.barometer), "region": frame_records(b.region),
-            "leagues": frame_records(b.leagues)}
+            "leagues": frame_records(b.leagues), "measures": frame_records(b.measures)}
 
 
 __all__ = ["Bulletin", "bulletin", "render_html", "write_pdf", "write_xlsx"]

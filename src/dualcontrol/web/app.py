@@ -30,6 +30,8 @@ from dualcontrol.web.routes import (
     auth,
     benchmarks,
     bulletin,
+    carbon,
+    measures,
     pages,
     reports,
     reviews,
@@ -127,6 +129,6 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
     app.mount("/static", StaticFiles(directory=str(web_dir.joinpath("static"))),
               name="static")
     for module in (auth, accounts, assessment, reports, reviews, benchmarks, analysis, bulletin,
-                   users_routes, audit, pages):
+                   carbon, users_routes, audit, measures, pages):
         app.include_router(module.router)
     return app

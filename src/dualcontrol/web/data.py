@@ -27,7 +27,12 @@ import ibis
 import pandas as pd
 
 from dualcontrol import accounting, benchmarking, datasets
-from dualcontrol.assessment import prepare_accounts, progress
+from dualcontrol.assessment import (
+    compare_rule_sets,
+    months_available,
+    prepare_accounts,
+    progress,
+)
 from dualcontrol.budget import energy_budget
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
@@ -95,7 +100,8 @@ class StoreData:
                 self._version = version
             if key in self._cache:
                 return self._cache[key]
-        value = make()
+        with datasets.store_factor_years(self.store):  # the demo store's choice
+            value = make()
         with self._lock:
             self._cache[key] = value
         return value
@@ -162,7 +168,8 @@ class StoreData:
         rows = self._enterprise_rows(key)
         if rows.empty:
             return pd.DataFrame(columns=["enterprise", "year", "energy_tce", "co2_t"])
-        return accounting.accounts(rows, level="enterprise", grain=grain)
+        with datasets.store_factor_years(self.store):
+            return accounting.accounts(rows, level="enterprise", grain=grain)
 
     def _enterprise_rows(self, key: str, year: int | None = None) -> pd.DataFrame:
         """Return the latest energy rows of one enterprise in the accounting core's columns."""
@@ -185,8 +192,9 @@ class StoreData:
         if rows.empty:
             return pd.DataFrame(columns=["carrier", "energy_tce", "co2_t"])
         prepared = accounting.prepare_energy_rows(rows)
-        coefficients = accounting.coefficient_table([year],
-                                                    carrier_codes=prepared["carrier"].unique())
+        with datasets.store_factor_years(self.store):
+            coefficients = accounting.coefficient_table(
+                [year], carrier_codes=prepared["carrier"].unique())
         table = accounting.account_rows(ibis.memtable(prepared), ibis.memtable(coefficients))
         by_carrier = (table.group_by("carrier")
                       .aggregate(energy_tce=table.energy_tce.sum(), co2_t=table.co2_t.sum())
@@ -210,13 +218,29 @@ class StoreData:
 
         return assess_observed(scenario, self._assessment_accounts())
 
+    def _period_accounts(self) -> pd.DataFrame:
+        """Return the prepared accounts with the cumulative periods (year to date)."""
+        return self._cached(("period_accounts",), lambda: prepare_accounts(
+            datasets.assessment_accounts(self.store, periods=True)))
+
+    def ledgers(self, *, region_code: str, year: int) -> pd.DataFrame:
+        """Return :func:`dualcontrol.assessment.compare_rule_sets` of one region for
+        ``year`` (the months reported so far in the current year)."""
+        def make() -> pd.DataFrame:
+            data = self._period_accounts()
+            return compare_rule_sets(data, year=year, months=months_available(data, year),
+                                     region_code=region_code)
+        return self._cached(("ledgers", region_code, year), make).copy()
+
     def barometer(self, *, year: int) -> pd.DataFrame:
-        """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``.
+        """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``
+        (the current year on the months reported so far, e.g. 1-10月).
 
         ``region`` holds the display name, ``region_code`` the code.
         """
         def make() -> pd.DataFrame:
-            out = progress(self._assessable(), year=year)
+            data = self._period_accounts()
+            out = progress(data, year=year, months=months_available(data, year))
             out.insert(0, "region", out["region_name"].astype(str))
             return out
         return self._cached(("barometer", year), make).copy()
@@ -335,12 +359,66 @@ class StoreData:
         if raw.empty:
             return None
         year = context_year(self._assessable(), start_year)
-        return context_from_accounts(raw, self.budget(year=year), league, year=year)
+        context = context_from_accounts(raw, self.budget(year=year), league, year=year)
+        from dualcontrol.review import carbon_budget_context
+
+        carbon = carbon_budget_context(self.carbon_budgets(), context["league"]["code"],
+                                       start_year)
+        if carbon is not None:
+            context["league"].update(carbon)
+        return context
+
+    # ------------------------------------------------ carbon budgets and pipeline
+    def carbon_budgets(self) -> pd.DataFrame:
+        """Return the carbon budgets of the region and leagues 2026-2030, net of the
+        pipeline as it stands (:func:`dualcontrol.carbon_budget.carbon_budgets`)."""
+        from dualcontrol.carbon_budget import carbon_budgets
+
+        levels = ("region", "league")
+        accounts, actuals = self._cached(
+            ("carbon_accounts",), lambda: datasets.carbon_accounts(self.store, levels=levels))
+        if accounts.empty:
+            return pd.DataFrame()
+        # the pipeline is read on every call: its changes are not submissions
+        return carbon_budgets(accounts, actuals=actuals, projects=self.projects(),
+                              levels=levels)
+
+    def projects(self, *, status: str | None = None,
+                 league_code: str | None = None) -> pd.DataFrame:
+        """Return the project pipeline (:func:`dualcontrol.store.projects.list_projects`)."""
+        from dualcontrol.store.projects import list_projects
+
+        return list_projects(self.store, status=status, league_code=league_code)
+
+    def add_project(self, **fields: Any) -> dict[str, Any]:
+        """Store a reviewed project (:func:`dualcontrol.store.projects.add_project`)."""
+        from dualcontrol.store.projects import add_project
+
+        return add_project(self.store, **fields)
+
+    def move_project(self, **fields: Any) -> dict[str, Any]:
+        """Move a project to a new state (:func:`dualcontrol.store.projects.transition`)."""
+        from dualcontrol.store.projects import transition
+
+        return transition(self.store, **fields)
 
     def sample_project(self) -> str:
         """Return the text of the sample project shown in the review form ('' if none)."""
         path = self.inputs / "projects" / "ferrosilicon_ulanqab.yaml" if self.inputs else None
         return path.read_text("utf-8") if path is not None and path.exists() else ""
+
+    # --------------------------------------------------------- measures (issue 22)
+    def measures(self) -> pd.DataFrame:
+        """Return the measures registry (latest revisions; not cached: the registry
+        changes without a submission)."""
+        from dualcontrol.store.measures import load_measures
+
+        return load_measures(self.store)
+
+    def unit_history(self) -> pd.DataFrame:
+        """Return the production units of every year (the accounts of realised savings)."""
+        return self._cached(("unit_history",),
+                            lambda: datasets.production_units(self.store)).copy()
 
 
 #: The web layer's data interface (one implementation: the store).

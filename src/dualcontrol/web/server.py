@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from dualcontrol.errors import DualControlError
+from dualcontrol.factor_policy import set_factor_years
 from dualcontrol.store import open_store
 from dualcontrol.web.app import create_app
 from dualcontrol.web.data import StoreData
@@ -47,6 +49,9 @@ def store_app(url: str | None = None, *, settings: WebSettings | None = None,
     credentials are returned.
     """
     settings = settings or WebSettings()
+    # years without a published emission factor: as the command line is told (the demo
+    # store asks for the nearest year's by itself, see dualcontrol.datasets)
+    set_factor_years(os.environ.get("DUALCONTROL_FACTOR_YEARS") or None)
     store = open_store(url)
     data = StoreData(store, inputs=inputs if inputs is not None and inputs.is_dir() else None)
     users = StoreUsers(store)

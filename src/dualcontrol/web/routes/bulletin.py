@@ -41,7 +41,7 @@ def make_bulletin_from(data: StoreData, period: str | None) -> bulletin_mod.Bull
     year, _ = bulletin_mod.parse_quarter(period)
     region = data.accounts(level="region", grain="quarter")
     return bulletin_mod.bulletin(leagues, region.assign(region=region["name"]),
-                                 data.barometer(year=year), period)
+                                 data.barometer(year=year), period, measures=data.measures())
 
 
 @router.get("/bulletin", responses=BULLETIN)

@@ -32,6 +32,11 @@ def page_lang(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
 
 
+#: The barometer indicators that may colour the tiles: the first one binding under the
+#: year's rule set (energy intensity to 2025, CO2 intensity from 2026).
+TILE_INDICATORS = ("energy_intensity", "co2_intensity")
+
+
 def place_names(ctx: WebContext, lang: str) -> dict[str, str]:
     """Return the names of the region and leagues in ``lang`` (others as stored)."""
     names = dict(ctx.data.names())
