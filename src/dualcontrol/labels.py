@@ -108,7 +108,8 @@ COLUMNS: dict[str, Column] = {
                                                      "差距占要求比例", "fraction"),
     "change_vs_base": _c("Change since base year", "较基年变化", "fraction"),
     "change_vs_same_period_last_year": _c("Change on a year earlier", "同比变化", "fraction"),
-    "rule_id": _c("Rule", "规则"), "target_source": _c("Target document", "目标来源"),
+    "rule_id": _c("Rule", "规则"), "role": _c("Role under the rule set", "指标属性"),
+    "target_source": _c("Target document", "目标来源"),
     "note": _c("Note", "说明"), "exclusions": _c("Deductions applied", "扣除规则"),
     "feedstock_deducted_tce": _c("Feedstock deducted", "扣除原料用能", "tce"),
     "renewable_increment_deducted_tce": _c("Renewable increment deducted",
@@ -195,6 +196,9 @@ VALUES: dict[str, tuple[str, str]] = {
     "yellow": ("yellow: second-level warning", "黄色 · 二级预警"),
     "green": ("green: on track", "绿色 · 进展顺利"),
     "exempt": ("exempt", "免予考核"), "no_target": ("no target", "无目标"),
+    "reported": ("reported, not rated", "仅报告"),
+    "supplementary": ("supplementary", "辅助指标"), "flexible": ("flexible", "弹性指标"),
+    "co2_total": ("Total CO2 emissions", "碳排放总量"),
     "no_data": ("no data", "无数据"), "withheld": ("not shown", "不予显示"),
     # indicators
     "energy_intensity": ("Energy intensity reduction", "能耗强度降低"),
@@ -254,7 +258,7 @@ VALUES: dict[str, tuple[str, str]] = {
 
 #: Columns whose values are coded (looked up in :data:`VALUES`, carriers by name).
 CODED: frozenset[str] = frozenset({
-    "rating", "indicator", "level", "horizon", "binding", "kind", "class", "verdict",
+    "rating", "role", "indicator", "level", "horizon", "binding", "kind", "class", "verdict",
     "outcome", "plan", "carrier", "condition", "deduction", "path", "product", "industry",
     "scenario", "factor", "quantity", "use", "origin"})
 
@@ -468,7 +472,11 @@ def indicator_figure(value: Any, unit_text: str | None) -> str:
     The barometer's ``unit`` is ``tce`` for totals and ``1 (reduction vs base year)``
     for intensities (a fraction, shown in per cent).
     """
-    return show(value, "tce" if unit_text == "tce" else "fraction")
+    if unit_text == "tce":
+        return show(value, "tce")
+    if unit_text in ("t CO2", "t"):
+        return show(value, "co2")
+    return show(value, "fraction")
 
 
 def jinja_globals() -> dict[str, Any]:

@@ -17,21 +17,48 @@ import pandas as pd
 
 from dualcontrol.assessment import barometer_rules, progress_path, targets, total_exemption_rule
 from dualcontrol.labels import indicator_figure, show, value_name
+from dualcontrol.labels import unit as unit_of
 from dualcontrol.reference import load_table
 
-#: The indicators of the headline, in the order of its columns.
-INDICATORS: tuple[str, ...] = ("energy_intensity", "energy_total", "co2_intensity")
+#: Every indicator the barometer may rate (:data:`dualcontrol.assessment.INDICATORS`).
+INDICATORS: tuple[str, ...] = ("co2_intensity", "co2_total", "energy_intensity",
+                               "energy_total")
+#: Roles of an indicator under the year's rule set, most binding first.
+ROLES: tuple[str, ...] = ("binding", "flexible", "supplementary", "reported")
 #: Ratings in the order of the legend (worst first).
-RATINGS: tuple[str, ...] = ("red", "yellow", "green", "exempt", "no_target", "no_data",
-                            "withheld")
-#: The indicator that colours the map unless another is chosen (the binding one).
-MAP_INDICATOR = "energy_intensity"
+RATINGS: tuple[str, ...] = ("red", "yellow", "green", "exempt", "reported", "no_target",
+                            "no_data", "withheld")
+#: Indicators that may colour the map by default: the first binding one of the year.
+MAP_INDICATORS: tuple[str, ...] = ("energy_intensity", "co2_intensity")
 #: Target indicators of targets.csv behind each barometer indicator.
 TARGET_INDICATORS: dict[str, tuple[str, ...]] = {
     "energy_intensity": ("energy_intensity_reduction",),
     "energy_total": ("energy_total_cap_tce", "energy_total_increment_tce"),
     "co2_intensity": ("co2_intensity_reduction",),
+    "co2_total": ("co2_total_cap_t", "co2_peak_year"),
 }
+#: What a total indicator is counted in (the others are reductions, in per cent).
+TOTAL_KINDS: dict[str, str] = {"energy_total": "tce", "co2_total": "co2"}
+
+
+def indicators_of(barometer: pd.DataFrame) -> tuple[str, ...]:
+    """Return the indicators of a year's barometer, binding first (then as listed)."""
+    if barometer.empty or "indicator" not in barometer:
+        return ("energy_intensity", "energy_total", "co2_intensity")
+    roles = (barometer.drop_duplicates("indicator").set_index("indicator")["role"]
+             if "role" in barometer else pd.Series(dtype=str))
+    present = [i for i in INDICATORS if i in set(barometer["indicator"])]
+    rank = {role: n for n, role in enumerate(ROLES)}
+    return tuple(sorted(present, key=lambda i: (rank.get(str(roles.get(i, "binding")), 0),
+                                                INDICATORS.index(i))))
+
+
+def map_indicator(barometer: pd.DataFrame) -> str:
+    """Return the indicator the map shows by default: the first binding of the year's."""
+    for indicator in indicators_of(barometer):
+        if indicator in MAP_INDICATORS:
+            return indicator
+    return MAP_INDICATORS[0]
 
 
 def _nan(value: Any) -> bool:
@@ -40,7 +67,7 @@ def _nan(value: Any) -> bool:
 
 def status_rows(barometer: pd.DataFrame, names: Mapping[str, str], lang: str,
                 shown: Mapping[str, bool], labels: Mapping[str, str] | None = None,
-                ) -> list[dict[str, Any]]:
+                indicators: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Return one headline row per place: the region, then each league (by code).
 
     Each row has ``code``, ``name`` (Chinese, as the map file names it), ``label`` (the
@@ -60,7 +87,7 @@ def status_rows(barometer: pd.DataFrame, names: Mapping[str, str], lang: str,
         first = next(iter(rows.values()), {})
         level = str(first.get("level") or ("region" if code.endswith("0000") else "league"))
         cells = {}
-        for indicator in INDICATORS:
+        for indicator in indicators or indicators_of(barometer):
             row = rows.get(indicator)
             if not shown.get(code, False):
                 cells[indicator] = {"rating": "withheld", "value": "", "requirement": "",
@@ -83,11 +110,12 @@ def status_rows(barometer: pd.DataFrame, names: Mapping[str, str], lang: str,
 
 def counts(rows: list[dict[str, Any]], level: str = "league") -> dict[str, dict[str, int]]:
     """Return, per indicator, how many places of ``level`` have each rating."""
-    out: dict[str, dict[str, int]] = {i: {} for i in INDICATORS}
+    out: dict[str, dict[str, int]] = {}
     for row in rows:
         if row["level"] != level:
             continue
         for indicator, cell in row["cells"].items():
+            out.setdefault(indicator, {})
             out[indicator][cell["rating"]] = out[indicator].get(cell["rating"], 0) + 1
     return out
 
@@ -114,16 +142,29 @@ def sentence(row: Mapping[str, Any], lang: str, *, name: str | None = None) -> s
     base = row.get("base_year")
     base_text = str(int(base)) if not _nan(base) else "?"
     level = value_name(rating, lang)
-    if indicator == "energy_total":
-        value, allowed, gap = (show(row[k], "tce") for k in ("value", "requirement", "gap"))
-        over = float(row["gap"]) > 0
+    kind = TOTAL_KINDS.get(indicator)
+    if rating == "reported" or _nan(row.get("requirement")):
+        shown = show(row["value"], kind) if kind else indicator_figure(row["value"],
+                                                                       row.get("unit"))
+        unit_text = (unit_of(kind, lang) if kind else "")
         if zh:
-            verb = f"超出{gap}" if over else f"低于进度{show(-float(row['gap']), 'tce')}"
-            text = (f"{who}{what}：{period}年{value}万吨标准煤，按进度允许{allowed}万吨标准煤，"
-                    f"{verb}万吨标准煤，{level}。")
+            change = "" if kind else f"较{base_text}年降低"
+            return f"{who}{what}：{period}年{change}{shown}{unit_text}，仅报告，不作考核。"
+        change = "" if kind else f"down since {base_text} by "
+        return (f"{who}, {what.lower()}: {change}{shown} {unit_text} in {period}, "
+                "reported, not rated.")
+    if kind is not None:
+        unit_text = unit_of(kind, lang)
+        value, allowed, gap = (show(row[k], kind) for k in ("value", "requirement", "gap"))
+        over = float(row["gap"]) > 0
+        under = show(-float(row["gap"]), kind)
+        if zh:
+            verb = f"超出{gap}" if over else f"低于进度{under}"
+            text = (f"{who}{what}：{period}年{value}{unit_text}，按进度允许{allowed}{unit_text}，"
+                    f"{verb}{unit_text}，{level}。")
         else:
-            verb = (f"{gap} over" if over else f"{show(-float(row['gap']), 'tce')} under")
-            text = (f"{who}, {what.lower()}: {value} ×10⁴ tce in {period} against "
+            verb = f"{gap} over" if over else f"{under} under"
+            text = (f"{who}, {what.lower()}: {value} {unit_text} in {period} against "
                     f"{allowed} allowed by now, {verb}; {level}.")
     else:
         value = indicator_figure(row["value"], row.get("unit"))
@@ -174,7 +215,7 @@ def rule_rows(row: Mapping[str, Any], year: int) -> dict[str, list[dict[str, Any
     ``targets``: the plan's targets of the place for the indicator; ``exclusion_rules``:
     the deductions the row names; ``progress_paths``: the path rule in force.
     """
-    group = "total" if row["indicator"] == "energy_total" else "intensity"
+    group = "total" if row["indicator"] in TOTAL_KINDS else "intensity"
     rules = barometer_rules(year)
     rules = rules[rules["indicator_group"] == group]
     rules = rules.assign(applied=rules["rule_id"] == row.get("rule_id"))

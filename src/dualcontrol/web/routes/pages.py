@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -32,11 +34,6 @@ def page_lang(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
 
 
-#: The barometer indicators that may colour the tiles: the first one binding under the
-#: year's rule set (energy intensity to 2025, CO2 intensity from 2026).
-TILE_INDICATORS = ("energy_intensity", "co2_intensity")
-
-
 def place_names(ctx: WebContext, lang: str) -> dict[str, str]:
     """Return the names of the region and leagues in ``lang`` (others as stored)."""
     names = dict(ctx.data.names())
@@ -50,8 +47,11 @@ def place_names(ctx: WebContext, lang: str) -> dict[str, str]:
 
 
 def barometer_view(ctx: WebContext, principal: Principal, year: int | None, lang: str,
-                   ) -> list[dict[str, object]]:
-    """Return the headline rows (region, then leagues) of ``year`` the principal may see.
+                   ) -> tuple[list[dict[str, Any]], tuple[str, ...], str]:
+    """Return the headline rows (region, then leagues) of ``year`` the principal may see,
+    the year's indicators (binding first) and the one the map shows by default (the
+    first binding under the year's rule set: energy intensity to 2025, CO2 intensity
+    from 2026).
 
     Places whose barometer the principal may not read are ``withheld``: no figure.
     """
@@ -65,7 +65,9 @@ def barometer_view(ctx: WebContext, principal: Principal, year: int | None, lang
     if year is not None and any(shown.values()):
         table = scoped(principal, permit(principal, Data.assessment),
                        ctx.data.barometer(year=year))
-    return headline.status_rows(table, names, lang, shown, place_names(ctx, lang))
+    indicators = headline.indicators_of(table)
+    rows = headline.status_rows(table, names, lang, shown, place_names(ctx, lang), indicators)
+    return rows, indicators, headline.map_indicator(table)
 
 
 #: Columns of the remaining-budget table on the overview.
@@ -80,13 +82,11 @@ LEAGUE_COLUMNS = ["name", "energy_tce", "controlled_tce", "co2_t", "gdp_const_10
 
 @router.get("/")
 def overview(request: Request, ctx: Ctx, principal: CurrentPrincipal,
-             indicator: str = headline.MAP_INDICATOR) -> Response:
+             indicator: str | None = None) -> Response:
     """The headline (every indicator, region and leagues), the map, the budget, totals."""
     allow(ctx, request, principal, Data.published)
     lang = page_lang(request)
     t = translator(lang)
-    if indicator not in headline.INDICATORS:
-        indicator = headline.MAP_INDICATOR
     leagues = ctx.data.accounts(level="league")
     year = latest_year(leagues)
     region = ctx.data.accounts(level="region")
@@ -106,12 +106,14 @@ def overview(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     if year is not None and may(principal, Data.budget):
         table = scoped(principal, permit(principal, Data.budget), ctx.data.budget(year=year))
         budget = table[BUDGET_COLUMNS].to_dict("records")
-    rows = barometer_view(ctx, principal, year, lang)
+    rows, indicators, default = barometer_view(ctx, principal, year, lang)
+    if indicator not in indicators:
+        indicator = default
     latest = leagues[leagues["year"] == year] if year is not None else leagues
     return render(request, ctx, principal, "overview.html", year=year,
                   region=region.to_dict("records"), leagues=latest.to_dict("records"),
                   charts=charts, budget=budget, headline=rows,
-                  indicators=headline.INDICATORS, indicator=indicator,
+                  indicators=indicators, indicator=indicator,
                   counts=headline.counts(rows), ratings=headline.RATINGS,
                   rated=may(principal, Data.assessment),
                   map_data=headline.map_series(rows, indicator, lang, figures.RATING_COLOURS),
@@ -186,13 +188,14 @@ def _node_page(request: Request, ctx: WebContext, principal: Principal, level: s
         ent = ent.assign(county=ent["county"].map(lambda c: names.get(c, c)),
                          park=ent["park"].map(lambda c: names.get(c, "–")))
         children = ent.sort_values("controlled_tce", ascending=False).to_dict("records")
-    status = None
+    status, indicators = None, ()
     if level == "league":  # the league's ratings, each linking to why it has it
-        rows = [r for r in barometer_view(ctx, principal, year, lang) if r["code"] == key]
+        found, indicators, _ = barometer_view(ctx, principal, year, lang)
+        rows = [r for r in found if r["code"] == key]
         if rows and any(c["rating"] != "withheld" for c in rows[0]["cells"].values()):
             status = rows[0]
     return render(request, ctx, principal, "node.html", level=level, key=key, status=status,
-                  indicators=headline.INDICATORS,
+                  indicators=indicators,
                   name=names.get(key, key),
                   ancestors={lv: (code, names.get(code, code)) for lv, code in ancestors.items()},
                   yearly=yearly.to_dict("records"), charts=charts, children=children,
@@ -269,7 +272,9 @@ def why_page(request: Request, ctx: Ctx, principal: CurrentPrincipal, key: str,
         inputs = inputs.assign(key=inputs[input_level].astype(str),
                                county=inputs["county"].map(names) if "county" in inputs
                                else None).to_dict("records")
+    others = [i for i in headline.indicators_of(table) if i != indicator]
     return render(request, ctx, principal, "why.html", code=code, name=name, level=level,
+                  others=others,
                   indicator=indicator, year=year, row=row, figures=WHY_FIGURES,
                   text=headline.sentence(row, lang, name=name),
                   rules=headline.rule_rows(row, year),
