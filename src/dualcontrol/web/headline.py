@@ -54,10 +54,14 @@ def indicators_of(barometer: pd.DataFrame) -> tuple[str, ...]:
 
 
 def map_indicator(barometer: pd.DataFrame) -> str:
-    """Return the indicator the map shows by default: the first binding of the year's."""
-    for indicator in indicators_of(barometer):
-        if indicator in MAP_INDICATORS:
-            return indicator
+    """Return the indicator the map shows by default: the first of :data:`MAP_INDICATORS`
+    binding under the year's rule set (energy intensity to 2025, CO2 intensity from 2026).
+    """
+    if not barometer.empty and "role" in barometer:
+        binding = set(barometer.loc[barometer["role"] == "binding", "indicator"])
+        for indicator in MAP_INDICATORS:
+            if indicator in binding:
+                return indicator
     return MAP_INDICATORS[0]
 
 
