@@ -82,6 +82,21 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 echo "export DUALCONTROL_CHROMIUM=/usr/bin/chromium" >> var/test-env.sh
 
+# --- Chinese fonts for the pages and the A4 PDF bulletin (issue 20) --------------------
+# Debian's fonts-noto-cjk (Noto Sans/Serif CJK SC, SIL OFL): the bulletin's stylesheet
+# names it first; Chromium embeds it in the PDF. No web font is ever loaded.
+if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
+    if $SUDO apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null 2>&1 || \
+        { $SUDO apt-get update -qq && \
+          $SUDO apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null; }; then
+        fc-cache -f >/dev/null 2>&1 || true
+    else
+        echo "test-services: fonts-noto-cjk not installed; the PDF falls back to another CJK font" >&2
+    fi
+fi
+
 # --- Spark (issue 8): Java for PySpark local mode -------------------------------------
 # The Spark-marked tests run the monitoring pipeline on a local[2] session; they are
 # skipped where Java is missing. Java 17 comes from Debian's openjdk-17-jre-headless.

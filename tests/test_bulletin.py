@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -70,6 +71,25 @@ def test_commentary_states_the_numbers() -> None:
     assert "A (energy_intensity)" in text and "1 of 2 ratings are on track (green)" in text
 
 
+def test_commentary_in_chinese_states_the_same_numbers() -> None:
+    leagues = quarterly(ROWS)
+    region = leagues.assign(region="R").groupby(["region", "year", "quarter"], as_index=False)[
+        ["energy_tce", "co2_t", "controlled_tce", "feedstock_tce", "renewable_tce"]].sum()
+    barometer = pd.DataFrame([{"region": "A", "indicator": "energy_intensity", "value": 1.0,
+                               "requirement": 0.9, "gap": 0.1, "rating": "red"},
+                              {"region": "B", "indicator": "energy_intensity", "value": 0.8,
+                               "requirement": 0.9, "gap": -0.1, "rating": "green"}])
+    result = bulletin.bulletin(leagues, region, barometer, "2024-Q3")
+    text = "".join(result.commentary_zh)
+    # as in English: 450 tce = 0.045 万吨标准煤 shown 0.0, unchanged on 2023; A 330/450
+    assert text.startswith("2024年1—9月，全区能源消费量0.0万吨标准煤")
+    assert "能源消费量同比增长0.0%" in text
+    assert "A能源消费量最大，占各盟市合计的73.3%" in text
+    assert "1项评估为一级预警（红色）：A（能耗强度）" in text
+    assert "2项评估中1项进展顺利（绿色）" in text
+    assert not re.search(r"[A-Za-z]{3,}", text)  # no English word left
+
+
 def test_bulletin_needs_a_quarter_with_data() -> None:
     with pytest.raises(InputError, match="quarterly"):
         bulletin.parse_quarter("2024-07")
@@ -127,10 +147,11 @@ def test_carbon_section_by_hand() -> None:
          "budget_co2_t": 40.0, "actual_co2_t": 80.0, "reserved_co2_t": 0.0,
          "remaining_co2_t": -40.0, "actual_basis": "b", "rule_id": "r"},
     ])
-    table, lines = bulletin.carbon_section(budgets, 2026)
+    table, lines, lines_zh = bulletin.carbon_section(budgets, 2026)
     assert table["region_name"].tolist() == ["R", "A", "B"]
     assert (table["budget_co2_t"] - table["actual_co2_t"] - table["reserved_co2_t"]
             == table["remaining_co2_t"]).all()
     assert "0.1 万t CO2 for the region" in lines[0] and "0.0 万t remaining" in lines[0]
     assert lines[1] == "1 leagues overdraw their carbon budget: A."
+    assert "碳预算0.1万吨" in lines_zh[0] and lines_zh[1] == "1个盟市碳预算超支：A。"
     assert bulletin.carbon_section(budgets, 2031)[0].empty

@@ -246,6 +246,17 @@ SAMPLES: tuple[Sample, ...] = (
     ),
     Sample("GET /", "/", (Need(Data.published),)),
     Sample(
+        "GET /why/{key}/{indicator}",
+        lambda w: f"/why/{w['league']}/energy_intensity",
+        (Need(Data.assessment, None, league_node("league")),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /why/{key}/{indicator}",
+        lambda w: f"/why/{w['other_league']}/energy_total",
+        (Need(Data.assessment, None, league_node("other_league")),),
+    ),
+    Sample(
         "GET /league/{key}",
         lambda w: f"/league/{w['league']}",
         (Need(Data.published, "league", league_node("league")),),
@@ -561,26 +572,30 @@ def test_menu_shows_what_the_role_may_open_and_nothing_else(world, role) -> None
 
 
 @pytest.mark.parametrize("role", ["anonymous", "reporter", "league", "reviewer"])
-def test_overview_tiles_show_figures_only_within_the_scope(world, role) -> None:
+def test_overview_headline_shows_ratings_only_within_the_scope(world, role) -> None:
     page = world["clients"][role].get("/?lang=en").text
-    tiles = re.findall(
-        r'<a class="tile"[^>]*data-code="(\d+)"[^>]*data-rating="(\w+)"'
-        r'.*?<span class="tval">([^<]*)</span>',
-        page,
-        re.S,
-    )
-    assert len(tiles) == 12
     principal: Principal = world["principals"][role]
-    for code, rating, value in tiles:
-        node = {"region": REGION_CODE, "league": code}
+    if not may(principal, Data.assessment):  # no barometer at all: no headline, no map
+        assert 'id="headline-table"' not in page and 'id="leaguemap"' not in page
+        assert 'id="headline-none"' in page
+        return
+    table = page.split('id="headline-table"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr data-code="(\d+)">(.*?)</tr>', table, re.S)
+    assert len(rows) == 13  # the region and the twelve leagues
+    shown = set()
+    for code, body in rows:
+        node = {"region": REGION_CODE} | ({} if code == REGION_CODE else {"league": code})
+        ratings = re.findall(r'data-rating="(\w+)"', body)
+        indicators = re.findall(r'data-indicator="(\w+)"', body)
+        assert len(ratings) == len(indicators) >= 3, (code, body)  # a chip per indicator
         if may(principal, Data.assessment, node=node):
-            assert rating != "withheld"
+            assert "withheld" not in ratings
+            shown.add(code)
         else:
-            assert rating == "withheld" and not re.search(r"\d", value), (role, code)
-    shown = {code for code, rating, _ in tiles if rating != "withheld"}
-    assert shown == {"league": {world["league"]}, "reviewer": {c for c, _, _ in tiles}}.get(
-        role, set()
-    )
+            assert set(ratings) == {"withheld"} and not re.search(r"\d", re.sub(
+                r"<[^>]+>", "", body)), (role, code)
+    assert shown == {"league": {world["league"]},
+                     "reviewer": {code for code, _ in rows}}[role]
 
 
 def test_readme_table_is_the_code_table() -> None:

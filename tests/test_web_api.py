@@ -7,7 +7,9 @@ Expected numbers are never typed in: the API must return what the library
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -372,7 +374,7 @@ def test_administrator_adds_user_in_the_store(world, client) -> None:
 
 # ---- pages ------------------------------------------------------------------------------
 
-def test_overview_tiles_coloured_from_the_assessment(world, client) -> None:
+def test_overview_map_coloured_from_the_assessment(world, client) -> None:
     data = world["data"]
     year = int(data.accounts(level="league")["year"].max())
     want = progress(prepare_accounts(pd.concat([datasets.region_accounts(
@@ -380,7 +382,9 @@ def test_overview_tiles_coloured_from_the_assessment(world, client) -> None:
     want = want[want["indicator"] == "energy_intensity"].set_index("region_code")["rating"]
     login(client, "reviewer")
     page = client.get("/?lang=en")
-    tiles = dict(re.findall(r'data-code="(\d+)"[^>]*data-rating="(\w+)"', page.text))
+    data = json.loads(html.unescape(
+        page.text.split('id="leaguemap-data">', 1)[1].split("</script>", 1)[0]))
+    tiles = {d["code"]: d["rating"] for d in data}
     assert len(tiles) == 12
     assert tiles == {code: want.get(code, "no_data") for code in tiles}
     assert not re.search(r'(src|href)="(https?:)?//', page.text)

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from dualcontrol import labels
 from dualcontrol.accounting import parse_period
 from dualcontrol.errors import DualControlError, InputError, Problem
 from dualcontrol.exports import neutralise_formulas
@@ -43,6 +44,8 @@ class Bulletin:
     region: pd.DataFrame
     barometer: pd.DataFrame
     commentary: list[str] = field(default_factory=list)
+    #: The same sentences in Chinese (the published bulletin's language).
+    commentary_zh: list[str] = field(default_factory=list)
     #: the 1+N+X measures by level and status (:func:`dualcontrol.measures.summary`)
     measures: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the carbon budgets of the region and leagues for the year (:func:`carbon_section`)
@@ -144,8 +147,10 @@ CARBON_COLUMNS: tuple[str, ...] = ("region_code", "region_name", "level", "budge
                                    "actual_basis", "rule_id")
 
 
-def carbon_section(budgets: pd.DataFrame, year: int) -> tuple[pd.DataFrame, list[str]]:
-    """Return the carbon budgets of the region and leagues for ``year`` and a sentence.
+def carbon_section(budgets: pd.DataFrame, year: int,
+                   ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Return the carbon budgets of the region and leagues for ``year``, and the
+    sentences saying them in English and in Chinese.
 
     ``budgets`` is :func:`dualcontrol.carbon_budget.carbon_budgets` output (the one
     figure every interface shows); remaining = budget - actual - reserved [t CO2].
@@ -154,21 +159,70 @@ def carbon_section(budgets: pd.DataFrame, year: int) -> tuple[pd.DataFrame, list
                    & budgets["level"].isin(["region", "league"])]
     table = rows[[c for c in CARBON_COLUMNS if c in rows.columns]].reset_index(drop=True)
     if table.empty:
-        return table, []
+        return table, [], []
     region = table[table["level"] == "region"]
-    lines = []
+    en: list[str] = []
+    zh: list[str] = []
     if len(region):
         r = region.iloc[0]
-        lines.append(
-            f"Carbon budget {year}: {r['budget_co2_t'] / 1e4:,.1f} 万t CO2 for the region; "
-            f"{r['actual_co2_t'] / 1e4:,.1f} 万t expected ({r['actual_basis']}), "
-            f"{r['reserved_co2_t'] / 1e4:,.1f} 万t reserved by approved projects, "
-            f"{r['remaining_co2_t'] / 1e4:,.1f} 万t remaining.")
+        budget, actual = r["budget_co2_t"] / 1e4, r["actual_co2_t"] / 1e4
+        reserved, remaining = r["reserved_co2_t"] / 1e4, r["remaining_co2_t"] / 1e4
+        en.append(f"Carbon budget {year}: {budget:,.1f} 万t CO2 for the region; "
+                  f"{actual:,.1f} 万t expected ({r['actual_basis']}), {reserved:,.1f} 万t "
+                  f"reserved by approved projects, {remaining:,.1f} 万t remaining.")
+        zh.append(f"{year}年全区碳预算{budget:,.1f}万吨二氧化碳；预计排放{actual:,.1f}万吨"
+                  f"（{r['actual_basis']}），已批复项目预留{reserved:,.1f}万吨，"
+                  f"剩余{remaining:,.1f}万吨。")
     over = table[(table["level"] == "league") & (table["remaining_co2_t"] < 0)]
     if len(over):
-        lines.append(f"{len(over)} leagues overdraw their carbon budget: "
-                     + ", ".join(sorted(over["region_name"].astype(str))) + ".")
-    return table, lines
+        names = sorted(over["region_name"].astype(str))
+        en.append(f"{len(over)} leagues overdraw their carbon budget: {', '.join(names)}.")
+        zh.append(f"{len(over)}个盟市碳预算超支：{'、'.join(names)}。")
+    return table, en, zh
+
+
+def commentary_zh(region: pd.DataFrame, leagues: pd.DataFrame, barometer: pd.DataFrame,
+                  year: int, quarter: int) -> list[str]:
+    """Return the sentences of :func:`commentary` in Chinese, in 万吨标准煤 and 万吨CO2.
+
+    The same figures as the English sentences: energy and CO2 of the region from January
+    to the end of the quarter and their change on the same period of last year, the
+    league using the most energy and its share, the fastest growth, and the ratings.
+    """
+    lines = []
+    row = region.iloc[0]
+    change = row.get("energy_tce_change_pct")
+    text = (f"{year}年1—{quarter * 3}月，全区能源消费量{row['energy_tce'] / 1e4:,.1f}万吨标准煤"
+            f"（扣除原料用能和可再生能源后纳入控制的能耗{row['controlled_tce'] / 1e4:,.1f}"
+            f"万吨标准煤），二氧化碳排放量{row['co2_t'] / 1e4:,.1f}万吨")
+    if pd.notna(change):
+        co2 = row.get("co2_t_change_pct")
+        text += (f"；能源消费量同比{'增长' if change >= 0 else '下降'}{abs(change):.1f}%，"
+                 f"二氧化碳排放量同比{'增长' if co2 >= 0 else '下降'}{abs(co2):.1f}%")
+    lines.append(text + "。")
+    ranked = leagues.sort_values("energy_tce", ascending=False)
+    top = ranked.iloc[0]
+    share = top["energy_tce"] / leagues["energy_tce"].sum() * 100.0
+    lines.append(f"{top.iloc[0]}能源消费量最大，占各盟市合计的{share:.1f}%。")
+    if "energy_tce_change_pct" in leagues and leagues["energy_tce_change_pct"].notna().any():
+        fastest = leagues.loc[leagues["energy_tce_change_pct"].idxmax()]
+        lines.append(f"{fastest.iloc[0]}能源消费量增长最快（同比"
+                     f"{fastest['energy_tce_change_pct']:+.1f}%）。")
+    indicators = {"energy_intensity": "能耗强度", "energy_total": "能源消费总量",
+                  "co2_intensity": "碳排放强度"}
+    if barometer.empty:
+        lines.append("本期无晴雨表评估结果（数据中无考核目标）。")
+    else:
+        for rating, words in (("red", "一级预警（红色）"), ("yellow", "二级预警（黄色）")):
+            rated = barometer[barometer["rating"] == rating]
+            if len(rated):
+                names = "、".join(sorted(f"{r}（{indicators.get(i, i)}）" for r, i in
+                                        zip(rated["region"], rated["indicator"],
+                                            strict=True)))
+                lines.append(f"{len(rated)}项评估为{words}：{names}。")
+        green = int((barometer["rating"] == "green").sum())
+        lines.append(f"{len(barometer)}项评估中{green}项进展顺利（绿色）。")
+    return lines
 
 
 def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
@@ -196,6 +250,7 @@ def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
     region = year_to_date(quarterly_region, level="region", year=year, quarter=quarter)
     result = Bulletin(year, quarter, leagues, region, barometer.reset_index(drop=True))
     result.commentary = commentary(region, leagues, result.barometer, result.label)
+    result.commentary_zh = commentary_zh(region, leagues, result.barometer, year, quarter)
     if measures is not None and len(measures):
         import datetime as dt
 
@@ -205,23 +260,33 @@ def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
         table, lines = bulletin_section(measures, end - dt.timedelta(days=end.day))
         result.measures = table
         result.commentary += lines
+        result.commentary_zh += lines  # not yet in Chinese (measures.bulletin_section)
     if carbon_budgets is not None and len(carbon_budgets):
-        result.carbon, lines = carbon_section(carbon_budgets, year)
+        result.carbon, lines, lines_zh = carbon_section(carbon_budgets, year)
         result.commentary += lines
+        result.commentary_zh += lines_zh
     return result
 
 
-def _charts(b: Bulletin, *, inline_js: bool) -> list[str]:
+def _charts(b: Bulletin, *, inline_js: bool, lang: str = "en") -> list[str]:
     import plotly.graph_objects as go
 
+    zh = lang == "zh"
+    tce, co2 = labels.KINDS["tce"].divisor, labels.KINDS["co2"].divisor
+    previous = b.leagues.get("energy_tce_prev")
     figs = []
     fig = go.Figure([go.Bar(name=f"{b.year - 1}", x=b.leagues["league"],
-                            y=b.leagues.get("energy_tce_prev")),
-                     go.Bar(name=f"{b.year}", x=b.leagues["league"], y=b.leagues["energy_tce"])])
-    fig.update_layout(title=f"Energy use January to Q{b.quarter} [tce]", barmode="group")
+                            y=None if previous is None else previous / tce),
+                     go.Bar(name=f"{b.year}", x=b.leagues["league"],
+                            y=b.leagues["energy_tce"] / tce)])
+    fig.update_layout(title=(f"1—{b.quarter * 3}月能源消费量" if zh
+                             else f"Energy use January to Q{b.quarter}"),
+                      yaxis_title=labels.unit("tce", lang), barmode="group")
     figs.append(fig)
-    fig = go.Figure(go.Bar(x=b.leagues["league"], y=b.leagues["co2_t"]))
-    fig.update_layout(title=f"CO2 January to Q{b.quarter} [t]")
+    fig = go.Figure(go.Bar(x=b.leagues["league"], y=b.leagues["co2_t"] / co2))
+    fig.update_layout(title=(f"1—{b.quarter * 3}月二氧化碳排放量" if zh
+                             else f"CO2 January to Q{b.quarter}"),
+                      yaxis_title=labels.unit("co2", lang))
     figs.append(fig)
     html = []
     for i, fig in enumerate(figs):
@@ -233,13 +298,20 @@ def _charts(b: Bulletin, *, inline_js: bool) -> list[str]:
     return html
 
 
-def render_html(b: Bulletin, *, inline_js: bool = True) -> str:
-    """Return the bulletin as an HTML page (self-contained when ``inline_js``)."""
+def render_html(b: Bulletin, *, inline_js: bool = True, lang: str = "zh") -> str:
+    """Return the bulletin as an A4 HTML page (self-contained when ``inline_js``).
+
+    ``lang`` ``zh`` (the published bulletin) or ``en``: headings, column labels, rating
+    names and commentary in that language, figures in 万吨标准煤 and 万吨CO2
+    (:mod:`dualcontrol.labels`).
+    """
     env = Environment(loader=FileSystemLoader(str(resources.files("dualcontrol.web")
                                                   .joinpath("templates"))),
                       autoescape=select_autoescape(["html"]))
+    env.globals.update(labels.jinja_globals())
     return env.get_template("bulletin_document.html").render(
-        b=b, charts=_charts(b, inline_js=inline_js),
+        b=b, charts=_charts(b, inline_js=inline_js, lang=lang), lang=lang,
+        commentary=b.commentary_zh if lang == "zh" else b.commentary,
         leagues=b.leagues.to_dict("records"), region=b.region.to_dict("records"),
         barometer=b.barometer.to_dict("records"), measures=b.measures.to_dict("records"),
         carbon=b.carbon.to_dict("records"), inline_js=inline_js)
@@ -273,13 +345,18 @@ def find_chromium() -> str:
     raise DualControlError("PDF output needs Chromium (Debian: apt-get install chromium)")
 
 
-def write_pdf(b: Bulletin, path: str | Path, *, timeout_s: float = 120.0) -> Path:
-    """Write the bulletin as PDF: Chromium prints the self-contained HTML, offline."""
+def write_pdf(b: Bulletin, path: str | Path, *, timeout_s: float = 120.0,
+              lang: str = "zh") -> Path:
+    """Write the bulletin as an A4 PDF: Chromium prints the self-contained HTML, offline.
+
+    The Chinese text needs a CJK font (``fonts-noto-cjk``, installed by
+    ``scripts/test-services.sh``); Chromium embeds it in the PDF.
+    """
     path = Path(path).resolve()
     chromium = find_chromium()
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "bulletin.html"
-        page.write_text(render_html(b, inline_js=True), encoding="utf-8")
+        page.write_text(render_html(b, inline_js=True, lang=lang), encoding="utf-8")
         command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                    "--no-first-run", "--disable-background-networking",
                    "--disable-component-update", "--disable-sync", "--no-pdf-header-footer",

@@ -78,7 +78,8 @@ DATA_MEANING: dict[Data, str] = {
     Data.benchmark_summary: "benchmark class shares and savings potential (no names)",
     Data.bulletin: "the published quarterly bulletin (page, HTML, XLSX)",
     Data.accounts: "monthly and quarterly accounts; county, park and enterprise accounts",
-    Data.assessment: "the barometer (ratings, values, requirements; the overview's tiles)",
+    Data.assessment: "the barometer (ratings, values, requirements; the overview's headline "
+                     "and map; why a rating)",
     Data.budget: "the remaining energy budget",
     Data.benchmarks: "benchmark positions of named production units",
     Data.front_runners: "the front-runner list (named units and their unit consumption)",
@@ -201,6 +202,7 @@ ROUTES: dict[str, tuple[Data, ...]] = {
     "POST /logout": (Data.site,),
     "POST /api/token": (Data.site,),
     "GET /": (Data.published, Data.assessment, Data.budget),
+    "GET /why/{key}/{indicator}": (Data.assessment, Data.accounts),
     "GET /league/{key}": (Data.published, Data.accounts, Data.benchmarks),
     "GET /enterprise/{key}": (Data.accounts, Data.benchmarks),
     "GET /api/accounts": (Data.published, Data.accounts),

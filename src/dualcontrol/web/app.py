@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dualcontrol import labels
 from dualcontrol.errors import InputError
 from dualcontrol.web.access import ANONYMOUS, Principal
 from dualcontrol.web.assets import Assets, asset_response
@@ -119,6 +120,7 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
     assets = Assets(Path(str(web_dir.joinpath("static"))), extra={"plotly.min.js": PLOTLY_JS})
     templates.env.globals["static_url"] = assets.url
     app.state.assets = assets
+    templates.env.globals.update(labels.jinja_globals())  # column labels and formats
     app.state.ctx = WebContext(
         settings=settings, users=users, data=data,
         signer=SessionSigner(settings.secret_key, settings.session_max_age_s),

@@ -67,7 +67,8 @@ def waterfall(labels: Sequence[str], values: Sequence[float], *, start_label: st
 
 def fan(years: Sequence[int], bands: Mapping[str, tuple[Sequence[float], Sequence[float]]],
         median: Sequence[float], *, title: str, y_title: str, div_id: str,
-        peak_year: int | None = None) -> str:
+        peak_year: int | None = None, median_label: str = "median",
+        peak_label: str = "peak") -> str:
     """Return a fan chart: shaded bands (label -> (low, high)) around the median."""
     fig = go.Figure()
     for label, (low, high) in bands.items():
@@ -76,16 +77,16 @@ def fan(years: Sequence[int], bands: Mapping[str, tuple[Sequence[float], Sequenc
         fig.add_trace(go.Scatter(x=list(years), y=list(low), mode="lines", fill="tonexty",
                                  line={"width": 0}, name=label,
                                  fillcolor="rgba(31,119,180,0.2)"))
-    fig.add_trace(go.Scatter(x=list(years), y=list(median), mode="lines", name="median",
+    fig.add_trace(go.Scatter(x=list(years), y=list(median), mode="lines", name=median_label,
                              line={"color": "#1f77b4"}))
     if peak_year is not None:
-        fig.add_vline(x=peak_year, line_dash="dash", annotation_text=f"peak {peak_year}")
+        fig.add_vline(x=peak_year, line_dash="dash", annotation_text=f"{peak_label} {peak_year}")
     fig.update_layout(title=title, yaxis_title=y_title)
     return to_html(fig, div_id=div_id)
 
 
 def distribution(values: Sequence[float], *, lines_at: Mapping[str, float], title: str,
-                 x_title: str, div_id: str) -> str:
+                 x_title: str, div_id: str, y_title: str = "units") -> str:
     """Return a histogram of unit consumption with vertical reference lines."""
     fig = go.Figure(go.Histogram(x=list(values), nbinsx=20, name="units"))
     colours = ["#2e9e44", "#d7301f", "#555555"]
@@ -93,6 +94,6 @@ def distribution(values: Sequence[float], *, lines_at: Mapping[str, float], titl
         if value == value:  # skip NaN
             fig.add_vline(x=value, line_color=colour, line_dash="dash",
                           annotation_text=label)
-    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="units",
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title,
                       showlegend=False)
     return to_html(fig, div_id=div_id)

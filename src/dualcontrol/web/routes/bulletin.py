@@ -16,6 +16,7 @@ from dualcontrol.web.access import Data, may
 from dualcontrol.web.contract import BULLETIN
 from dualcontrol.web.data import StoreData
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow, render
+from dualcontrol.web.i18n import pick_lang
 from dualcontrol.web.limits import QueueFullError, retry_after_header
 from dualcontrol.web.tables import XLSX_TYPE
 
@@ -63,14 +64,15 @@ def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     name = f"bulletin_{result.label}"
+    lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
     if format == "page":
         return render(request, ctx, principal, "bulletin.html", b=result,
-                      document=bulletin_mod.render_html(result, inline_js=False),
+                      document=bulletin_mod.render_html(result, inline_js=False, lang=lang),
                       may_pdf=may(principal, Data.pdf))
     if format == "html":
-        return HTMLResponse(bulletin_mod.render_html(result, inline_js=False))
+        return HTMLResponse(bulletin_mod.render_html(result, inline_js=False, lang=lang))
     if format == "pdf":
-        body = render_pdf(ctx, result, name)
+        body = render_pdf(ctx, result, name, lang=lang)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             body = bulletin_mod.write_xlsx(result, Path(tmp) / f"{name}.xlsx").read_bytes()
@@ -79,15 +81,17 @@ def read_bulletin(request: Request, ctx: Ctx, principal: CurrentPrincipal,
         "Content-Disposition": f'attachment; filename="{name}.{format}"'})
 
 
-def render_pdf(ctx: WebContext, result: bulletin_mod.Bulletin, name: str) -> bytes:
-    """Return the bulletin as PDF, printed by Chromium through the bounded render queue.
+def render_pdf(ctx: WebContext, result: bulletin_mod.Bulletin, name: str, *,
+               lang: str = "zh") -> bytes:
+    """Return the bulletin as an A4 PDF in ``lang``, printed by Chromium through the
+    bounded render queue.
 
     A full queue, or a wait longer than the settings allow, answers 503 with
     Retry-After.
     """
     try:
         with ctx.pdf_queue.slot(), tempfile.TemporaryDirectory() as tmp:
-            path = bulletin_mod.write_pdf(result, Path(tmp) / f"{name}.pdf")
+            path = bulletin_mod.write_pdf(result, Path(tmp) / f"{name}.pdf", lang=lang)
             return path.read_bytes()
     except QueueFullError as exc:
         raise HTTPException(503, "PDF renderer busy: retry later",
