@@ -655,9 +655,44 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
         for i in np.flatnonzero(empty.to_numpy()):
             problems.append((int(i), Problem("give GDP or industrial value added", file=ctx.file,
                                              row=int(lines[i]), field="gdp_current_10k_yuan")))
+    _length_problems(frame, out, lines, ctx, problems)
     bad = sorted({pos for pos, _ in problems})
     valid = out.drop(index=bad)
     return valid, problems
+
+
+def text_limits(kind: str) -> dict[str, int]:
+    """Return the longest text each stored column of ``kind`` holds [characters].
+
+    The limits are the lengths of the store's columns (:mod:`dualcontrol.store.schema`),
+    which PostgreSQL enforces (DuckDB does not): checking them here refuses a long
+    name with its row on both stores instead of failing the whole import on one.
+    """
+    limits = {c.name: int(c.type.length) for c in schema.STAGING_TABLES[kind].columns
+              if isinstance(c.type, sa.String) and c.type.length}
+    limits["enterprise_name"] = int(schema.enterprises.c.name.type.length)
+    return limits
+
+
+def _length_problems(frame: pd.DataFrame, out: pd.DataFrame, lines: np.ndarray,
+                     ctx: _Context, problems: list[tuple[int, Problem]]) -> None:
+    for name, limit in text_limits(ctx.kind).items():
+        source = frame if name == "enterprise_name" else out
+        if name not in source:
+            continue
+        values = source[name]
+        text = values.where(values.notna(), "").astype(str)
+        for i in np.flatnonzero((text.str.len() > limit).to_numpy()):
+            shown = text.iloc[i]
+            if name == "enterprise_name":  # not registered under a name it cannot hold
+                code = str(frame["uscc"].iloc[i])
+                if ctx.new_enterprises.get(code, ("",))[0] == shown.strip():
+                    del ctx.new_enterprises[code]
+            problems.append((int(i), Problem(
+                f"text too long: {len(shown)} characters, at most {limit} are stored",
+                file=ctx.file, row=int(lines[i]), field=name,
+                value=shown[:60] + ("..." if len(shown) > 60 else ""),
+                accepted=[f"at most {limit} characters"])))
 
 
 # ----------------------------------------------------------------------------- store
@@ -929,7 +964,19 @@ def _register_enterprises(conn: Connection, new: dict[str, tuple[str, str]], use
              "industry": "unspecified", "registered_at": now}
             for code, (name, county) in new.items() if code not in have]
     if rows:
-        conn.execute(schema.enterprises.insert(), rows)
+        # another import may register the same enterprise at the same moment (PostgreSQL
+        # runs them side by side): the first one's row stands, this one's is skipped
+        # instead of failing on the primary key, and only rows really inserted are audited
+        inserted = set()
+        for row in rows:
+            got = conn.execute(sa.text(
+                "INSERT INTO enterprises (uscc, name, county_code, park_code, industry, "
+                "registered_at) VALUES (:uscc, :name, :county_code, :park_code, :industry, "
+                ":registered_at) ON CONFLICT (uscc) DO NOTHING RETURNING uscc"), row).first()
+            if got is not None:
+                inserted.add(got[0])
+        rows = [r for r in rows if r["uscc"] in inserted]
+    if rows:
         conn.execute(schema.audit_log.insert(), [
             {"changed_at": now, "username": user, "action": "create", "entity": "enterprises",
              "entity_key": r["uscc"], "before_json": None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from dualcontrol.cli import (
     accounts,  # noqa: F401  (registers commands)
@@ -19,13 +20,18 @@ from dualcontrol.cli import (
     web,  # noqa: F401  (registers commands)
 )
 from dualcontrol.cli.app import app
+from dualcontrol.errors import DualControlError
 
 
 def main() -> None:
     """Run the command line."""
     logging.basicConfig(level=os.environ.get("DUALCONTROL_LOG", "WARNING"),
                         format="%(levelname)s %(name)s: %(message)s")
-    app()
+    try:
+        app()
+    except DualControlError as exc:  # a command without its own user_errors()
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
 
 
 __all__ = ["app", "main"]

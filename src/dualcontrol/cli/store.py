@@ -51,6 +51,9 @@ def ingest_cmd(
         "--merge", help="Replace only the rows sent (same carrier, use and origin); keep "
         "the period's other stored rows.")] = False,
     user: Annotated[str | None, typer.Option("--user", help="Who submits.")] = None,
+    wait: Annotated[float | None, typer.Option(
+        "--wait", help="Seconds to wait for another process's lock on the embedded store "
+        "(default $DUALCONTROL_LOCK_WAIT_S or 60).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a report file and store it as new revisions (all or nothing).
@@ -62,13 +65,13 @@ def ingest_cmd(
     from dualcontrol.ingest import ingest_file
     from dualcontrol.store import open_store
 
-    with user_errors():
+    with user_errors(as_json=as_json):
         if replace and merge:
             raise InputError(Problem("give --replace or --merge, not both",
                                      field="--replace/--merge",
                                      accepted=["--replace", "--merge"]))
         on_partial = "replace" if replace else "merge" if merge else "refuse"
-        store = open_store()
+        store = open_store(lock_timeout_s=wait)
         try:
             size = file.stat().st_size if file.exists() else 0
             show = size > 5_000_000 and not as_json
@@ -131,13 +134,21 @@ def demo_cmd(
 
 @db_app.command("upgrade")
 def db_upgrade_cmd() -> None:
-    """Migrate the store's schema to the newest version (also done on every open)."""
+    """Migrate the store's schema to the newest version and read every table back.
+
+    Migrating is also done on every open; here every table is then read in full, so
+    a truncated or corrupt store file is reported as damaged (exit 2), not healthy.
+    """
     from dualcontrol.store import default_url, open_store
+    from dualcontrol.store.integrity import check_integrity
     from dualcontrol.store.migrate import current_revision
 
     with user_errors():
         store = open_store()
         try:
-            console.print(f"{default_url()}: schema at {current_revision(store)}")
+            revision = current_revision(store)
+            report = check_integrity(store)
         finally:
             store.close()
+    console.print(f"{default_url()}: schema at {revision}; {len(report.tables)} tables, "
+                  f"{report.rows:,} rows read back in full")

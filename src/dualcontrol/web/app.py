@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dualcontrol.errors import InputError
+from dualcontrol.store.faults import StoreError
 from dualcontrol.web.access import ANONYMOUS
 from dualcontrol.web.contract import ERRORS
 from dualcontrol.web.data import WebData
@@ -91,8 +92,8 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
             principal = current_principal(request, ctx)
         except StarletteHTTPException:
             principal = ANONYMOUS
-        title = {401: "login_required", 403: "forbidden",
-                 404: "not_found"}.get(exc.status_code, "forbidden")
+        title = {401: "login_required", 403: "forbidden", 404: "not_found",
+                 503: "store_busy"}.get(exc.status_code, "forbidden")
         page = render(request, ctx, principal, "error.html", status_code=exc.status_code,
                       title=title, message=str(exc.detail))
         page.headers.update(getattr(exc, "headers", None) or {})
@@ -102,6 +103,14 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
     async def input_error(request: Request, exc: InputError) -> Response:
         """A value the science refuses (a year no rule covers, say): 422, in words."""
         return await http_error(request, StarletteHTTPException(422, str(exc)))
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> Response:
+        """The store is locked, restarting, full or damaged: 503, and when to try again."""
+        logger.warning("store unavailable for %s: %s", request.url.path, exc)
+        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))} \
+            if exc.retry_after_s else None
+        return await http_error(request, StarletteHTTPException(503, str(exc), headers=headers))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -62,6 +62,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "accepted": ("Accepted values", "可接受的值"),
     "forbidden": ("Not allowed", "无权访问"),
     "not_found": ("Not found", "未找到"),
+    "store_busy": ("The data store is busy or unavailable; try again shortly",
+                   "数据库繁忙或暂不可用，请稍后再试"),
     "login_required": ("Log in to see this", "请登录后查看"),
     "withheld": ("not shown", "不予显示"),
     "login_failed": ("Wrong user name or password.", "用户名或密码错误。"),

@@ -20,6 +20,10 @@ from dualcontrol.web.store_users import StoreUsers
 
 logger = logging.getLogger(__name__)
 
+#: Seconds a request waits for another process's lock on the embedded store before
+#: the page answers 503 with Retry-After (an import holds the lock while it runs).
+WEB_LOCK_WAIT_S = 5.0
+
 #: Inputs that are not reports (scenarios, decomposition factors, project context).
 DEFAULT_INPUTS = Path("examples")
 
@@ -47,7 +51,8 @@ def store_app(url: str | None = None, *, settings: WebSettings | None = None,
     credentials are returned.
     """
     settings = settings or WebSettings()
-    store = open_store(url)
+    # a page waits a few seconds for another process's lock, then answers 503
+    store = open_store(url, lock_timeout_s=WEB_LOCK_WAIT_S)
     data = StoreData(store, inputs=inputs if inputs is not None and inputs.is_dir() else None)
     users = StoreUsers(store)
     credentials = create_demo_users(users, demo_accounts(data.hierarchy())) \
