@@ -22,13 +22,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import getpass
-import hashlib
 import io
 import json
 import logging
 import re
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +39,7 @@ from sqlalchemy.engine import Connection
 
 from dualcontrol.accounting import prepare_energy_rows
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.fileio import scan_csv
+from dualcontrol.fileio import XlsxLimits, scan_csv, scan_xlsx
 from dualcontrol.numbers import number_problems
 from dualcontrol.reference import load_table
 from dualcontrol.regions import REGION_CODE, counties, regions, uscc_in_region, uscc_problem
@@ -310,54 +308,32 @@ def _extra_fields(file: str, row: int, fields: int, width: int) -> Problem:
 def xlsx_structure_problems(path: Path) -> list[Problem]:
     """Return problems of an XLSX layout: more than one sheet, merged cells.
 
-    Merged cells are found by scanning the sheet XML for ``<mergeCell>`` elements
-    without loading the sheet.
+    The workbook is checked by :func:`fileio.scan_xlsx` (limits first, then one
+    streaming pass); a file that is not a readable XLSX is one problem.
+    """
+    try:
+        return scan_xlsx(path).problems
+    except InputError as exc:
+        return exc.problems
+
+
+def _xlsx_chunks(path: Path, chunk_rows: int,
+                 on_read: Callable[[int, int], None] | None,
+                 ) -> tuple[list[str], Iterator[tuple[np.ndarray, pd.DataFrame]]]:
+    """Return the header and the chunks of the one sheet (opened once, read-only).
+
+    ``on_read`` is called with (rows read, rows in the sheet).
     """
     from openpyxl import load_workbook
 
-    problems: list[Problem] = []
-    try:
-        book = load_workbook(path, read_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        return [Problem(f"not a readable XLSX file ({type(exc).__name__})", file=str(path))]
-    names = list(book.sheetnames)
-    book.close()
-    if len(names) != 1:
-        problems.append(Problem("the workbook must have exactly one sheet", file=str(path),
-                                value=", ".join(names), accepted=["one sheet with the data"]))
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.namelist():
-            if not re.match(r"xl/worksheets/sheet\d+\.xml$", member):
-                continue
-            tail = b""
-            with archive.open(member) as handle:
-                while block := handle.read(1 << 20):
-                    window = tail + block
-                    for ref in re.findall(rb'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"', window):
-                        cell = ref.decode()
-                        first_row = int(re.findall(r"\d+", cell)[0])
-                        why = ("merged header cells" if first_row == 1
-                               else "merged cells in the data")
-                        problems.append(Problem(f"{why}: unmerge them so every column has "
-                                                "its own header and every row its own "
-                                                "values", file=str(path), row=first_row,
-                                                value=cell))
-                    tail = block[-64:]
-    # a merge seen across the block boundary twice is reported once
-    unique = {(p.message, p.value): p for p in problems}
-    return list(unique.values())
-
-
-def _xlsx_chunks(path: Path, chunk_rows: int, on_read: Callable[[int], None] | None,
-                 ) -> tuple[list[str], Iterator[tuple[np.ndarray, pd.DataFrame]]]:
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=True)
+    book = load_workbook(path, read_only=True, data_only=True)  # the one open
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     headers = [("" if v is None else str(v)) for v in next(rows, ())]
     width = len(headers)
     total = max(sheet.max_row or 1, 1)
+    if on_read:
+        on_read(0, total)
 
     def text(value: Any) -> str:
         if value is None:
@@ -381,11 +357,11 @@ def _xlsx_chunks(path: Path, chunk_rows: int, on_read: Callable[[int], None] | N
                     line += len(buffer)
                     buffer = []
                     if on_read:
-                        on_read(line - 1)
+                        on_read(line - 1, total)
             if buffer:
                 yield np.arange(line, line + len(buffer)), pd.DataFrame(buffer)
                 if on_read:
-                    on_read(total)
+                    on_read(total, total)
         finally:
             book.close()
 
@@ -1000,7 +976,8 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
                 skip_invalid: bool = False, on_partial: str = "refuse",
                 user: str | None = None, chunk_rows: int = CHUNK_ROWS,
                 progress: Callable[[int, int], None] | None = None,
-                today: dt.date | None = None) -> IngestResult:
+                today: dt.date | None = None,
+                limits: XlsxLimits | None = None) -> IngestResult:
     """Validate and store a CSV or XLSX report file as one transaction.
 
     Parameters
@@ -1030,6 +1007,9 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
         Called with (done, total) in bytes (CSV) or rows (XLSX).
     today : date, optional
         The date periods may not be after (default: today, UTC).
+    limits : XlsxLimits, optional
+        How much an XLSX file may unpack to (default: the command line's row of
+        ``data/file_limits.csv``; the web passes its own).
 
     Raises
     ------
@@ -1057,15 +1037,13 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
     elif suffix in (".xlsx", ".xlsm"):
         if size == 0:
             raise InputError(Problem("file is empty", file=file))
-        layout = xlsx_structure_problems(path)
-        if layout:
-            raise InputError(layout)
-        result.content_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        headers, chunks = _xlsx_chunks(path, chunk_rows, None)
-        if progress:
-            total_rows = _xlsx_rows(path)
-            headers, chunks = _xlsx_chunks(path, chunk_rows,
-                                           lambda n: progress(n, total_rows))
+        # limits (a decompression bomb is refused unread), layout and hash in one pass,
+        # then the workbook is opened once
+        scan = scan_xlsx(path, limits)
+        if scan.problems:
+            raise InputError(scan.problems)
+        result.content_sha256 = scan.sha256
+        headers, chunks = _xlsx_chunks(path, chunk_rows, progress)
     else:
         raise InputError(Problem("unsupported file type", file=file, value=suffix,
                                  accepted=[".csv", ".xlsx"]))
@@ -1234,16 +1212,6 @@ def _check_writable(path: Path) -> None:
                                  file=str(path), accepted=["a writable folder"])) from None
     if not existed:
         path.unlink(missing_ok=True)
-
-
-def _xlsx_rows(path: Path) -> int:
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True)
-    try:
-        return int(book.worksheets[0].max_row or 0)
-    finally:
-        book.close()
 
 
 def _sorted(problems: list[Problem], total: int) -> list[Problem]:

@@ -47,6 +47,7 @@ TABLES: dict[str, str] = {
     "demo-calibration": "demo_calibration.csv",
     "demo-industries": "demo_industries.csv",
     "number-ranges": "number_ranges.csv",
+    "file-limits": "file_limits.csv",
 }
 
 #: Columns each table must have besides its own.

@@ -30,7 +30,7 @@ from dualcontrol import accounting, benchmarking, datasets
 from dualcontrol.assessment import prepare_accounts, progress
 from dualcontrol.budget import energy_budget
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.fileio import read_table
+from dualcontrol.fileio import read_table, xlsx_limits
 from dualcontrol.ingest import ingest_file, map_headers
 from dualcontrol.regions import REGION_CODE
 from dualcontrol.store import Store
@@ -262,7 +262,7 @@ class StoreData:
         Known enterprises take their place in the store's hierarchy; new ones (the
         import registers them) the league of the county code the file gives.
         """
-        frame = read_table(path)
+        frame = read_table(path, xlsx_limits("web"))
         names = map_headers(list(frame.columns), "energy", file_name)
         frame.columns = [n or f"_{i}" for i, n in enumerate(names)]
         given = frame[["uscc", "region_code"]].drop_duplicates("uscc").rename(
@@ -295,7 +295,10 @@ class StoreData:
             path.write_bytes(content)
             try:
                 check(self.upload_enterprises(path, file_name))
-                result = ingest_file(self.store, path, "energy", user=username)
+                # the web's own XLSX limits: what an upload may unpack to, not only its
+                # packed size (data/file_limits.csv)
+                result = ingest_file(self.store, path, "energy", user=username,
+                                     limits=xlsx_limits("web"))
             except InputError as exc:
                 for problem in exc.problems:
                     problem.file = file_name
