@@ -44,6 +44,7 @@ from dualcontrol.numbers import number_problems
 from dualcontrol.reference import load_table
 from dualcontrol.regions import REGION_CODE, counties, regions, uscc_in_region, uscc_problem
 from dualcontrol.store import Store, schema
+from dualcontrol.store.audit import seal_pending
 
 logger = logging.getLogger(__name__)
 
@@ -1173,6 +1174,7 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
                 result.rejected_file = str(rejected_path)
             if revisions == 0 and result.new_enterprises == 0:
                 raise _NoChangeError
+            seal_pending(conn)  # the audit rows of this import join the hash chain
             conn.execute(schema.submissions.update()
                          .where(schema.submissions.c.id == submission_id)
                          .values(rows_read=result.rows_read, rows_rejected=result.rows_rejected,

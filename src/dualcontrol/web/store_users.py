@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from dualcontrol.store import Store, open_store, schema
+from dualcontrol.store.audit import seal_pending
 from dualcontrol.web.access import Role, Scope
 from dualcontrol.web.users import AuditEntry, StoredSession, User, to_json
 
@@ -157,6 +158,7 @@ class StoreUsers:
                 changed_at=datetime.now(UTC), username=username[:64], action=action[:32],
                 entity=entity[:64], entity_key=str(entity_key), before_json=to_json(before),
                 after_json=to_json(after)))
+            seal_pending(conn)
 
     def audit_entries(self, *, limit: int = 200) -> list[AuditEntry]:
         """Return the newest audit entries, newest first."""
