@@ -13,6 +13,7 @@ from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
+from dualcontrol.numbers import parse_numbers
 
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of table headers.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -58,7 +59,7 @@ def benchmark_cmd(
     with user_errors():
         frame, name, uncovered = _production_units(data, year)
         if year is not None:
-            frame = frame[pd.to_numeric(frame["year"], errors="coerce") == year]
+            frame = frame[(parse_numbers(frame["year"])[0] == year).to_numpy()]
         if industry is not None:
             frame = frame[frame["industry"] == industry]
             uncovered = uncovered[uncovered["industry"] == industry]
