@@ -978,7 +978,9 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
                 user: str | None = None, chunk_rows: int = CHUNK_ROWS,
                 progress: Callable[[int, int], None] | None = None,
                 today: dt.date | None = None,
-                limits: XlsxLimits | None = None) -> IngestResult:
+                limits: XlsxLimits | None = None,
+                before_commit: Callable[[Connection, int], None] | None = None,
+                ) -> IngestResult:
     """Validate and store a CSV or XLSX report file as one transaction.
 
     Parameters
@@ -1011,6 +1013,10 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
     limits : XlsxLimits, optional
         How much an XLSX file may unpack to (default: the command line's row of
         ``data/file_limits.csv``; the web passes its own).
+    before_commit : callable, optional
+        Called with the transaction's connection and the submission id once the
+        revisions are in place, before anything is committed; raising rolls the whole
+        import back (the web's confirmation of large energy drops).
 
     Raises
     ------
@@ -1174,6 +1180,8 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
                 result.rejected_file = str(rejected_path)
             if revisions == 0 and result.new_enterprises == 0:
                 raise _NoChangeError
+            if before_commit is not None:
+                before_commit(conn, submission_id)
             seal_pending(conn)  # the audit rows of this import join the hash chain
             conn.execute(schema.submissions.update()
                          .where(schema.submissions.c.id == submission_id)

@@ -48,6 +48,7 @@ TABLES: dict[str, str] = {
     "demo-industries": "demo_industries.csv",
     "number-ranges": "number_ranges.csv",
     "file-limits": "file_limits.csv",
+    "revision-rules": "revision_rules.csv",
 }
 
 #: Columns each table must have besides its own.

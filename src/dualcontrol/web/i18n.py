@@ -53,6 +53,30 @@ TEXTS: dict[str, tuple[str, str]] = {
     "file": ("File", "文件"),
     "submit": ("Submit", "提交"),
     "upload_ok": ("Report stored", "数据已保存"),
+    # upload: periods with fewer rows than stored, and large energy drops (issue 19)
+    "partial_legend": ("A period with fewer rows than stored", "报送行数少于已存数据的统计期"),
+    "partial_refuse": ("Refuse the file (default): every row of the period must be sent",
+                       "拒绝（默认）：须报送该统计期的全部行"),
+    "partial_replace": ("Replace: the rows sent are the whole period",
+                        "替换：所报送的行即该统计期的全部数据"),
+    "partial_merge": ("Merge: replace only the rows sent, keep the others",
+                      "合并：只替换所报送的行，保留其余行"),
+    "partial_replaced": ("Periods replaced by fewer rows", "以较少行替换的统计期"),
+    "partial_merged": ("Stored rows kept beside the rows sent", "与报送行合并保留的已存行"),
+    "confirm_drop_title": ("Confirm: much less energy than stored",
+                           "请确认：能耗远低于已存数据"),
+    "confirm_drop_help": ("Nothing was stored. These enterprise-months would be replaced with "
+                          "less energy than the share of the stored energy that needs a "
+                          "confirmation. Check the file (a missing carrier, a unit); if it "
+                          "is right, select the same file again and confirm",
+                          "数据未保存。以下企业月份的新能耗低于需确认的已存能耗比例。请检查文件"
+                          "（是否漏报品种、单位是否有误）；如确认无误，请重新选择同一文件并确认"),
+    "confirm_drop_file": ("The same file", "同一文件"),
+    "confirm_drop_submit": ("Confirm and store", "确认并保存"),
+    "period": ("Period", "统计期"),
+    "stored_tce": ("Stored (tce)", "已存（吨标准煤）"),
+    "new_tce": ("New (tce)", "新报（吨标准煤）"),
+    "share_of_stored": ("Share of stored", "占已存比例"),
     "upload_errors": ("The file was not stored. Correct these rows and upload again:",
                       "文件未保存。请更正以下各行后重新上传："),
     "row": ("Row", "行"),
