@@ -139,10 +139,6 @@ def scan_xlsx(path: Path, limits: XlsxLimits | None = None) -> XlsxScan:
         For a file that is not a readable XLSX, or one beyond the limits.
     """
     limits = limits or xlsx_limits()
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -155,6 +151,10 @@ def scan_xlsx(path: Path, limits: XlsxLimits | None = None) -> XlsxScan:
         declared = sum(m.file_size for m in members)
         if declared > limits.uncompressed_bytes:
             raise _too_big(path, "", declared, limits.uncompressed_bytes, "bytes", limits)
+        digest = hashlib.sha256()  # of the file as sent (the submission's fingerprint)
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
         try:
             book_xml = archive.read("xl/workbook.xml")
         except KeyError:
