@@ -82,13 +82,24 @@ class Store:
     engine: Engine
     backend: str
     path: Path | None = None
-    lock_timeout_s: float | None = None
+    #: the DuckDB engine's lock wait [s], read at each connection (None on PostgreSQL)
+    lock_wait: dict[str, float] | None = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     @property
     def is_duckdb(self) -> bool:
         """True for the embedded DuckDB store."""
         return self.backend == "duckdb"
+
+    @property
+    def lock_timeout_s(self) -> float | None:
+        """How long a connection waits for another process's lock [s] (DuckDB)."""
+        return None if self.lock_wait is None else self.lock_wait["s"]
+
+    @lock_timeout_s.setter
+    def lock_timeout_s(self, seconds: float) -> None:
+        if self.lock_wait is not None:
+            self.lock_wait["s"] = float(seconds)
 
     @property
     def where(self) -> str:
@@ -204,7 +215,7 @@ def _is_lock_error(exc: BaseException) -> bool:
 _CONNECT_LOCK = threading.Lock()
 
 
-def _duckdb_engine(url: sa.URL, lock_timeout_s: float) -> Engine:
+def _duckdb_engine(url: sa.URL, lock_wait: dict[str, float]) -> Engine:
     path = url.database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -212,6 +223,7 @@ def _duckdb_engine(url: sa.URL, lock_timeout_s: float) -> Engine:
 
     @sa.event.listens_for(engine, "do_connect")
     def _wait_for_lock(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> Any:
+        lock_timeout_s = lock_wait["s"]
         deadline = time.monotonic() + lock_timeout_s
         delay = 0.02
         told = False
@@ -262,8 +274,10 @@ def open_store(url: str | None = None, *, upgrade: bool = True,
     text = url or default_url()
     parsed = sa.make_url(text)
     backend = parsed.get_backend_name()
+    lock_wait = {"s": float(lock_timeout_s)} if backend == "duckdb" else None
     if backend == "duckdb":
-        engine = _duckdb_engine(parsed, lock_timeout_s)
+        assert lock_wait is not None
+        engine = _duckdb_engine(parsed, lock_wait)
         path = Path(parsed.database) if parsed.database not in (None, ":memory:") else None
     elif backend == "postgresql":
         engine = sa.create_engine(parsed, pool_pre_ping=True)
@@ -271,8 +285,7 @@ def open_store(url: str | None = None, *, upgrade: bool = True,
     else:
         raise StoreError(f"unsupported database URL {parsed.render_as_string()!r}; "
                          "accepted: duckdb:///FILE or postgresql+psycopg://...")
-    store = Store(url=text, engine=engine, backend=backend, path=path,
-                  lock_timeout_s=lock_timeout_s if backend == "duckdb" else None)
+    store = Store(url=text, engine=engine, backend=backend, path=path, lock_wait=lock_wait)
     if upgrade:
         try:
             from dualcontrol.store.migrate import upgrade_to_head

@@ -51,8 +51,9 @@ def store_app(url: str | None = None, *, settings: WebSettings | None = None,
     credentials are returned.
     """
     settings = settings or WebSettings()
-    # a page waits a few seconds for another process's lock, then answers 503
-    store = open_store(url, lock_timeout_s=WEB_LOCK_WAIT_S)
+    store = open_store(url)
+    # once serving, a page waits a few seconds for another process's lock, then 503
+    store.lock_timeout_s = WEB_LOCK_WAIT_S
     data = StoreData(store, inputs=inputs if inputs is not None and inputs.is_dir() else None)
     users = StoreUsers(store)
     credentials = create_demo_users(users, demo_accounts(data.hierarchy())) \
