@@ -41,7 +41,7 @@ BASE: dict[str, list[str]] = {
     "synth meters": ["{tmp}/synth", "--units", "2", "--meters", "1", "--days", "1", "--csv"],
 }
 #: Commands only parsed: they serve, prompt, take minutes or change the store.
-PARSE_ONLY = {"demo", "serve", "ingest", "user add", "db upgrade"}
+PARSE_ONLY = {"demo", "serve", "ingest", "user add", "db upgrade", "db check"}
 #: Choices not run here (they need Java and Spark: tests/test_monitoring_pipeline.py).
 SKIP_CHOICES = {("monitor", "--engine", "spark")}
 #: Values a command must refuse with exit code 2, per (command, option).
