@@ -88,3 +88,13 @@ def test_output_in_units_of_different_dimensions_is_refused() -> None:
     [problem] = info.value.problems
     assert "different dimensions" in problem.message
     assert problem.value == "MWh, t"
+
+
+def test_json_commands_print_a_json_error_object_on_failure() -> None:
+    import json
+
+    result = CliRunner().invoke(app, ["convert", "1", "t", "no_such_fuel", "--json"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)
+    assert error["ok"] is False and error["reason"] == "InputError"
+    assert error["problems"][0]["field"] == "carrier"

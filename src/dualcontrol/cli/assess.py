@@ -98,7 +98,7 @@ def assess_cmd(
     from dualcontrol.assessment import parse_assessment_period, prepare_accounts, progress
     from dualcontrol.budget import energy_budget, intensity_effect
 
-    with user_errors():
+    with user_errors(as_json=as_json):
         if in_region is not None and add_tce is None:
             raise InputError(Problem("--in needs --add-tce TCE", field="--in",
                                      value=in_region))

@@ -56,7 +56,7 @@ def benchmark_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Benchmark production units against the national benchmark/baseline levels."""
-    with user_errors():
+    with user_errors(as_json=as_json):
         frame, name, uncovered = _production_units(data, year)
         if year is not None:
             frame = frame[(parse_numbers(frame["year"])[0] == year).to_numpy()]
@@ -129,7 +129,7 @@ def review_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Review a proposed project's energy use and give a verdict with reasons."""
-    with user_errors():
+    with user_errors(as_json=as_json):
         project = review.load_project(file)
         ctx = (review.read_mapping(context) if context is not None
                else _store_context(project.league, project.start_year))
