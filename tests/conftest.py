@@ -101,7 +101,7 @@ def small_demo_tables() -> dict:
     keep = set(ent["uscc"])
     out = {"enterprises": ent, "parks": tables["parks"],
            "green_registry": tables["green_registry"].head(5),
-           "economic": tables["economic"][tables["economic"]["period"].astype(int).isin(
+           "economic": tables["economic"][tables["economic"]["period"].str[:4].astype(int).isin(
                SMALL_YEARS)]}
     for kind in ("energy", "output", "water", "production_units"):
         frame = tables[kind][tables[kind]["enterprise_uscc"].isin(keep)]
@@ -132,3 +132,13 @@ def small_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
     finally:
         if name is not None and base is not None:
             drop_pg_schema(base, name)
+
+
+@pytest.fixture(autouse=True)
+def _factor_years_reset() -> Iterator[None]:
+    """A ``--factor-years`` given to the in-process CLI holds for the process: undo it
+    after each test, so that no test runs under another test's choice."""
+    yield
+    from dualcontrol.factor_policy import set_factor_years
+
+    set_factor_years(None)

@@ -163,7 +163,7 @@ def test_migration_seals_the_rows_already_there(tmp_path: Path) -> None:
     with open_store(url) as store:  # migrates to head
         rows = _audit(store)
         assert [r.chain_seq for r in rows] == [1, 2, 3]
-        assert {r.os_user for r in rows} == {"migration 0005"}  # not who wrote them
+        assert {r.os_user for r in rows} == {"migration 0007"}  # not who wrote them
         assert _check(store).intact
 
 

@@ -67,7 +67,7 @@ def test_commentary_states_the_numbers() -> None:
     assert "0.0 万tce" in text and "rose 0.0 %" in text
     # A used 330 of 450 = 73.3 %
     assert "A used the most energy, 73.3 %" in text
-    assert "A (energy_intensity)" in text and "1 of 2 ratings are on track" in text
+    assert "A (energy_intensity)" in text and "1 of 2 ratings are on track (green)" in text
 
 
 def test_bulletin_needs_a_quarter_with_data() -> None:
@@ -104,3 +104,33 @@ def test_report_pdf_printed_by_chromium(tmp_path, demo_db, monkeypatch) -> None:
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_carbon_section_by_hand() -> None:
+    """Issue 17: the bulletin's carbon budgets of the year, region and leagues only, with
+    remaining = budget - actual - reserved, and the leagues that overdraw named."""
+    budgets = pd.DataFrame([
+        # region: 1000 - 900 - 30 = 70 (10^4 t: 0.1, 0.09, 0.003, 0.007)
+        {"region_code": "150000", "region_name": "R", "level": "region", "period": "2026",
+         "budget_co2_t": 1000.0, "actual_co2_t": 900.0, "reserved_co2_t": 30.0,
+         "remaining_co2_t": 70.0, "actual_basis": "b", "rule_id": "r"},
+        {"region_code": "150100", "region_name": "A", "level": "league", "period": "2026",
+         "budget_co2_t": 600.0, "actual_co2_t": 620.0, "reserved_co2_t": 0.0,
+         "remaining_co2_t": -20.0, "actual_basis": "b", "rule_id": "r"},
+        {"region_code": "150200", "region_name": "B", "level": "league", "period": "2026",
+         "budget_co2_t": 400.0, "actual_co2_t": 280.0, "reserved_co2_t": 30.0,
+         "remaining_co2_t": 90.0, "actual_basis": "b", "rule_id": "r"},
+        {"region_code": "150200", "region_name": "B", "level": "league", "period": "2027",
+         "budget_co2_t": 410.0, "actual_co2_t": 280.0, "reserved_co2_t": 30.0,
+         "remaining_co2_t": 100.0, "actual_basis": "b", "rule_id": "r"},
+        {"region_code": "150202", "region_name": "C", "level": "county", "period": "2026",
+         "budget_co2_t": 40.0, "actual_co2_t": 80.0, "reserved_co2_t": 0.0,
+         "remaining_co2_t": -40.0, "actual_basis": "b", "rule_id": "r"},
+    ])
+    table, lines = bulletin.carbon_section(budgets, 2026)
+    assert table["region_name"].tolist() == ["R", "A", "B"]
+    assert (table["budget_co2_t"] - table["actual_co2_t"] - table["reserved_co2_t"]
+            == table["remaining_co2_t"]).all()
+    assert "0.1 万t CO2 for the region" in lines[0] and "0.0 万t remaining" in lines[0]
+    assert lines[1] == "1 leagues overdraw their carbon budget: A."
+    assert bulletin.carbon_section(budgets, 2031)[0].empty

@@ -31,8 +31,10 @@ def test_convert_electricity_both_methods() -> None:
     calorific = json.loads(run("convert", "10000", "kWh", "electricity", "--json").stdout)
     assert calorific["tce"] == pytest.approx(1.229)
     # 2020 coefficient from supply_coal_consumption.csv: 305.5 gce/kWh (unverified row)
-    coal = json.loads(run("convert", "10000", "kWh", "electricity", "--method",
-                          "coal-equivalent", "--year", "2020", "--json").stdout)
+    # (its CO2 needs the nearest year's factor: none is published for 2020)
+    coal = json.loads(run("--factor-years", "nearest", "convert", "10000", "kWh",
+                          "electricity", "--method", "coal-equivalent", "--year", "2020",
+                          "--json").stdout)
     assert coal["tce"] == pytest.approx(10000 * 305.5e-6)
     assert "2020" in coal["sources"]["tce"]
 
@@ -43,9 +45,28 @@ def test_convert_wrong_unit_exits_non_zero_and_names_accepted_units() -> None:
     assert "accepted: t, kg, 10^4 t" in result.stderr
 
 
+def test_account_without_a_published_factor_year_is_refused_unless_asked(monkeypatch,
+                                                                         caplog) -> None:
+    # Issue 15: the example is of 2023-2024; Inner Mongolia's provincial factor is
+    # published for 2022 only (grid_factors.csv). Refused, naming the file and the
+    # option; with the option, one line says which year's factor stands in.
+    refused = run("account", str(EXAMPLES / "energy_use.csv"))
+    assert refused.exit_code == 2
+    assert "inner_mongolia" in refused.stderr and "2023" in refused.stderr
+    assert "grid_factors.csv" in refused.stderr and "--factor-years nearest" in refused.stderr
+    from dualcontrol import reference
+
+    monkeypatch.setattr(reference, "_substitutions_told", set())  # said once per process
+    with caplog.at_level("WARNING", logger="dualcontrol.reference"):
+        asked = run("--factor-years", "nearest", "account", str(EXAMPLES / "energy_use.csv"))
+    assert asked.exit_code == 0, asked.output
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "2023 -> 2022" in said[0] and "as asked" in said[0]
+
+
 def test_account_example_by_league() -> None:
-    result = run("account", str(EXAMPLES / "energy_use.csv"), "--gdp",
-                 str(EXAMPLES / "gdp.csv"), "--json")
+    result = run("--factor-years", "nearest", "account", str(EXAMPLES / "energy_use.csv"),
+                 "--gdp", str(EXAMPLES / "gdp.csv"), "--json")
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
     leagues = {r["league"] for r in records}
@@ -59,7 +80,8 @@ def test_account_example_by_league() -> None:
 
 
 def test_account_table_and_zh_headers() -> None:
-    result = run("account", str(EXAMPLES / "energy_use.csv"), "--lang", "zh")
+    result = run("--factor-years", "nearest", "account", str(EXAMPLES / "energy_use.csv"),
+                 "--lang", "zh")
     assert result.exit_code == 0, result.output
     assert "纳入控制能耗" in result.stdout
 

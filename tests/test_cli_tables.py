@@ -35,6 +35,7 @@ def at_100(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
 
 
 def test_account_by_league_keeps_league_year_and_whole_numbers(monkeypatch) -> None:
+    monkeypatch.setenv("DUALCONTROL_FACTOR_YEARS", "nearest")  # 2023-2024: no IM factor
     out = at_100(monkeypatch, "account", str(EXAMPLES / "energy_use.csv"), "--gdp",
                  str(EXAMPLES / "gdp.csv"))
     assert "league" in out and "year" in out
@@ -44,6 +45,7 @@ def test_account_by_league_keeps_league_year_and_whole_numbers(monkeypatch) -> N
 
 
 def test_account_zh_headers_carry_units(monkeypatch) -> None:
+    monkeypatch.setenv("DUALCONTROL_FACTOR_YEARS", "nearest")  # 2023-2024: no IM factor
     out = at_100(monkeypatch, "account", str(EXAMPLES / "energy_use.csv"), "--lang", "zh")
     assert "盟市" in out and "万tce" in out
 

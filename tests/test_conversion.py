@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from dualcontrol.conversion import Method, convert
 from dualcontrol.errors import InputError
+from dualcontrol.reference import factor_years
 
 
 def test_one_tonne_of_raw_coal() -> None:
@@ -35,7 +36,12 @@ def test_coal_equivalent_uses_the_years_supply_coal_consumption() -> None:
     result = convert(10000, "kWh", "electricity", method=Method.coal_equivalent, year=2022)
     assert result.tce == pytest.approx(3.007, abs=1e-9)
     assert "2022" in result.sources["tce"]
-    other = convert(10000, "kWh", "electricity", method="coal-equivalent", year=2020)
+    # 2020 has its supply coal consumption but no Inner Mongolia grid factor (the CO2
+    # the conversion also gives): refused unless the nearest year's factor is asked for.
+    with pytest.raises(InputError, match=r"grid_factors\.csv"):
+        convert(10000, "kWh", "electricity", method="coal-equivalent", year=2020)
+    with factor_years("nearest"):
+        other = convert(10000, "kWh", "electricity", method="coal-equivalent", year=2020)
     assert other.tce != result.tce
 
 

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from dualcontrol.cli import app
 from dualcontrol.datasets import energy_reports, region_accounts
 from dualcontrol.errors import InputError
+from dualcontrol.factor_policy import set_factor_years
 from dualcontrol.ingest import ingest_file
 from dualcontrol.regions import make_uscc
 from dualcontrol.report_templates import template_headers, write_template
@@ -381,6 +382,7 @@ def test_concurrent_submissions_both_become_revisions(store_url: str, tmp_path: 
 
 
 def test_accounts_of_ingested_rows_by_hand(store, tmp_path: Path) -> None:
+    set_factor_years("nearest")  # 2023: no Inner Mongolia factor; 2022's is asked for
     ingest_file(store, write_csv(tmp_path / "e.csv", GOOD), today=TODAY)
     league = region_accounts(store, level="league", years=[2023])
     ordos = league[league["region_code"] == "150600"].iloc[0]

@@ -135,9 +135,33 @@ def test_supply_coal_consumption_of_a_year_without_data_is_an_error() -> None:
 def test_grid_factor_exact_and_substituted_years() -> None:
     # MEE & NBS: national average 0.5366 kg/kWh in 2022.
     assert grid_factor(2022).value == pytest.approx(0.5366)
-    stand_in = grid_factor(2030)
-    assert stand_in.substituted and stand_in.year == max(
-        pd.to_numeric(load_table("grid-factors")["year"]))
+    # Issue 15: a year without a published factor is an error naming the file to add it
+    # to and the published years, unless the nearest year is asked for.
+    with pytest.raises(InputError, match=r"grid_factors\.csv.*--factor-years nearest") as err:
+        grid_factor(2030)
+    assert err.value.problems[0].accepted == ["2021", "2022", "2023"]
+    with pytest.raises(InputError, match="accepted: 2022"):
+        grid_factor(2023, "inner_mongolia")
+    from dualcontrol.reference import factor_years
+
+    latest = max(pd.to_numeric(load_table("grid-factors")["year"]))
+    with factor_years("nearest"):
+        stand_in = grid_factor(2030)
+    assert stand_in.substituted and stand_in.year == latest
+    assert grid_factor(2030, exact=False).year == latest  # asked for in the call
+    with pytest.raises(InputError, match="factor_years"), factor_years("closest"):
+        pass
+
+
+def test_heat_factor_holds_from_its_year_until_replaced() -> None:
+    # heat_factors.csv: 0.11 t CO2/GJ, the guidelines' default, from 2015; not a yearly
+    # statistic, so 2030 uses it without a substitution and 2010 (before it) is refused.
+    from dualcontrol.reference import heat_factor
+
+    later = heat_factor(2030)
+    assert (later.value, later.substituted) == (0.11, False)
+    with pytest.raises(InputError, match=r"heat_factors\.csv"):
+        heat_factor(2010)
 
 
 def test_missing_factor_years_are_told_in_one_line(caplog, monkeypatch) -> None:
@@ -147,13 +171,14 @@ def test_missing_factor_years_are_told_in_one_line(caplog, monkeypatch) -> None:
     from dualcontrol import reference
 
     monkeypatch.setattr(reference, "_substitutions_told", set())
-    with caplog.at_level(logging.INFO, logger="dualcontrol.reference"):
+    with caplog.at_level(logging.INFO, logger="dualcontrol.reference"), \
+            reference.factor_years("nearest"):
         for year in (2015, 2016, 2017, 2016):
             factor = reference.grid_factor(year)
             assert factor.substituted and factor.year == 2021
-        reference.heat_factor(2030)
+        reference.heat_factor(2010)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     infos = [r for r in caplog.records if r.levelno == logging.INFO]
     assert len(warnings) == 1
     assert "2015" in warnings[0].getMessage() and "grid_factors.csv" in warnings[0].getMessage()
-    assert len(infos) == 4  # 2015, 2016, 2017 grid and 2030 heat, each once
+    assert len(infos) == 4  # 2015, 2016, 2017 grid and 2010 heat, each once

@@ -260,13 +260,15 @@ def test_cli_review_bad_input_exit_2(tmp_path: Path) -> None:
 
 
 def test_cli_benchmark_on_example_units() -> None:
-    res = runner.invoke(app, ["benchmark", "--year", "2024", "--data",
+    # the example units are of 2024: no Inner Mongolia factor is published for it
+    res = runner.invoke(app, ["--factor-years", "nearest", "benchmark", "--year", "2024", "--data",
                               str(EXAMPLES / "production_units.csv"), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout[res.stdout.index("{"):])
     assert {u["year"] for u in data["units"]} == {"2024"}
     assert data["savings"][-1]["industry"] == "total"
-    res = runner.invoke(app, ["benchmark", "--industry", "ferroalloy", "--data",
+    res = runner.invoke(app, ["--factor-years", "nearest", "benchmark", "--industry",
+                              "ferroalloy", "--data",
                               str(EXAMPLES / "production_units.csv")])
     assert res.exit_code == 0 and "Savings potential" in res.output
 

@@ -29,9 +29,12 @@ from dualcontrol import datasets
 from dualcontrol.assessment import prepare_accounts
 from dualcontrol.budget import energy_budget
 from dualcontrol.cli import app
+from dualcontrol.datasets import DEMO_USER
 from dualcontrol.demo import _load
+from dualcontrol.errors import InputError
+from dualcontrol.factor_policy import factor_year_policy, set_factor_years
 from dualcontrol.regions import make_uscc
-from dualcontrol.store import Store
+from dualcontrol.store import Store, open_store, schema
 
 TCE_PER_T_COAL = 0.7143
 CO2_PER_T_COAL = 20.908 * 94.6 / 1000  # GJ/t x kg CO2/GJ / 1000 = t CO2 / t
@@ -244,6 +247,41 @@ def test_review_takes_league_and_region_context_from_the_store(small_store: Stor
     assert league["remaining_budget_tce"] == pytest.approx(float(expected["budget_tce"].iloc[0]))
     assert not math.isnan(league["remaining_budget_tce"])
     assert out["verdict"] in ("approve", "approve_with_conditions", "reject")
+
+
+def test_the_demo_store_asks_for_the_nearest_factor_year_and_others_do_not(
+        small_store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: a year without a published factor is an error, unless asked for; the
+    demo's data (2015-2026, submitted by the demo) asks for the nearest year itself, for
+    the process that reads it.
+    The small demo store holds 2020-2025 with electricity; Inner Mongolia's factor is
+    published for 2022 only."""
+    monkeypatch.delenv("DUALCONTROL_FACTOR_YEARS", raising=False)
+    monkeypatch.setenv("DUALCONTROL_DB", small_store_url)
+    subs = schema.submissions
+    with open_store(small_store_url) as store:
+        assert datasets.holds_demo(store)
+        accounts = datasets.region_accounts(store, level="region")
+        assert set(accounts["year"]) == set(range(2020, 2026))
+        assert accounts["co2_t"].notna().all()
+        try:
+            with store.begin() as conn:  # as if someone else had submitted the rows
+                conn.execute(subs.update().values(submitter="clerk01"))
+            assert not datasets.holds_demo(store)
+            # the demo's choice held for the process that read the demo store; a new
+            # process (here: the choice undone) reading someone's store has none
+            assert factor_year_policy() == "nearest"
+            set_factor_years(None)
+            with pytest.raises(InputError, match=r"inner_mongolia.*grid_factors\.csv"):
+                datasets.region_accounts(store, level="region")
+            result = CliRunner().invoke(app, ["assess", "--year", "2024"])
+            assert result.exit_code == 2 and "--factor-years nearest" in result.stderr
+            asked = CliRunner().invoke(app, ["--factor-years", "nearest", "assess",
+                                             "--year", "2024", "--json"])
+            assert asked.exit_code == 0, asked.output
+        finally:
+            with store.begin() as conn:
+                conn.execute(subs.update().values(submitter=DEMO_USER))
 
 
 # --------------------------------------------------------------------------- monitor

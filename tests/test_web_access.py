@@ -102,6 +102,9 @@ def world(small_store_url: str):
     users = StoreUsers(store)
     accounts = demo_accounts(data.hierarchy())
     create_demo_users(users, accounts, password=PASSWORD)
+    from dualcontrol.demo_measures import load_demo_measures  # the 1+N+X registry
+
+    load_demo_measures(store, user="demo")
     users.add_user(user=make_user(TARGET, PASSWORD, "reviewer"))
     settings = WebSettings(
         environment="test", secret_key="test-secret-0123456789", login_max_failures=1000
@@ -314,6 +317,22 @@ SAMPLES: tuple[Sample, ...] = (
         "GET /api/assessment/budget", "/api/assessment/budget", (Need(Data.budget),), scoped=True
     ),
     Sample(
+        "GET /api/assessment/ledgers",
+        "/api/assessment/ledgers",
+        (Need(Data.assessment, "region", lambda w: {"region": REGION_CODE}),),
+    ),
+    Sample(
+        "GET /api/assessment/ledgers",
+        lambda w: f"/api/assessment/ledgers?region={w['league']}",
+        (Need(Data.assessment, "league", league_node("league")),),
+        scoped=True,
+    ),
+    Sample(
+        "GET /api/assessment/ledgers",
+        lambda w: f"/api/assessment/ledgers?region={w['other_league']}",
+        (Need(Data.assessment, "league", league_node("other_league")),),
+    ),
+    Sample(
         "GET /api/benchmarks/units",
         "/api/benchmarks/units",
         (Need(Data.benchmarks, "enterprise"),),
@@ -386,6 +405,26 @@ SAMPLES: tuple[Sample, ...] = (
         (Need(Data.reviews, "league", project_league),),
         kwargs=form_with_csrf(lambda w, r: {"project": project_yaml()}),
     ),
+    Sample("GET /api/carbon/budgets", "/api/carbon/budgets?period=2026",
+           (Need(Data.carbon_budget),), scoped=True),
+    Sample("GET /api/projects", "/api/projects", (Need(Data.pipeline),), scoped=True),
+    Sample(
+        "POST /api/projects",
+        "/api/projects",
+        (Need(Data.pipeline_edit, "league", league_node("league")),),
+        ok=201,
+        kwargs=lambda w, r: {"json": {
+            "code": f"ACCESS-{r}", "name": "access test", "league_code": w["league"],
+            "energy_tce": 1000, "co2_t": 2500, "reviewed_on": "2026-02-01"}},
+    ),
+    Sample(
+        "POST /api/projects/{code}/status",
+        "/api/projects/NO-SUCH-PROJECT/status",
+        (Need(Data.pipeline_edit),),
+        ok=422,  # allowed, and refused as an unknown project
+        kwargs=lambda w, r: {"json": {"status": "approved", "on": "2026-03-01"}},
+    ),
+    Sample("GET /carbon", "/carbon", (Need(Data.carbon_budget),), scoped=True),
     Sample("GET /api/users", "/api/users", (Need(Data.users),)),
     Sample(
         "POST /api/users",
@@ -411,6 +450,9 @@ SAMPLES: tuple[Sample, ...] = (
         (Need(Data.users),),
     ),
     Sample("GET /api/audit", "/api/audit?limit=5", (Need(Data.audit),)),
+    Sample("GET /api/measures/{table}", "/api/measures/registry?format=csv",
+           (Need(Data.measures),), scoped=True),
+    Sample("GET /measures", "/measures?draws=50", (Need(Data.measures),), scoped=True),
     Sample(
         "POST /logout",
         "/logout",

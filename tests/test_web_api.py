@@ -256,6 +256,32 @@ def test_barometer_matches_the_assessment_and_is_scoped(world, client) -> None:
     assert budget.status_code == 200 and "budget_tce" in budget.text
 
 
+def test_ledgers_match_the_library_and_are_scoped(world, client) -> None:
+    from dualcontrol.assessment import compare_rule_sets
+
+    league = world["league"]
+    accounts = prepare_accounts(datasets.assessment_accounts(world["store"], periods=True))
+    want = compare_rule_sets(accounts, year=2025, region_code=league)
+    answer = client.get(f"/api/assessment/ledgers?region={league}&year=2025",
+                        headers=auth(world, "reviewer"))
+    assert answer.status_code == 200, answer.text
+    got = pd.DataFrame(answer.json())
+    assert list(got["rule_set"]) == list(want["rule_set"])
+    assert list(got["rating"]) == list(want["rating"])
+    assert got["value"].astype(float).tolist() == pytest.approx(
+        want["value"].astype(float).tolist(), nan_ok=True)
+    assert set(got["rule_set"]) == {"energy_dual_control", "carbon_dual_control"}
+    own = client.get(f"/api/assessment/ledgers?region={league}&year=2025",
+                     headers=auth(world, "league"))
+    assert own.status_code == 200
+    other = client.get(f"/api/assessment/ledgers?region={world['other_league']}",
+                       headers=auth(world, "league"))
+    assert_refused_and_logged(world, other, 403, "/api/assessment/ledgers")
+    missing = client.get("/api/assessment/ledgers?region=159900",
+                         headers=auth(world, "reviewer"))
+    assert missing.status_code == 404
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_tables_download_as_csv_and_xlsx(world, client, fmt) -> None:
     answer = client.get(f"/api/accounts?level=league&format={fmt}")

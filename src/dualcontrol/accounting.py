@@ -59,6 +59,7 @@ from dualcontrol.numbers import number_problems, parse_numbers, range_of
 from dualcontrol.reference import (
     Carrier,
     carriers,
+    load_table,
     normalise_name,
     quantity_in_carrier_unit,
     resolve_carrier,
@@ -287,12 +288,16 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
     return out.reset_index(drop=True)
 
 
-#: Carriers whose renewable origin the deduction rules name: renewable power and heat
-#: (NDRC, NBS and NEA notice of 2022-11-16; 发改环资〔2024〕113号 on non-fossil energy).
-RENEWABLE_CARRIERS: tuple[str, ...] = ("electricity", "heat")
-#: Fossil families whose carriers may be feedstock (发改环资〔2022〕803号: coal, oil, natural
-#: gas and their products used as raw material, not as fuel, power or reductant).
-FEEDSTOCK_FAMILIES: tuple[str, ...] = ("coal", "oil", "gas")
+def deduction_scope(deduction: str) -> tuple[str, ...]:
+    """Return what a deduction may be booked on (``deduction_scopes.csv``): the carriers
+    whose ``renewable`` origin is deducted (renewable power and heat: NDRC, NBS and NEA
+    notice of 2022-11-16), or the fossil families whose carriers may be ``feedstock``
+    (发改环资〔2022〕803号: coal, oil, gas and their products used as raw material, not
+    as fuel, power or reductant)."""
+    table = load_table("deduction-scopes")
+    return tuple(table.loc[table["deduction"] == deduction, "value"])
+
+
 #: Columns that may give a row's measured net calorific value, and their factor to GJ/t.
 #: 1 kcal = 4.1868 kJ, so that 7,000 kcal/kg is 29.3076 GJ/t = 1 tce/t (GB/T 2589-2020).
 NCV_COLUMNS: dict[str, float] = {
@@ -335,16 +340,19 @@ def deduction_scope_problems(carrier: pd.DataFrame, use: pd.Series, origin: pd.S
     """
     problems: list[Problem] = []
     code, known = carrier["code"], carrier["code"].notna()
-    for index in code.index[known & (origin == "renewable") & ~code.isin(RENEWABLE_CARRIERS)]:
+    renewable, feedstock = deduction_scope("renewable"), deduction_scope("feedstock")
+    for index in code.index[known & (origin == "renewable") & ~code.isin(renewable)]:
         problems.append(Problem(
-            f"origin 'renewable' is only deducted for {' and '.join(RENEWABLE_CARRIERS)}; "
+            f"origin 'renewable' is only deducted for {' and '.join(renewable)} "
+            "(deduction_scopes.csv); "
             f"{code[index]} cannot be booked as renewable", file=file, row=int(index),
             field="origin", value="renewable", accepted=["purchased", "self_produced"]))
-    bad_feed = known & (use == "feedstock") & ~carrier["family"].isin(FEEDSTOCK_FAMILIES)
+    bad_feed = known & (use == "feedstock") & ~carrier["family"].isin(feedstock)
     for index in code.index[bad_feed]:
         problems.append(Problem(
-            f"use 'feedstock' applies to coal, oil and gas and their products "
-            f"(发改环资〔2022〕803号); {code[index]} cannot be feedstock", file=file,
+            f"use 'feedstock' applies to {', '.join(feedstock)} and their products "
+            f"(发改环资〔2022〕803号, deduction_scopes.csv); {code[index]} cannot be "
+            "feedstock", file=file,
             row=int(index), field="use", value="feedstock",
             accepted=["combustion", "transformation_input", "supplied"]))
     for index in code.index[known & (use == "supplied") & (origin == "renewable")]:
@@ -410,8 +418,13 @@ def measured_ncv(data: pd.DataFrame, carrier: pd.DataFrame, problems: list[Probl
 
 def coefficient_table(years: Iterable[int], *, method: Method | str = Method.calorific,
                       grid: str | None = None,
-                      carrier_codes: Iterable[str] | None = None) -> pd.DataFrame:
+                      carrier_codes: Iterable[str] | None = None,
+                      latest_for_future: bool = False) -> pd.DataFrame:
     """Return the coefficients of every carrier and year, with their sources.
+
+    ``latest_for_future``: a year after the latest published CO2 factor takes the latest
+    (for current figures, such as this month's metered energy, whose factor cannot be
+    published yet; :func:`dualcontrol.conversion.co2_coefficient`).
 
     Returns
     -------
@@ -430,7 +443,8 @@ def coefficient_table(years: Iterable[int], *, method: Method | str = Method.cal
     for year in sorted(set(int(y) for y in years)):
         for carrier in chosen:
             tce, tce_source = tce_coefficient(carrier, Method(method), year)
-            co2, co2_source, factor_year = co2_coefficient(carrier, year, grid)
+            co2, co2_source, factor_year = co2_coefficient(
+                carrier, year, grid, latest_for_future=latest_for_future)
             rows.append({
                 "carrier": carrier.code, "year": year, "tce_per_unit": tce,
                 "co2_t_per_unit": co2, "co2_t_per_gj": carrier.co2_t_per_gj,
@@ -458,7 +472,7 @@ def account_rows(rows: ir.Table, coefficients: ir.Table) -> ir.Table:
                     "fossil_family",
                     _co2_per_gj=per_gj.cast("float64"),
                     _secondary=c.category == "secondary",
-                    _fossil=c.fossil_family.isin(list(FEEDSTOCK_FAMILIES)),
+                    _fossil=c.fossil_family.isin(list(deduction_scope("feedstock"))),
                     _electricity=c.carrier == "electricity",
                     _heat=c.carrier == "heat")
     joined = rows.join(coef, ["carrier", "year"], how="left")
@@ -670,6 +684,60 @@ def gdp_chain_problems(gdp: pd.DataFrame, *, file: str | None = None) -> list[Pr
                 f"{present[-1]}: comparable GDP cannot be chained across it; add the year",
                 file=file, field="year", value=year))
     return problems
+
+
+def ytd_gdp_comparable(ytd: pd.DataFrame, deflator: dict[tuple[str, int], float],
+                       ) -> pd.DataFrame:
+    """Return year-to-date GDP at comparable prices [10^4 yuan] of cumulative quarters.
+
+    Parameters
+    ----------
+    ytd : DataFrame
+        ``area``, ``year``, ``months`` (3, 6, 9: cumulative from January, as the
+        statistics publish quarterly GDP: 一季度, 上半年, 前三季度),
+        ``gdp_current_10k_yuan`` [10^4 yuan, current prices] and
+        ``gdp_index_prev_year_100`` (volume index of the same months of the previous
+        year = 100, as published with the quarterly GDP).
+    deflator : dict
+        ``(area, year) -> GDP_current / GDP_const`` of the whole year [1], the implicit
+        deflator of the annual accounts (price base of the annual comparable GDP).
+
+    Returns
+    -------
+    DataFrame
+        ``ytd`` with ``gdp_const_10k_yuan``. Each (area, months) chain is anchored in its
+        first year that has a current-price value and an annual deflator
+        (``GDP_current(q, y) / deflator(y)``) and chained year to year by the index:
+        ``GDP_const(q, y) = GDP_const(q, y-1) * I(q, y) / 100``, so the ratio of the
+        same months of two consecutive years is exactly the published index. A gap in
+        the years re-anchors; without an anchor the value is NaN (no data).
+
+    References
+    ----------
+    NBS quarterly GDP releases (cumulative values and growth at comparable prices over
+    the same period of the previous year); 单位GDP能耗降低率 = 1 - (1 + energy growth) /
+    (1 + GDP growth) over the same period.
+    """
+    out = ytd.sort_values(["area", "months", "year"]).reset_index(drop=True)
+    values: list[float] = []
+    previous: tuple[str, int, int] | None = None
+    last = float("nan")
+    for row in out.itertuples(index=False):
+        key = (str(row.area), int(row.months), int(row.year))
+        index = float(row.gdp_index_prev_year_100)
+        chained = (previous is not None and previous[:2] == key[:2]
+                   and previous[2] == key[2] - 1 and not np.isnan(last)
+                   and not np.isnan(index))
+        if chained:
+            last = last * index / 100.0
+        else:
+            anchor = deflator.get((key[0], key[2]))
+            current = float(row.gdp_current_10k_yuan)
+            last = (current / anchor if anchor is not None and anchor > 0
+                    and not np.isnan(current) else float("nan"))
+        values.append(last)
+        previous = key
+    return out.assign(gdp_const_10k_yuan=values)
 
 
 def accounts(energy: pd.DataFrame, gdp: pd.DataFrame | None = None, *, level: str = "league",

@@ -20,6 +20,13 @@ builds it from the store; any CSV with these columns works):
 
 Rules
 -----
+- **Rule set of the plan period**, as data in ``assessment_rule_sets.csv`` by
+  assessment year: which indicators are assessed and how (role ``binding``,
+  ``flexible``, ``supplementary``: rated; ``reported``: shown, not rated). 2021-2025
+  energy dual control (发改环资〔2021〕1310号: energy intensity binding, the total
+  flexible, CO2 intensity binding); from 2026 carbon dual control (国办发〔2024〕39号:
+  CO2 intensity binding, total CO2 supplementary, energy intensity and total reported).
+  :func:`compare_rule_sets` applies both to the same data (the two ledgers).
 - **Progress requirement** (进度要求), as data in ``progress_paths.csv`` by assessment
   year: a plan reduces intensity by ``R`` over ``n`` years from base year ``b``. After
   ``k = y - b`` years the required cumulative reduction is ``R * k / n`` on the linear
@@ -28,7 +35,8 @@ Rules
   increment ``dE`` over the base) is pro-rated the same way:
   ``allowed(k) = E_b + (E_cap - E_b) * k / n`` (linear) or
   ``E_b * (E_cap / E_b) ** (k / n)`` (compounded).
-- **Cumulative-to-quarter periods** are compared with the same period of the previous
+- **Cumulative periods** (a quarter, or the months of the current year reported so
+  far, e.g. 1-10月) are the year to date: compared with the same months of the previous
   year (which removes the season) and chained onto the previous full year:
   ``I_est(y) = I(y-1) * I(p, y) / I(p, y-1)``; the requirement is that of year ``y``,
   since the year-to-date pace is the estimate of the year's outcome. A total's allowed
@@ -73,19 +81,34 @@ logger = logging.getLogger(__name__)
 
 #: Relative tolerance of rating comparisons: float rounding of ratios, not a policy margin.
 NUMERIC_TOLERANCE = 1e-9
-#: Year whose barometer scheme :func:`rate` uses when given no rules.
-LATEST_SCHEME_YEAR = 2026
 
 #: Assessed indicators: group of barometer rules, target indicators, numerator column.
 INDICATORS: dict[str, tuple[str, tuple[str, ...]]] = {
     "energy_intensity": ("intensity", ("energy_intensity_reduction",)),
     "energy_total": ("total", ("energy_total_increment_tce", "energy_total_cap_tce")),
     "co2_intensity": ("intensity", ("co2_intensity_reduction",)),
+    "co2_total": ("total", ("co2_total_increment_t", "co2_total_cap_t")),
 }
 
+#: Column of the accounts each indicator is computed from (after the year's exclusions),
+#: and the gross column a cap is turned into an increment against.
+NUMERATORS: dict[str, str] = {"energy_intensity": "energy_for_intensity_tce",
+                              "energy_total": "energy_for_total_tce",
+                              "co2_intensity": "co2_t", "co2_total": "co2_t"}
+GROSS: dict[str, str] = {"energy_total": "energy_tce", "co2_total": "co2_t"}
+UNITS: dict[str, str] = {"energy_intensity": "1 (reduction vs base year)",
+                         "energy_total": "tce", "co2_intensity": "1 (reduction vs base year)",
+                         "co2_total": "t CO2"}
+
+#: Roles of an indicator in a rule set (``assessment_rule_sets.csv``): every role but
+#: ``reported`` is rated on the barometer.
+ROLES: tuple[str, ...] = ("binding", "flexible", "supplementary", "reported")
+
 #: Ratings, worst first; ``exempt``: a total not assessed because the region met its
-#: incentive intensity target (``total_exemption_rules.csv``).
-RATINGS: tuple[str, ...] = ("red", "yellow", "green", "exempt", "no_data", "no_target")
+#: incentive intensity target (``total_exemption_rules.csv``); ``reported``: an indicator the
+#: year's rule set reports without rating it (energy under carbon dual control).
+RATINGS: tuple[str, ...] = ("red", "yellow", "green", "exempt", "reported", "no_data",
+                            "no_target")
 
 ACCOUNT_COLUMNS: tuple[str, ...] = ("region_code", "year", "energy_tce", "gdp_const_10k_yuan")
 OPTIONAL_TCE: tuple[str, ...] = ("feedstock_tce", "renewable_tce", "nonfossil_tce")
@@ -194,6 +217,60 @@ def total_exemption_rule(year: int) -> pd.Series | None:
     return rows.iloc[0] if len(rows) else None
 
 
+def rule_set(year: int, name: str | None = None) -> pd.DataFrame:
+    """Return the rule set (``assessment_rule_sets.csv``) in force for an assessment year.
+
+    One row per assessed indicator, in the file's order: ``rule_id``, ``rule_set``
+    (``energy_dual_control`` to 2025, ``carbon_dual_control`` from 2026), ``name_zh``,
+    ``name_en``, ``indicator``, ``role`` (``binding``, ``flexible``, ``supplementary``:
+    rated; ``reported``: shown, not rated) and the source columns.
+
+    Raises
+    ------
+    InputError
+        When no row covers ``year`` or a row has an unknown indicator or role.
+
+    References
+    ----------
+    发改环资〔2021〕1310号 (14th plan, energy dual control); 国办发〔2024〕39号 (15th plan:
+    carbon dual control, intensity binding, the total as a supplement).
+
+    With ``name`` (``energy_dual_control`` or ``carbon_dual_control``) that set's rows
+    for ``year``, or where the set is not in force that year its nearest edition (the
+    14th plan's energy rules for 2026, the 15th plan's carbon rules for 2025): the
+    side-by-side view applies both to the same data (:func:`compare_rule_sets`).
+    """
+    table = load_table("assessment-rule-sets")
+    if name is not None:
+        named = table[table["rule_set"] == name]
+        if named.empty:
+            raise InputError(Problem("unknown rule set", field="rule_set", value=name,
+                                     accepted=list(dict.fromkeys(table["rule_set"]))))
+        rows = _rows_for_year(named, year)
+        if rows.empty:
+            first = pd.to_numeric(named["first_assessment_year"]).astype(int)
+            last = pd.to_numeric(named["last_assessment_year"].replace("", "9999")).astype(int)
+            distance = np.maximum(first - year, year - last)
+            rows = named[distance == distance.min()]
+        table = named
+    else:
+        rows = _rows_for_year(table, year)
+    if rows.empty:
+        raise InputError(Problem(
+            f"no assessment rule set covers {year}: add rows to assessment_rule_sets.csv",
+            field="year", value=year,
+            accepted=sorted({f"{r.first_assessment_year}-{r.last_assessment_year}"
+                             for r in table.itertuples()})))
+    problems = [Problem("unknown indicator", file="assessment_rule_sets.csv", field="indicator",
+                        value=v, accepted=list(INDICATORS))
+                for v in rows["indicator"] if v not in INDICATORS]
+    problems += [Problem("unknown role", file="assessment_rule_sets.csv", field="role",
+                         value=v, accepted=ROLES) for v in rows["role"] if v not in ROLES]
+    if problems:
+        raise InputError(problems)
+    return rows.reset_index(drop=True)
+
+
 def barometer_rules(year: int | None = None) -> pd.DataFrame:
     """Return the barometer rules (``barometer_rules.csv``) with typed columns.
 
@@ -240,7 +317,10 @@ def rate(group: str, shortfall: float, target: float, *, rising: bool = False,
     ----------
     NDRC barometers 发改办环资〔2020〕901号 and 〔2021〕629号 (``barometer_rules.csv``).
     """
-    table = barometer_rules(LATEST_SCHEME_YEAR) if rules is None else rules
+    if rules is None:  # the latest scheme of barometer_rules.csv
+        latest = int(load_table("barometer-rules")["first_assessment_year"].astype(int).max())
+        rules = barometer_rules(latest)
+    table = rules
     table = table[table["indicator_group"] == group]
     behind = shortfall > NUMERIC_TOLERANCE * max(abs(target), 1e-12)
     for rule in table.itertuples(index=False):
@@ -354,6 +434,34 @@ def period_label(year: int, months: int) -> str:
     if months % 3 == 0:
         return f"{year}-Q{months // 3}"
     return f"{year}-{months:02d}"
+
+
+def period_label_zh(year: int, months: int) -> str:
+    """Return the Chinese label of a cumulative period: ``2025年``, ``2026年1-10月``."""
+    if months == 12:
+        return f"{year}年"
+    return f"{year}年1月" if months == 1 else f"{year}年1-{months}月"
+
+
+def comparison_method(year: int, months: int) -> str:
+    """Return how a cumulative period is compared, for the output (see :func:`progress`)."""
+    if months == 12:
+        return f"{year} against the base year (annual data)"
+    return (f"{period_label_zh(year, months)} year to date: compared with the same months of "
+            f"{year - 1} ({period_label_zh(year - 1, months)}) and chained onto {year - 1}; "
+            f"totals against the allowed path scaled by {year - 1}'s share of those months")
+
+
+def months_available(accounts: pd.DataFrame, year: int) -> int:
+    """Return the months of ``year`` to assess: 12 when the year is complete in the
+    accounts, else the longest cumulative period of it (10 for 1-10月), else 12.
+
+    ``accounts`` are prepared (:func:`prepare_accounts`: a ``months`` column).
+    """
+    months = accounts.loc[accounts["year"] == year, "months"]
+    if months.empty or (months == 12).any():
+        return 12
+    return int(months.max())
 
 
 def parse_assessment_period(text: str) -> tuple[int, int]:
@@ -558,7 +666,7 @@ def _missing(rows: _Rows, needed: dict[str, tuple[str, ...]], labels: dict[str, 
 def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str | None = None,
              plan: str | None = None, target_table: pd.DataFrame | None = None,
              regions: Iterable[str] | None = None, path: str | None = None,
-             ) -> pd.DataFrame:
+             rule_set_name: str | None = None) -> pd.DataFrame:
     """Return the barometer: one row per region and indicator for a cumulative period.
 
     Parameters
@@ -577,6 +685,26 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         Targets (as :func:`targets`); by default the shipped targets and the demo's.
     path : {'linear', 'compounded'}, optional
         Progress path; by default the rule of ``progress_paths.csv`` for ``year``.
+    rule_set_name : str, optional
+        Apply this rule set (``energy_dual_control``, ``carbon_dual_control``) instead
+        of the one in force for ``year`` (:func:`rule_set`).
+
+    Notes
+    -----
+    The rule set of the year (``assessment_rule_sets.csv``) says which indicators are
+    assessed and how: to 2025 energy dual control (energy intensity binding, the
+    total flexible with the exclusions of the year and the incentive exemption, CO2
+    intensity binding); from 2026 carbon dual control (国办发〔2024〕39号: CO2
+    intensity binding, total CO2 supplementary, energy intensity and total
+    ``reported``: shown against the plan's base year, not rated). A total-CO2 target
+    (``co2_total_increment_t`` or ``co2_total_cap_t``) is rated like the energy total;
+    none is published, so the period's CO2 is shown with ``no_target``.
+
+    A cumulative period (``months`` < 12, e.g. 1-10月 of the current year) is the year
+    to date: it is compared with the same months of the previous year (the ratio of
+    the two removes the season) and chained onto the previous full year, the
+    estimate of the year's outcome; the requirement is that of the year. ``method``
+    says so in every row.
 
     Returns
     -------
@@ -585,7 +713,9 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         target_year, target_value, kind, value, unit, requirement, gap,
         shortfall_fraction, change_vs_base, change_vs_same_period_last_year, rating,
         rule_id, barometer_scheme, progress_rule, progress_path``, the deductions
-        applied [tce] and the rule ids, ``target_source`` and ``note``. For intensity
+        applied [tce] and the rule ids, ``target_source``, ``note``, ``role`` and
+        ``rule_set_rule`` (the row of ``assessment_rule_sets.csv``), ``rule_set``,
+        ``rule_set_zh``, ``period_zh`` (``2026年1-10月``) and ``method``. For intensity
         ``value`` and ``requirement`` are cumulative reductions against the base year
         [1]; for the total they are the controlled total and the allowed total of the
         period [tce]. ``gap`` is positive when behind.
@@ -602,8 +732,17 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         path, path_rule = str(rule["path"]), str(rule["rule_id"])
     else:
         path_rule = f"{path} (asked for)"
+    chosen = rule_set(year, rule_set_name)
     ruling = {"barometer_scheme": str(rules["scheme"].iloc[0]), "progress_rule": path_rule,
-              "progress_path": path}
+              "progress_path": path, "rule_set": str(chosen["rule_set"].iloc[0]),
+              "rule_set_zh": str(chosen["name_zh"].iloc[0]),
+              "period_zh": period_label_zh(year, months),
+              "method": comparison_method(year, months)}
+    period = plan_period(year)
+    if months == 12 and year == int(period["last_year"]):
+        ruling["method"] = (f"{year}: final year of the {period['plan']} plan "
+                            f"({period['name_zh']}), against its {period['first_year']}-"
+                            f"{period['last_year']} targets (annual data)")
     data = apply_exclusions(data, year)
     codes = data.loc[data["level"] == level, "region_code"] if level else data["region_code"]
     wanted = list(dict.fromkeys(codes if regions is None else regions))
@@ -617,22 +756,199 @@ def progress(accounts: pd.DataFrame, *, year: int, months: int = 12, level: str 
         meta = meta.copy()
         meta["region_code"] = code
         by_indicator = {}
-        for indicator in INDICATORS:
-            target = plan_target(table, code, indicator, year, plan)
-            record = _assess_one(index, meta, indicator, target, year, months, rules, path)
+        mine = []
+        for row in chosen.itertuples(index=False):
+            indicator = row.indicator
+            if row.role == "reported":
+                target = _reporting_basis(period, row)
+            else:
+                target = plan_target(table, code, indicator, year, plan)
             pending = (plan_target(table, code, indicator, year, plan, published=False)
                        if target is None else None)
+            if target is None and pending is None and indicator == "co2_total":
+                # no total target: the period's CO2 is shown against the plan's base year
+                record = _assess_one(index, meta, indicator, _reporting_basis(period, row),
+                                     year, months, rules, path)
+                if record["rating"] != "no_data":
+                    record.update(rating="no_target", rule_id=None, requirement=np.nan,
+                                  gap=np.nan, shortfall_fraction=np.nan, target_value=None,
+                                  kind=None, target_source=None, note=(
+                                      f"no total-CO2 target covers {year} in targets.csv "
+                                      f"({row.document_number}: the total is the "
+                                      "supplementary indicator; none is published): the "
+                                      "period's CO2 is shown, not rated"))
+            else:
+                record = _assess_one(index, meta, indicator, target, year, months, rules,
+                                     path)
             if pending is not None:
                 record["note"] = (f"the {pending['plan']} plan's {indicator} target is not "
                                   f"published ({pending['source']}): {pending['note']}")
+            if row.role == "reported" and record["rating"] != "no_data":
+                record.update(rating="reported", rule_id=row.rule_id, requirement=np.nan,
+                              gap=np.nan, shortfall_fraction=np.nan, target_value=None)
+            record.update(role=row.role, rule_set_rule=row.rule_id)
             by_indicator[indicator] = record
-            records.append(record | ruling)
-        if exemption is not None:
+            mine.append(record)
+        records.extend(mine)
+        if exemption is not None and "energy_intensity" in by_indicator:
             incentive = plan_target(table[table["kind"] == "incentive"], code,
                                     "energy_intensity", year, plan)
-            _exempt_total(records[-len(INDICATORS):], by_indicator, incentive, year, path,
-                          exemption)
-    return pd.DataFrame.from_records(records)
+            _exempt_total(mine, by_indicator, incentive, year, path, exemption)
+    return pd.DataFrame.from_records([r | ruling for r in records])
+
+
+def plan_period(year: int) -> pd.Series:
+    """Return the plan period (``plan_periods.csv``) an assessment year belongs to.
+
+    Raises
+    ------
+    InputError
+        When no plan period covers ``year``.
+    """
+    table = load_table("plan-periods")
+    first = pd.to_numeric(table["first_year"]).astype(int)
+    last = pd.to_numeric(table["last_year"]).astype(int)
+    rows = table[(first <= year) & (year <= last)]
+    if rows.empty:
+        raise InputError(Problem(f"no plan period covers {year}: add a row to plan_periods.csv",
+                                 field="year", value=year, accepted=list(table["plan"])))
+    return rows.iloc[0]
+
+
+def _reporting_basis(period: pd.Series, rule: object) -> pd.Series:
+    """Return a target-like row for a reported indicator: its plan's base year, no value."""
+    return pd.Series({"plan": str(period["plan"]), "base_year": int(period["base_year"]),
+                      "target_year": int(period["last_year"]), "target_value": np.nan,
+                      "kind": "reported", "indicator": "reported",
+                      "source": str(rule.source)})
+
+
+#: The two ledgers the side-by-side view compares, in order.
+LEDGERS: tuple[str, ...] = ("energy_dual_control", "carbon_dual_control")
+#: Deduction columns of :func:`apply_exclusions` by deduction kind.
+_DEDUCTED = {"feedstock": "feedstock_deducted_tce",
+             "renewable_increment": "renewable_increment_deducted_tce",
+             "nonfossil": "nonfossil_deducted_tce"}
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "region_code", "region_name", "period", "period_zh", "rule_set", "rule_set_zh",
+    "section", "item", "item_zh", "role", "role_zh", "rating", "value", "requirement", "gap",
+    "unit", "base_year", "base_value", "rule_id", "document_number", "applied_to", "note")
+#: Chinese names of the indicators, roles, deductions and ratings of the two ledgers.
+LABELS_ZH: dict[str, str] = {
+    "energy_intensity": "能耗强度", "energy_total": "能源消费总量",
+    "co2_intensity": "碳排放强度", "co2_total": "碳排放总量",
+    "binding": "约束性", "flexible": "弹性管理", "supplementary": "辅助指标",
+    "reported": "仅统计监测", "feedstock": "原料用能扣除",
+    "renewable_increment": "新增可再生能源扣除", "nonfossil": "非化石能源扣除",
+    "total_exemption": "总量免予考核", "applied": "适用", "not_applied": "未适用",
+    "red": "一级预警", "yellow": "二级预警", "green": "三级", "exempt": "免予考核",
+    "no_data": "无数据", "no_target": "无目标",
+}
+
+
+def compare_rule_sets(accounts: pd.DataFrame, *, year: int, region_code: str,
+                      months: int = 12, target_table: pd.DataFrame | None = None,
+                      path: str | None = None) -> pd.DataFrame:
+    """Return one region under both rule sets for the same period and data (two ledgers).
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        Region accounts (module docstring); validated here.
+    year, months : int
+        The period (cumulative from January; 12 = the year).
+    region_code : str
+        The region or league.
+    target_table, path :
+        As in :func:`progress`.
+
+    Returns
+    -------
+    DataFrame
+        Long form, one row per rule set (:data:`LEDGERS`) and item (columns
+        :data:`LEDGER_COLUMNS`): ``section`` ``indicator`` rows are the rows of
+        :func:`progress` under that rule set (role, rating, value, requirement, gap,
+        unit; ``rule_id`` the barometer rule or the rule-set row); ``section``
+        ``deduction`` rows list every exclusion rule of the year
+        (``exclusion_rules.csv``: feedstock, renewable increment, non-fossil) with the
+        amount deducted in the period (``value`` [tce]) and in the base year
+        (``base_value`` [tce]), and the indicators it was deducted from under that rule
+        set (``applied_to``: CO2 has no deductions, its accounts leave feedstock carbon
+        in the products and non-fossil energy emits none); and the total exemption
+        (``total_exemption_rules.csv``) with whether it applied. Same figures as
+        :func:`progress` (one function computes each).
+
+    References
+    ----------
+    发改环资〔2021〕1310号 (energy dual control); 国办发〔2024〕39号 (carbon dual control);
+    发改环资〔2022〕803号, notices of 2022-11-16 and 2024-02-02 (exclusions).
+    """
+    data = prepare_accounts(accounts) if "months" not in accounts.columns else accounts
+    code = str(region_code)
+    if code not in set(data["region_code"]):
+        raise InputError(Problem("no accounts for this region", field="region",
+                                 value=region_code,
+                                 accepted=sorted(set(data["region_code"]))[:20]))
+    ruled = apply_exclusions(data, year)
+    rows = {(int(y), int(m)): r for _, r in ruled[ruled["region_code"] == code].iterrows()
+            for y, m in [(r["year"], r["months"])]}
+    exclusions = exclusion_rules(year)
+    exemption = total_exemption_rule(year)
+    out: list[dict] = []
+    for name in LEDGERS:
+        result = progress(data, year=year, months=months, target_table=target_table,
+                          path=path, regions=[code], rule_set_name=name)
+        first = result.iloc[0]
+        common = {"region_code": code, "region_name": first["region_name"],
+                  "period": first["period"], "period_zh": first["period_zh"],
+                  "rule_set": name, "rule_set_zh": first["rule_set_zh"]}
+        for r in result.itertuples(index=False):
+            out.append(common | {
+                "section": "indicator", "item": r.indicator, "role": r.role,
+                "rating": r.rating, "value": r.value, "requirement": r.requirement,
+                "gap": r.gap, "unit": r.unit, "base_year": r.base_year, "base_value": np.nan,
+                "rule_id": r.rule_id, "document_number": None, "applied_to": "",
+                "note": r.note})
+        base_year = next((int(b) for b in result["base_year"] if b is not None
+                          and not (isinstance(b, float) and math.isnan(b))), None)
+        current = rows.get((year, months))
+        base = rows.get((base_year, 12)) if base_year is not None else None
+        for rule in exclusions.itertuples(index=False):
+            used = [f"{r.indicator} ({r.role})" for r in result.itertuples(index=False)
+                    if rule.rule_id in str(r.exclusions).split(",")]
+            column = _DEDUCTED[rule.deduction]
+            out.append(common | {
+                "section": "deduction", "item": rule.deduction, "role": None,
+                "rating": "applied" if used else "not_applied",
+                "value": float(current[column]) if current is not None else np.nan,
+                "requirement": np.nan, "gap": np.nan, "unit": "tce", "base_year": base_year,
+                "base_value": float(base[column]) if base is not None else np.nan,
+                "rule_id": rule.rule_id, "document_number": rule.document_number or None,
+                "applied_to": ", ".join(used) or "none",
+                "note": (f"from the total {'and' if rule.applies_to_intensity else 'only, not'}"
+                         f" the intensity ({rule.date})"
+                         + ("" if used or not len(result) else
+                            "; the renewable increment is part of the non-fossil deduction"
+                            if rule.deduction == "renewable_increment" else ""))})
+        if exemption is not None:
+            total = result[result["indicator"] == "energy_total"]
+            applied = bool(len(total)) and total["rating"].iloc[0] == "exempt"
+            role = total["role"].iloc[0] if len(total) else None
+            out.append(common | {
+                "section": "deduction", "item": "total_exemption", "role": None,
+                "rating": "applied" if applied else "not_applied", "value": np.nan,
+                "requirement": np.nan, "gap": np.nan, "unit": "", "base_year": None,
+                "base_value": np.nan, "rule_id": str(exemption["rule_id"]),
+                "document_number": str(exemption["document_number"]),
+                "applied_to": "energy_total" if applied else "none",
+                "note": (total["note"].iloc[0] if applied else
+                         "energy total only reported under this rule set" if role == "reported"
+                         else "the intensity reduction does not reach the incentive target's "
+                         "requirement, or there is no incentive target")})
+    for record in out:
+        record["item_zh"] = LABELS_ZH.get(record["item"], record["item"])
+        record["role_zh"] = LABELS_ZH.get(record["role"]) if record["role"] else None
+    return pd.DataFrame.from_records(out, columns=list(LEDGER_COLUMNS))
 
 
 def _exempt_total(records: list[dict], by_indicator: dict[str, dict],
@@ -640,7 +956,8 @@ def _exempt_total(records: list[dict], by_indicator: dict[str, dict],
                   rule: pd.Series) -> None:
     """Mark the region's total ``exempt`` when its intensity meets the incentive target."""
     intensity = by_indicator["energy_intensity"]
-    if incentive is None or math.isnan(intensity["value"]):
+    if (incentive is None or intensity["rating"] == "reported"
+            or math.isnan(intensity["value"])):
         return
     base, target = int(incentive["base_year"]), int(incentive["target_year"])
     needed = required_reduction(float(incentive["target_value"]), year - base,
@@ -650,7 +967,7 @@ def _exempt_total(records: list[dict], by_indicator: dict[str, dict],
         return
     for record in records:
         if record["indicator"] == "energy_total" and record["rating"] not in (
-                "no_target", "no_data"):
+                "no_target", "no_data", "reported"):
             record.update(rating="exempt", rule_id=str(rule["rule_id"]),
                           note=(f"total exempt ({rule['document_number']}): intensity "
                                 f"reduction {achieved:.4f} meets the incentive target's "
@@ -666,7 +983,7 @@ def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series 
         "period": period_label(year, months), "indicator": indicator,
         "plan": None, "base_year": None, "target_year": None, "target_value": None,
         "kind": None, "value": np.nan,
-        "unit": "tce" if group == "total" else "1 (reduction vs base year)",
+        "unit": UNITS[indicator],
         "requirement": np.nan, "gap": np.nan, "shortfall_fraction": np.nan,
         "change_vs_base": np.nan, "change_vs_same_period_last_year": np.nan,
         "rating": "no_target", "rule_id": None,
@@ -678,7 +995,7 @@ def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series 
         for column in ("feedstock_deducted_tce", "renewable_increment_deducted_tce",
                        "nonfossil_deducted_tce"):
             record[column] = float(current[column])
-        if indicator == "co2_intensity":
+        if indicator.startswith("co2_"):  # CO2 has no deductions (accounting module)
             record.update(feedstock_deducted_tce=0.0, renewable_increment_deducted_tce=0.0,
                           nonfossil_deducted_tce=0.0)
     if target is None:
@@ -693,8 +1010,7 @@ def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series 
                  last_year=index.get((code, year - 1, 12)),
                  base=index.get((code, base_year, 12)))
     quarterly = months != 12
-    numerator = {"energy_intensity": "energy_for_intensity_tce", "co2_intensity": "co2_t",
-                 "energy_total": "energy_for_total_tce"}[indicator]
+    numerator = NUMERATORS[indicator]
     needs = (numerator,) if group == "total" else (numerator, "gdp_const_10k_yuan")
     needed = {"current": needs, "base": needs}
     if quarterly:
@@ -709,14 +1025,18 @@ def _assess_one(index: dict, meta: pd.Series, indicator: str, target: pd.Series 
         record["note"] = missing
         return record
     k, n = year - base_year, target_year - base_year
-    record["exclusions"] = ("" if indicator == "co2_intensity" else
+    record["exclusions"] = ("" if indicator.startswith("co2_") else
                             current["exclusions_total" if group == "total"
                                     else "exclusions_intensity"])
     if group == "intensity":
         _intensity(record, rows, numerator, quarterly, k, n, float(target["target_value"]),
                    rules, path)
     else:
-        _total(record, rows, numerator, quarterly, k, n, target, rules, path)
+        _total(record, rows, numerator, quarterly, k, n, target, rules, path,
+               GROSS[indicator])
+    gdp_note = current.get("gdp_note") if current is not None else None
+    if isinstance(gdp_note, str) and gdp_note and group == "intensity":
+        record["note"] = "; ".join(p for p in (record["note"], gdp_note) if p)
     return record
 
 
@@ -750,10 +1070,11 @@ def _intensity(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: in
 
 
 def _total(record: dict, rows: _Rows, numerator: str, quarterly: bool, k: int, n: int,
-           target: pd.Series, rules: pd.DataFrame, path: str) -> None:
+           target: pd.Series, rules: pd.DataFrame, path: str, gross: str) -> None:
     base = float(rows.base[numerator])
-    if target["indicator"] == "energy_total_cap_tce":
-        increment = float(target["target_value"]) - float(rows.base["energy_tce"])
+    if str(target["indicator"]).endswith("_cap_tce") or str(target["indicator"]).endswith(
+            "_cap_t"):
+        increment = float(target["target_value"]) - float(rows.base[gross])
     else:
         increment = float(target["target_value"])
     allowed = allowed_total_tce(base, base + increment, k, n, path)

@@ -43,6 +43,10 @@ class Bulletin:
     region: pd.DataFrame
     barometer: pd.DataFrame
     commentary: list[str] = field(default_factory=list)
+    #: the 1+N+X measures by level and status (:func:`dualcontrol.measures.summary`)
+    measures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the carbon budgets of the region and leagues for the year (:func:`carbon_section`)
+    carbon: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def label(self) -> str:
@@ -127,12 +131,50 @@ def commentary(region: pd.DataFrame, leagues: pd.DataFrame, barometer: pd.DataFr
                                              strict=True)))
                 lines.append(f"{len(rated)} ratings at {words}: {names}.")
         green = int((barometer["rating"] == "green").sum())
-        lines.append(f"{green} of {len(barometer)} ratings are on track (green).")
+        rated = int(barometer["rating"].isin(["green", "yellow", "red"]).sum())
+        lines.append(f"{green} of {rated} ratings are on track (green); indicators only "
+                     "reported under the year's rule set, or without a target, are not "
+                     "counted.")
     return lines
 
 
+#: Columns of the bulletin's carbon-budget section [t CO2].
+CARBON_COLUMNS: tuple[str, ...] = ("region_code", "region_name", "level", "budget_co2_t",
+                                   "actual_co2_t", "reserved_co2_t", "remaining_co2_t",
+                                   "actual_basis", "rule_id")
+
+
+def carbon_section(budgets: pd.DataFrame, year: int) -> tuple[pd.DataFrame, list[str]]:
+    """Return the carbon budgets of the region and leagues for ``year`` and a sentence.
+
+    ``budgets`` is :func:`dualcontrol.carbon_budget.carbon_budgets` output (the one
+    figure every interface shows); remaining = budget - actual - reserved [t CO2].
+    """
+    rows = budgets[(budgets["period"].astype(str) == str(year))
+                   & budgets["level"].isin(["region", "league"])]
+    table = rows[[c for c in CARBON_COLUMNS if c in rows.columns]].reset_index(drop=True)
+    if table.empty:
+        return table, []
+    region = table[table["level"] == "region"]
+    lines = []
+    if len(region):
+        r = region.iloc[0]
+        lines.append(
+            f"Carbon budget {year}: {r['budget_co2_t'] / 1e4:,.1f} 万t CO2 for the region; "
+            f"{r['actual_co2_t'] / 1e4:,.1f} 万t expected ({r['actual_basis']}), "
+            f"{r['reserved_co2_t'] / 1e4:,.1f} 万t reserved by approved projects, "
+            f"{r['remaining_co2_t'] / 1e4:,.1f} 万t remaining.")
+    over = table[(table["level"] == "league") & (table["remaining_co2_t"] < 0)]
+    if len(over):
+        lines.append(f"{len(over)} leagues overdraw their carbon budget: "
+                     + ", ".join(sorted(over["region_name"].astype(str))) + ".")
+    return table, lines
+
+
 def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
-             barometer: pd.DataFrame, period: str) -> Bulletin:
+             barometer: pd.DataFrame, period: str,
+             measures: pd.DataFrame | None = None,
+             carbon_budgets: pd.DataFrame | None = None) -> Bulletin:
     """Return the bulletin of ``period`` (``YYYY-Qn``) from quarterly accounts.
 
     Parameters
@@ -142,12 +184,30 @@ def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
     barometer : DataFrame
         The assessment's ratings (``region``, ``indicator``, ``value``,
         ``requirement``, ``gap``, ``rating``); may be empty.
+    measures : DataFrame, optional
+        The measures registry; its section (no enterprise named) is as of the
+        quarter's last day (:func:`dualcontrol.measures.bulletin_section`).
+    carbon_budgets : DataFrame, optional
+        :func:`dualcontrol.carbon_budget.carbon_budgets` (15th plan); the section shows
+        the region's and leagues' budgets of the year (:func:`carbon_section`).
     """
     year, quarter = parse_quarter(period)
     leagues = year_to_date(quarterly_leagues, level="league", year=year, quarter=quarter)
     region = year_to_date(quarterly_region, level="region", year=year, quarter=quarter)
     result = Bulletin(year, quarter, leagues, region, barometer.reset_index(drop=True))
     result.commentary = commentary(region, leagues, result.barometer, result.label)
+    if measures is not None and len(measures):
+        import datetime as dt
+
+        from dualcontrol.measures import bulletin_section
+
+        end = dt.date(year, 3 * quarter, 1) + dt.timedelta(days=31)
+        table, lines = bulletin_section(measures, end - dt.timedelta(days=end.day))
+        result.measures = table
+        result.commentary += lines
+    if carbon_budgets is not None and len(carbon_budgets):
+        result.carbon, lines = carbon_section(carbon_budgets, year)
+        result.commentary += lines
     return result
 
 
@@ -181,7 +241,8 @@ def render_html(b: Bulletin, *, inline_js: bool = True) -> str:
     return env.get_template("bulletin_document.html").render(
         b=b, charts=_charts(b, inline_js=inline_js),
         leagues=b.leagues.to_dict("records"), region=b.region.to_dict("records"),
-        barometer=b.barometer.to_dict("records"), inline_js=inline_js)
+        barometer=b.barometer.to_dict("records"), measures=b.measures.to_dict("records"),
+        carbon=b.carbon.to_dict("records"), inline_js=inline_js)
 
 
 def write_xlsx(b: Bulletin, path: str | Path) -> Path:
@@ -193,6 +254,10 @@ def write_xlsx(b: Bulletin, path: str | Path) -> Path:
     path = Path(path)
     sheets = {"commentary": pd.DataFrame({"commentary": b.commentary}),
               "barometer": b.barometer, "region": b.region, "leagues": b.leagues}
+    if len(b.measures):
+        sheets["measures"] = b.measures
+    if len(b.carbon):
+        sheets["carbon_budgets"] = b.carbon
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in sheets.items():
             neutralise_formulas(table).to_excel(writer, sheet_name=name, index=False)
@@ -233,7 +298,8 @@ def as_dict(b: Bulletin) -> dict[str, Any]:
 
     return {"period": b.label, "commentary": b.commentary,
             "barometer": frame_records(b.barometer), "region": frame_records(b.region),
-            "leagues": frame_records(b.leagues)}
+            "leagues": frame_records(b.leagues), "measures": frame_records(b.measures),
+            "carbon_budgets": frame_records(b.carbon)}
 
 
 __all__ = ["Bulletin", "bulletin", "render_html", "write_pdf", "write_xlsx"]

@@ -160,6 +160,41 @@ def lines(path: str | Path, *, x: Sequence[float], series: Mapping[str, Sequence
     return _write(fig, path)
 
 
+def wedges(path: str | Path, *, years: Sequence[int], baseline: Sequence[float],
+           wedges: Mapping[str, Sequence[float]], title: str = "", unit: str = "") -> Path:
+    """Write a wedge chart: a path without measures and the wedges cut from it.
+
+    Parameters
+    ----------
+    years : sequence of int
+        The years [year].
+    baseline : sequence of float
+        The path without measures [unit].
+    wedges : mapping
+        Each wedge's saving per year [unit], stacked downwards from ``baseline``; the
+        bottom edge of the last is the path with every measure.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    path = Path(path)
+    x = np.asarray(years)
+    top = np.asarray(baseline, dtype=float)
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    ax.plot(x, top, color=TOTAL, label="without measures")
+    for name, values in wedges.items():
+        bottom = top - np.asarray(values, dtype=float)
+        ax.fill_between(x, bottom, top, alpha=0.6, label=name)
+        top = bottom
+    ax.plot(x, top, color="black", linestyle="--", label="with measures")
+    ax.set_title(title)
+    ax.set_ylabel(unit)
+    ax.legend(fontsize=8)
+    return _write(fig, path)
+
+
 def _write(fig: plt.Figure, path: Path) -> Path:
     """Lay out, save (PNG at 120 dpi unless the suffix says otherwise) and close ``fig``."""
     fig.tight_layout()

@@ -20,6 +20,7 @@ from dualcontrol.reference import (
     Carrier,
     electricity_factor_rule,
     grid_factor,
+    grid_factors,
     heat_factor,
     load_table,
     quantity_in_carrier_unit,
@@ -63,14 +64,18 @@ def latest_factor_year() -> int:
 
 
 def co2_coefficient(carrier: Carrier, year: int | None = None,
-                    grid: str | None = None) -> tuple[float, str, int | None]:
+                    grid: str | None = None, *, latest_for_future: bool = False,
+                    ) -> tuple[float, str, int | None]:
     """Return the CO2 factor of ``carrier`` [t CO2 / unit], its source and factor year.
 
     Fuels have a fixed combustion factor; electricity takes the grid's factor and heat
-    the heat factor of ``year`` (the nearest published year if that year has none; the
-    year used is returned). Without ``grid`` the grid is the one the rule of the year
-    names (``electricity_factor_rules.csv``: Inner Mongolia's provincial factor), and
-    the source says which rule.
+    the heat factor of ``year`` (a year without a published factor: see
+    :func:`dualcontrol.reference.grid_factor`; the year used is returned). Without
+    ``grid`` the grid is the one the rule of the year names
+    (``electricity_factor_rules.csv``: Inner Mongolia's provincial factor), and the
+    source says which rule. With ``latest_for_future`` a year after the latest
+    published one takes the latest (a project not yet running can only be valued at
+    the factors published when it is reviewed), and the source says so.
     """
     if carrier.co2_t_per_unit is not None:
         return carrier.co2_t_per_unit, carrier.co2_source, None
@@ -80,9 +85,15 @@ def co2_coefficient(carrier: Carrier, year: int | None = None,
         if grid is None:
             chosen = electricity_factor_rule(wanted)
             grid, rule = str(chosen["grid"]), f"rule {chosen['rule_id']}; "
+        latest = int(grid_factors(grid)["year"].astype(int).max())
+        note = ""
+        if year is None:
+            wanted = latest  # no year asked: the latest published for the rule's grid
+        elif latest_for_future and wanted > latest:
+            wanted, note = latest, f"; latest published, for {year}"
         factor = grid_factor(wanted, grid)
-        return (factor.value / 1000.0, f"{factor.source} ({rule}{grid}, {factor.year})",
-                factor.year)
+        return (factor.value / 1000.0,
+                f"{factor.source} ({rule}{grid}, {factor.year}{note})", factor.year)
     factor = heat_factor(wanted)
     return factor.value, f"{factor.source} ({factor.year})", factor.year
 

@@ -22,22 +22,51 @@ import sqlalchemy as sa
 from dualcontrol.accounting import accounts, gdp_chain_problems
 from dualcontrol.conversion import Method
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.store import Store, open_store
+from dualcontrol.factor_policy import factor_years_chosen, set_factor_years
+from dualcontrol.store import Store, open_store, schema
 
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: The submitter of the demo's rows (:mod:`dualcontrol.demo`).
+DEMO_USER = "demo"
+
+
+def holds_demo(store: Store) -> bool:
+    """True if the store holds the demo's submissions."""
+    subs = schema.submissions
+    with store.connect() as conn:
+        return conn.execute(sa.select(subs.c.id).where(subs.c.submitter == DEMO_USER)
+                            .limit(1)).first() is not None
+
+
+def apply_store_factor_years(store: Store) -> None:
+    """Apply the demo's choice for years without a published emission factor.
+
+    The demo's years (2015-2026) reach beyond the published factors (Inner Mongolia's
+    provincial factor: 2022 only), so a store holding the demo asks, for the process
+    that reads it, for the nearest published year's factor, said once on stderr. A
+    choice made by the user (``--factor-years``, ``DUALCONTROL_FACTOR_YEARS``) stands;
+    any other store keeps the default: a year without a factor is an error.
+    """
+    if not factor_years_chosen() and holds_demo(store):
+        set_factor_years("nearest", reason="as the demo store asks")
+
+
 def uses_store(func: F) -> F:
-    """Let ``func(store=None, ...)`` open the default store (and close it) itself."""
+    """Let ``func(store=None, ...)`` open the default store (and close it) itself, and
+    apply the store's choice for years without a published factor."""
 
     @functools.wraps(func)
     def wrapper(store: Store | None = None, *args: Any, **kwargs: Any) -> Any:
         if store is not None:
+            apply_store_factor_years(store)
             return func(store, *args, **kwargs)
         opened = open_store()
         try:
+            apply_store_factor_years(opened)
             return func(opened, *args, **kwargs)
         finally:
             opened.close()
@@ -206,7 +235,8 @@ def economic_data(store: Store, *, sector: str | None = "total") -> pd.DataFrame
 
     Columns ``region_code``, ``year``, ``sector``, ``gdp_current_10k_yuan`` [10^4
     yuan, current prices], ``gdp_index_prev_year_100`` [previous year = 100],
-    ``industrial_va_current_10k_yuan`` [10^4 yuan].
+    ``industrial_va_current_10k_yuan`` [10^4 yuan]. Whole years only (periods
+    ``YYYY``); the cumulative quarters are :func:`economic_ytd`.
     """
     where = f"revision_id IN ({latest_revisions_sql('economic')})"
     if sector is not None:
@@ -214,9 +244,39 @@ def economic_data(store: Store, *, sector: str | None = "total") -> pd.DataFrame
     frame = read_frame(store, f"""
         SELECT region_code, CAST(period AS INTEGER) AS year, sector, gdp_current_10k_yuan,
                gdp_index_prev_year_100, industrial_va_current_10k_yuan
-        FROM economic_data WHERE {where} ORDER BY region_code, year, sector""",
+        FROM economic_data WHERE {where} AND LENGTH(period) = 4
+        ORDER BY region_code, year, sector""",
         {"sector": sector} if sector is not None else {})
     return frame
+
+
+@uses_store
+def economic_ytd(store: Store) -> pd.DataFrame:
+    """Return the latest year-to-date GDP of the region and leagues (periods ``YYYY-Qn``).
+
+    Columns ``region_code``, ``year``, ``months`` (3, 6, 9: cumulative from January),
+    ``gdp_current_10k_yuan`` [10^4 yuan, current prices, cumulative] and
+    ``gdp_index_prev_year_100`` [same months of the previous year = 100].
+    """
+    frame = read_frame(store, f"""
+        SELECT region_code, period, gdp_current_10k_yuan, gdp_index_prev_year_100
+        FROM economic_data
+        WHERE revision_id IN ({latest_revisions_sql('economic')}) AND sector = 'total'
+          AND period LIKE '____-Q_'
+        ORDER BY region_code, period""")
+    frame.insert(1, "year", frame["period"].str[:4].astype(int))
+    frame.insert(2, "months", 3 * frame["period"].str[-1].astype(int))
+    return frame.drop(columns=["period"])
+
+
+@uses_store
+def months_reported(store: Store) -> dict[int, int]:
+    """Return the last month with energy reports of each year (12 for a complete year)."""
+    frame = read_frame(store, """
+        SELECT CAST(SUBSTR(period, 1, 4) AS INTEGER) AS year,
+               MAX(CAST(SUBSTR(period, 6, 2) AS INTEGER)) AS month
+        FROM energy_reports GROUP BY CAST(SUBSTR(period, 1, 4) AS INTEGER)""")
+    return {int(y): int(m) for y, m in zip(frame["year"], frame["month"], strict=True)}
 
 
 def _gdp_frame(store: Store, level: str) -> pd.DataFrame | None:
@@ -505,19 +565,91 @@ def sector_accounts(store: Store, *, base_year: int | None = None) -> pd.DataFra
 
 @uses_store
 def assessment_accounts(store: Store, *, levels: Sequence[str] = ("region", "league"),
-                        base_year: int | None = None) -> pd.DataFrame:
-    """Return yearly accounts of several levels in one frame, for the assessment.
+                        base_year: int | None = None, periods: bool = False) -> pd.DataFrame:
+    """Return the accounts of several levels in one frame, for the assessment.
 
-    The rows of :func:`region_accounts` of each level (default: the region and its
-    leagues) with the same price base, ready for
-    :func:`dualcontrol.assessment.prepare_accounts`.
+    The yearly rows of :func:`region_accounts` of each level (default: the region and
+    its leagues) with the same price base, ready for
+    :func:`dualcontrol.assessment.prepare_accounts`. A year whose energy reports stop
+    before December (the current year) has no yearly row: it is not a year's total.
+
+    With ``periods``, also one row per region and cumulative period from January
+    (``period`` ``YYYY-MM``, months 1-11, and ``YYYY-Qn`` for 3, 6, 9 months) where
+    every month of it is reported, with year-to-date GDP at comparable prices
+    (:func:`year_to_date_accounts`).
     """
     frames = [region_accounts(store, level=lv, base_year=base_year) for lv in levels]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=["region_code", "region_name", "level", "year",
                                      "energy_tce", "gdp_const_10k_yuan"])
-    return pd.concat(frames, ignore_index=True)
+    yearly = pd.concat(frames, ignore_index=True)
+    reported = months_reported(store)
+    partial = sorted(y for y, m in reported.items() if m < 12)
+    if partial:
+        logger.info("years with reports only to a month before December, not yearly "
+                    "totals: %s", partial)
+        yearly = yearly[~yearly["year"].isin(partial)].reset_index(drop=True)
+    if not periods:
+        return yearly
+    ytd = year_to_date_accounts(store, levels=levels, yearly=yearly)
+    return pd.concat([yearly, ytd], ignore_index=True)
+
+
+@uses_store
+def year_to_date_accounts(store: Store, *, levels: Sequence[str] = ("region", "league"),
+                          yearly: pd.DataFrame) -> pd.DataFrame:
+    """Return cumulative-from-January accounts (1-11 months) of each region, with GDP.
+
+    Energy, deductions and CO2 are the sums of the months (only where every month of
+    the period is reported). GDP is the stored year-to-date GDP (``YYYY-Qn`` rows of
+    the economic data, :func:`economic_ytd`) at the comparable prices of ``yearly``
+    (:func:`dualcontrol.accounting.ytd_gdp_comparable`). A period that ends between
+    quarter ends (1-10月) takes the GDP of the last quarter within it (前三季度),
+    pro-rated by months, so its growth over the same months of the year before is
+    that quarter's published growth; ``gdp_note`` says so. Before the first quarter
+    ends there is no GDP (no data).
+    """
+    from dualcontrol.accounting import ytd_gdp_comparable
+
+    sums = ["energy_tce", "feedstock_tce", "renewable_tce", "nonfossil_tce", "co2_t"]
+    frames = []
+    for lv in levels:
+        monthly = region_accounts(store, level=lv, grain="month")
+        if monthly.empty:
+            continue
+        monthly = monthly.sort_values(["region_code", "year", "month"])
+        keep = ["region_code", "region_name", "level", "year", "month"]
+        monthly = monthly[[c for c in keep + sums if c in monthly.columns]].copy()
+        grouped = monthly.groupby(["region_code", "year"])
+        for column in sums:
+            if column in monthly.columns:
+                monthly[column] = grouped[column].cumsum()
+        # a period counts only when all of its months are there
+        monthly = monthly[grouped.cumcount() + 1 == monthly["month"]]
+        frames.append(monthly[monthly["month"] < 12])
+    if not frames:
+        return pd.DataFrame(columns=["region_code", "year", "period"])
+    ytd = pd.concat(frames, ignore_index=True).rename(columns={"month": "months"})
+    gdp = economic_ytd(store)
+    gdp = gdp[gdp["region_code"].isin(set(ytd["region_code"]))]
+    deflator = {(str(c), int(y)): float(cur) / float(const) for c, y, cur, const in
+                yearly[["region_code", "year", "gdp_current_10k_yuan", "gdp_const_10k_yuan"]]
+                .dropna().itertuples(index=False) if const > 0}
+    const = ytd_gdp_comparable(gdp.rename(columns={"region_code": "area"}), deflator)
+    quarter = {(str(a), int(y), int(m)): v for a, y, m, v in
+               const[["area", "year", "months", "gdp_const_10k_yuan"]].itertuples(index=False)}
+    gdp_const, notes, labels = [], [], []
+    for code, year, months in ytd[["region_code", "year", "months"]].itertuples(index=False):
+        q = int(months) // 3
+        value = quarter.get((str(code), int(year), 3 * q), float("nan")) if q else float("nan")
+        gdp_const.append(value * months / (3 * q) if q else float("nan"))
+        notes.append("" if months % 3 == 0 or not q else
+                     f"GDP: {year}-Q{q} year to date pro-rated to {months} months (no "
+                     f"monthly GDP; its growth over {year - 1}-Q{q} stands for 1-{months}月)")
+        labels.append(f"{year}-Q{months // 3}" if months % 3 == 0 and months != 6 else
+                      f"{year}-H1" if months == 6 else f"{year}-{int(months):02d}")
+    return ytd.assign(period=labels, gdp_const_10k_yuan=gdp_const, gdp_note=notes)
 
 
 @uses_store
@@ -554,3 +686,72 @@ def green_registry(store: Store) -> pd.DataFrame:
                r.level, r.batch_year, r.source
         FROM green_registry r LEFT JOIN regions g ON g.code = r.region_code
         ORDER BY r.category, r.batch_year, r.id""")
+
+
+@uses_store
+def carbon_accounts(store: Store, *, levels: Sequence[str] = ("region", "league", "county",
+                                                              "park"),
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the yearly accounts and the cumulative CO2 the carbon budgets read.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Yearly accounts of every level (``region_code``, ``region_name``, ``level``,
+        ``parent_code`` — a park's county —, ``year``, ``co2_t`` [t CO2],
+        ``gdp_const_10k_yuan`` for the region and leagues); and the cumulative CO2
+        from January (``region_code``, ``year``, ``months``, ``co2_t``) of the last
+        closed year and the year in progress after it, for the actuals of that year.
+    """
+    yearly = [assessment_accounts(store, levels=[lv for lv in levels
+                                                 if lv in ("region", "league")])]
+    # the closed years: those of the region's yearly accounts (a year still being
+    # reported has no yearly row there); counties' and parks' partial years are dropped
+    closed_last = int(yearly[0]["year"].max()) if len(yearly[0]) else None
+    yearly += [region_accounts(store, level=lv) for lv in levels
+               if lv in ("county", "park")]
+    frame = pd.concat([f for f in yearly if len(f)], ignore_index=True)
+    if closed_last is not None:
+        frame = frame[frame["year"] <= closed_last].reset_index(drop=True)
+    parks = read_frame(store, "SELECT code, county_code FROM parks")
+    county_of = dict(zip(parks["code"], parks["county_code"], strict=True))
+    codes = frame["region_code"].astype(str)
+    frame["parent_code"] = [
+        county_of.get(c, c.split("-")[0]) if lv == "park"
+        else (None if c.endswith("0000") else c[:2] + "0000" if c.endswith("00")
+              else c[:4] + "00")
+        for c, lv in zip(codes, frame["level"], strict=True)]
+    last = int(frame["year"].max()) if len(frame) else 0
+    # the last closed year and the year in progress after it (its months so far)
+    monthly = [region_accounts(store, level=lv, grain="month", years=[last, last + 1])
+               for lv in levels]
+    months = pd.concat([m for m in monthly if len(m)], ignore_index=True)
+    if months.empty:
+        return frame, pd.DataFrame(columns=["region_code", "year", "months", "co2_t"])
+    months = months.sort_values(["region_code", "year", "month"])
+    months["months"] = months["month"].astype(int)
+    months["co2_t"] = months.groupby(["region_code", "year"])["co2_t"].cumsum()
+    # cumulative only over an unbroken run of months from January
+    months = months[months.groupby(["region_code", "year"]).cumcount() + 1
+                    == months["months"]]
+    cumulative = months[["region_code", "year", "months", "co2_t"]]
+    closed = frame.loc[frame["year"] < last, ["region_code", "year", "co2_t"]].assign(
+        months=12)
+    return frame, pd.concat([closed, cumulative], ignore_index=True)
+
+
+@uses_store
+def carbon_budget_table(store: Store, *, levels: Sequence[str] = ("region", "league"),
+                        gdp_growth: float | None = None, rules: dict[str, str] | None = None,
+                        as_of: Any = None) -> pd.DataFrame:
+    """Return :func:`dualcontrol.carbon_budget.carbon_budgets` of the store's accounts,
+    net of the store's project pipeline (the one figure every interface shows)."""
+    from dualcontrol.carbon_budget import carbon_budgets
+    from dualcontrol.store.projects import list_projects
+
+    accounts, actuals = carbon_accounts(store, levels=levels)
+    if accounts.empty:
+        raise InputError(Problem("the store has no energy accounts (run `dualcontrol demo` or "
+                                 "ingest reports)", field="store"))
+    return carbon_budgets(accounts, actuals=actuals, projects=list_projects(store),
+                          levels=levels, gdp_growth=gdp_growth, rules=rules, as_of=as_of)

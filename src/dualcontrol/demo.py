@@ -3,7 +3,9 @@
 ``build_demo(seed)`` fills the store with the 12 leagues and cities and their 103
 banners and counties (GB/T 2260), industrial parks, about 2,000 enterprises in the
 region's key industries with production units, monthly energy reports by carrier
-2015-2025, output, water use, GDP and the green-manufacturing registry.
+2015-2025 and January-October 2026 (the year to date, :data:`YTD_YEAR`), output, water
+use (complete years), yearly and year-to-date quarterly GDP (periods ``YYYY-Qn``) and
+the green-manufacturing registry.
 
 The enterprises are synthetic; the totals are calibrated to the figures of
 ``data/demo_calibration.csv``: every year's regional energy total (as the accounting
@@ -28,7 +30,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from dualcontrol.datasets import green_registry, region_accounts, water_use
+from dualcontrol.datasets import DEMO_USER, green_registry, region_accounts, water_use
+from dualcontrol.demo_pipeline import load_demo_projects
 from dualcontrol.errors import DualControlError
 from dualcontrol.ingest import bulk_insert, load_frame
 from dualcontrol.reference import carriers, load_table, units
@@ -39,7 +42,9 @@ from dualcontrol.store.audit import seal_pending
 logger = logging.getLogger(__name__)
 
 YEARS = tuple(range(2015, 2026))
-DEMO_USER = "demo"
+#: The current, incomplete year and its last reported month: the demo's year to date
+#: (December 2026: January-October reported).
+YTD_YEAR, YTD_MONTHS = 2026, 10
 
 #: Units the demo reports each carrier in (as enterprises fill in form 205-1).
 REPORT_UNIT = {"electricity": "10^4 kWh", "natural_gas": "10^4 m3", "heat": "GJ"}
@@ -88,7 +93,8 @@ def energy_targets_10k_tce() -> dict[int, float]:
     """Return the regional energy total of each demo year [10^4 tce].
 
     2015 and 2019 from the calibration file; 2016-2018 geometric interpolation;
-    2020-2025 by the yearly growth rates of the file.
+    2020-2026 by the yearly growth rates of the file (2026: the whole year's total, of
+    which January to :data:`YTD_MONTHS` are generated).
     """
     cal = _calibration()
     total = _cal(cal, "energy_total")
@@ -96,7 +102,7 @@ def energy_targets_10k_tce() -> dict[int, float]:
     step = (total[2019] / total[2015]) ** (1 / 4)
     out = {y: total[2015] * step ** (y - 2015) for y in range(2015, 2020)}
     out[2019] = total[2019]
-    for year in range(2020, YEARS[-1] + 1):
+    for year in range(2020, YTD_YEAR + 1):
         out[year] = out[year - 1] * (1 + growth[year] / 100)
     return out
 
@@ -192,9 +198,11 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
             })
     ent = pd.DataFrame(ent_rows)
 
-    # yearly energy [tce] per enterprise, industry totals following the shares
+    # yearly energy [tce] per enterprise, industry totals following the shares; the
+    # current year (YTD_YEAR) is drawn last with its own generator, so the complete
+    # years do not move when it is added
     targets = energy_targets_10k_tce()
-    years = np.array(YEARS)
+    years = np.array((*YEARS, YTD_YEAR))
     share = np.array([[p.energy_share_2015 * p.growth_per_year ** (y - 2015) for y in years]
                       for p in ind.itertuples()])
     share /= share.sum(axis=0)
@@ -211,10 +219,13 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
     month = np.arange(12)
     heating = 1 + 0.35 * np.cos(2 * np.pi * month / 12)
     season = np.where((ent["industry"] == "others").to_numpy()[:, None], heating[None, :], 1.0)
-    noise = rng.normal(1.0, 0.04, (len(ent), len(years), 12))
+    noise = rng.normal(1.0, 0.04, (len(ent), len(YEARS), 12))
+    ytd_rng = np.random.default_rng([seed, YTD_YEAR])
+    noise = np.concatenate([noise, ytd_rng.normal(1.0, 0.04, (len(ent), 1, 12))], axis=1)
     shape = season[:, None, :] * noise
     shape /= shape.sum(axis=2, keepdims=True)
     monthly = yearly_tce[:, :, None] * shape  # enterprise x year x month [tce]
+    monthly[:, -1, YTD_MONTHS:] = 0.0  # the current year is reported to YTD_MONTHS
 
     # production units: each unit's consumption spreads lognormally around its profile's
     # median (own generator, so the energy, water and registry draws do not move)
@@ -273,7 +284,7 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
 
     # production units and output: output = energy consumed / unit consumption
     utilisation = rng.uniform(0.7, 0.92, len(ent))
-    peak_year = yearly_tce.max(axis=1) * gross
+    peak_year = yearly_tce[:, :len(YEARS)].max(axis=1) * gross
     unit_frame = pd.DataFrame({
         "enterprise_uscc": ent["uscc"], "unit_code": "U1", "industry": ent["industry"],
         "product": ent["industry"].map(prof_by["product"]),
@@ -285,7 +296,7 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
     output = pd.DataFrame({
         "enterprise_uscc": uscc, "period": period_of, "unit_code": "U1",
         "product": pd.Series(ind_of).map(prof_by["product"]).to_numpy(),
-        "output": np.round(consumed / spec[e_idx] * rng.normal(1.0, 0.02, len(tce)), 2),
+        "output": np.round(consumed / spec[e_idx] * _output_noise(rng, ytd_rng, year_of), 2),
         "output_unit": pd.Series(ind_of).map(prof_by["output_unit"]).to_numpy()})
     output.insert(0, "line", np.arange(2, len(output) + 2))
 
@@ -316,6 +327,7 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
                                   row.gdp_current_10k_yuan * va_share * w, 1),
                               "gdp_index_prev_year_100": row.gdp_index_prev_year_100,
                               "industrial_va_current_10k_yuan": None})
+    econ_rows += _ytd_gdp_rows(gdp, league_share, cal)
     econ = pd.DataFrame(econ_rows)
     econ.insert(0, "line", np.arange(2, len(econ) + 2))
     econ["gdp_index_prev_year_100"] = econ["gdp_index_prev_year_100"].astype(float)
@@ -329,6 +341,9 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
     w2015 = w2020 / (1 - cut)
     intensity = {y: w2015 * (w2020 / w2015) ** ((y - 2015) / 5) if y <= 2020
                  else w2020 * (1 - decline) ** (y - 2020) for y in YEARS}
+    done = year_of != YTD_YEAR  # water use is yearly: the current year is not generated
+    tce, ind_of, year_of, uscc, period_of = (tce[done], ind_of[done], year_of[done],
+                                             uscc[done], period_of[done])
     water_weight = tce * pd.Series(ind_of).map(prof_by["water_m3_per_tce"]).to_numpy()
     year_totals = pd.Series(water_weight).groupby(year_of).transform("sum").to_numpy()
     va_by_year = dict(zip(gdp["year"], gdp["gdp_current_10k_yuan"] * va_share, strict=True))
@@ -343,6 +358,51 @@ def generate(seed: int = 2025) -> dict[str, pd.DataFrame]:
     return {"parks": parks, "enterprises": ent, "production_units": unit_frame,
             "energy": energy, "output": output, "water": water, "economic": econ,
             "green_registry": registry}
+
+
+def _output_noise(rng: np.random.Generator, ytd_rng: np.random.Generator,
+                  year_of: np.ndarray) -> np.ndarray:
+    """Return output noise: the complete years from ``rng`` (as before), the current
+    year from its own generator."""
+    noise = np.empty(len(year_of))
+    current = year_of == YTD_YEAR
+    noise[~current] = rng.normal(1.0, 0.02, int((~current).sum()))
+    noise[current] = ytd_rng.normal(1.0, 0.02, int(current.sum()))
+    return noise
+
+
+def _ytd_gdp_rows(gdp: pd.DataFrame, league_share: pd.Series, cal: pd.DataFrame,
+                  ) -> list[dict]:
+    """Return cumulative quarterly GDP rows (periods ``YYYY-Qn``) of the region and leagues.
+
+    Complete years: the year's GDP times the calibration's cumulative share of each
+    quarter, growing at the year's index. The current year (:data:`YTD_YEAR`): the
+    first three quarters, each the same quarter of the year before times the
+    calibration's 2026 index and deflator. All demo assumptions (demo_calibration.csv).
+    """
+    shares = {q: float(_cal(cal, f"gdp_ytd_share_q{q}")[2015]) for q in (1, 2, 3)}
+    index = float(_cal(cal, "gdp_index")[YTD_YEAR])
+    deflator = float(_cal(cal, "gdp_deflator_ytd")[YTD_YEAR]) / 100
+    areas = {"150000": 1.0, **league_share.to_dict()}
+    rows = []
+    last = gdp.set_index("year").loc[YEARS[-1], "gdp_current_10k_yuan"]
+    for row in gdp.itertuples():
+        for q, share in shares.items():
+            for code, s in areas.items():
+                rows.append({"region_code": code, "period": f"{row.year}-Q{q}",
+                             "sector": "total",
+                             "gdp_current_10k_yuan": round(row.gdp_current_10k_yuan * s * share,
+                                                           1),
+                             "gdp_index_prev_year_100": row.gdp_index_prev_year_100,
+                             "industrial_va_current_10k_yuan": None})
+    for q, share in shares.items():
+        for code, s in areas.items():
+            rows.append({"region_code": code, "period": f"{YTD_YEAR}-Q{q}", "sector": "total",
+                         "gdp_current_10k_yuan": round(
+                             last * s * share * index / 100 * deflator, 1),
+                         "gdp_index_prev_year_100": index,
+                         "industrial_va_current_10k_yuan": None})
+    return rows
 
 
 def _green_registry(ent: pd.DataFrame, parks: pd.DataFrame, cal: pd.DataFrame,
@@ -456,6 +516,10 @@ def build_demo(seed: int = 2025, url: str | None = None) -> DemoSummary:
             _load(store, tables, fingerprint, seed)
             energy_count = len(tables["energy"])
             enterprises = len(tables["enterprises"])
+        from dualcontrol.demo_measures import load_demo_measures
+
+        load_demo_measures(store, user=DEMO_USER)  # the 1+N+X registry (issue 22)
+        load_demo_projects(store)  # the 2026 project pipeline (data/demo_projects.csv)
         calibration = calibration_report(store)
         return DemoSummary(url=store.url, seconds=time.perf_counter() - started,
                            enterprises=enterprises, energy_rows=energy_count,
@@ -583,6 +647,7 @@ def demo_accounts(url: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     try:
         league = region_accounts(store, level="league", years=[YEARS[-1]], base_year=2015)
         trend = region_accounts(store, level="region", base_year=2015)
+        trend = trend[trend["year"] <= YEARS[-1]]  # complete years (not the year to date)
     finally:
         store.close()
 

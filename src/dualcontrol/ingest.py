@@ -385,6 +385,8 @@ def plan_year_range() -> tuple[int, int]:
 
 _MONTH = re.compile(r"^\s*(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*月?|(\d{2}))\s*$")
 _YEAR = re.compile(r"^\s*(\d{4})\s*年?\s*$")
+#: A cumulative quarter of the economic data (year-to-date GDP): ``2026-Q3``.
+_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 
 
 def normalise_period(text: str, grain: str) -> str | None:
@@ -423,17 +425,25 @@ def _period_problems(values: pd.Series, lines: np.ndarray, ctx: _Context,
                      problems: list[tuple[int, Problem]]) -> pd.Series:
     grain = "year" if ctx.kind == "economic" else "month"
     first, last = ctx.years
-    accepted_fmt = ["YYYY"] if grain == "year" else ["YYYY-MM", "YYYY/MM", "YYYYMM", "YYYY年M月"]
+    accepted_fmt = (["YYYY", "YYYY-Qn (year to date)"] if ctx.kind == "economic" else ["YYYY"]
+                    ) if grain == "year" else ["YYYY-MM", "YYYY/MM", "YYYYMM", "YYYY年M月"]
     mapping: dict[str, tuple[str | None, str | None]] = {}
     now = str(ctx.today.year) if grain == "year" else ctx.last_month
     for raw in values.unique():
         period = normalise_period(raw, grain)
+        ends = period
+        if period is None and ctx.kind == "economic":
+            # year-to-date GDP of a quarter (cumulative from January, as published)
+            quarter = _QUARTER.match(str(raw))
+            if quarter:
+                period = f"{quarter.group(1)}-Q{quarter.group(2)}"
+                ends = quarter.group(1)
         why = None
         if period is None:
             why = "period not understood"
         elif not first <= int(period[:4]) <= last:
             why = f"period outside the plan years {first}-{last}"
-        elif period > now:
+        elif ends is not None and ends > now:
             why = f"period is in the future (latest accepted: {now})"
         mapping[raw] = (period, why)
     out = values.map(lambda v: mapping[v][0])

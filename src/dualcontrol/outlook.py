@@ -36,7 +36,7 @@ GB/T 2589-2020, Appendix A (electricity 0.1229 kgce/kWh, calorific equivalent).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -550,6 +550,93 @@ def peak(path: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return years[idx], level, peaked
 
 
+# -- measures as wedges ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MeasureEffect:
+    """One measure's yearly saving as the outlook counts it (a part of a wedge).
+
+    Parameters
+    ----------
+    group : str
+        The wedge the measure belongs to (measures of one group add up).
+    year : int
+        First year of the full effect [year]: the year after the deadline (or the
+        completion), so a measure finished in 2026 lowers 2027 on.
+    energy_tce : float
+        Energy saved a year once delivered [tce/a]; it is fossil (controlled) energy, so
+        it lowers the total and the controlled energy alike.
+    co2_t : float
+        CO2 avoided a year once delivered [t CO2/a].
+    probability : float
+        Probability that the measure is delivered at all [-] (Monte Carlo only).
+    delay_years : int
+        Longest delay [a]; each draw delays by a whole number of years drawn uniformly
+        in 0..delay_years (Monte Carlo only).
+    """
+
+    group: str
+    year: int
+    energy_tce: float
+    co2_t: float
+    probability: float = 1.0
+    delay_years: int = 0
+
+
+def measure_cuts(measures: Sequence[MeasureEffect], years: np.ndarray, n: int,
+                 rng: np.random.Generator | None) -> dict[str, np.ndarray]:
+    """Return each group's yearly cut of energy and CO2, per draw.
+
+    Without ``rng`` every measure is delivered as planned (the central path); with it,
+    each draw delivers a measure with its probability and after its drawn delay.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        Group -> array of shape (2, draws, years): energy [tce] and CO2 [t] saved.
+    """
+    out: dict[str, np.ndarray] = {}
+    for m in measures:
+        if rng is None:
+            delivered = np.ones(n, dtype=bool)
+            delay = np.zeros(n, dtype=int)
+        else:
+            delivered = rng.random(n) < m.probability
+            delay = rng.integers(0, m.delay_years + 1, n)
+        on = (years[None, :] >= (m.year + delay)[:, None]) & delivered[:, None]
+        cut = out.setdefault(m.group, np.zeros((2, n, len(years))))
+        cut[0] += on * m.energy_tce
+        cut[1] += on * m.co2_t
+    return out
+
+
+def _apply_cuts(paths: dict[str, np.ndarray], cuts: Mapping[str, np.ndarray],
+                ) -> dict[str, np.ndarray]:
+    """Return the total's paths less the measures' cuts (energy, controlled, CO2)."""
+    energy = sum(c[0] for c in cuts.values())
+    co2 = sum(c[1] for c in cuts.values())
+    return {**paths, "energy_tce": paths["energy_tce"] - energy,
+            "controlled_tce": paths["controlled_tce"] - energy,
+            "co2_t": paths["co2_t"] - co2}
+
+
+def central_wedges(scenario: Scenario, measures: Sequence[MeasureEffect]) -> pd.DataFrame:
+    """Return each wedge's energy and CO2 saving per year, measures delivered as planned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group``, ``year``, ``energy_tce`` [tce], ``co2_t`` [t CO2].
+    """
+    years = scenario.years
+    frames = [pd.DataFrame({"group": group, "year": years, "energy_tce": cut[0, 0],
+                            "co2_t": cut[1, 0]})
+              for group, cut in measure_cuts(measures, years, 1, None).items()]
+    if not frames:
+        return pd.DataFrame(columns=["group", "year", "energy_tce", "co2_t"])
+    return pd.concat(frames, ignore_index=True)
+
+
 # -- running a scenario ------------------------------------------------------------
 
 @dataclass
@@ -567,6 +654,8 @@ class Outlook:
     draws: dict[str, np.ndarray] = field(default_factory=dict)
     peaks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     seed: int | None = None
+    measures: tuple[MeasureEffect, ...] = ()
+    wedges: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def n_draws(self) -> int:
@@ -593,11 +682,14 @@ def _with_intensities(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def project(scenario: Scenario, *, n: int = 1, rng: np.random.Generator | None = None,
-            loop: bool = False) -> dict[str, dict[str, np.ndarray]]:
+            loop: bool = False, measures: Sequence[MeasureEffect] = (),
+            ) -> dict[str, dict[str, np.ndarray]]:
     """Return paths per region and for the total, shape (n, years) each.
 
     With ``rng`` None the central values are used (n copies); ``loop`` selects the
-    plain-Python reference instead of the vectorised code.
+    plain-Python reference instead of the vectorised code. ``measures`` lower the
+    total's energy, controlled energy and CO2 (:func:`measure_cuts`; drawn after the
+    regions' parameters, so without measures the draws are those of before).
     """
     years = scenario.years
     engine = project_region_loop if loop else project_region
@@ -613,14 +705,18 @@ def project(scenario: Scenario, *, n: int = 1, rng: np.random.Generator | None =
     with np.errstate(invalid="ignore", divide="ignore"):
         total["grid_factor_t_per_mwh"] = sum(weighted) / total["electricity_tce"]
     if len(out) == 1:  # one region: it is the total
-        return {"total": next(iter(out.values()))}
-    out["total"] = total
+        out = {"total": next(iter(out.values()))}
+    else:
+        out["total"] = total
+    if measures:
+        out["total"] = _apply_cuts(out["total"], measure_cuts(measures, years, n, rng))
     return out
 
 
-def central_paths(scenario: Scenario) -> pd.DataFrame:
+def central_paths(scenario: Scenario, measures: Sequence[MeasureEffect] = (),
+                  ) -> pd.DataFrame:
     """Return the central (deterministic) path of every region and the total."""
-    paths = project(scenario)
+    paths = project(scenario, measures=measures)
     frames = []
     for region, values in paths.items():
         frame = pd.DataFrame({k: v[0] for k, v in values.items()})
@@ -631,7 +727,7 @@ def central_paths(scenario: Scenario) -> pd.DataFrame:
 
 
 def run(scenario: Scenario, *, draws: int = 0, seed: int = 0,
-        chunk: int = 2000) -> Outlook:
+        chunk: int = 2000, measures: Sequence[MeasureEffect] = ()) -> Outlook:
     """Return the central path and ``draws`` Monte Carlo draws of a scenario.
 
     Parameters
@@ -645,22 +741,27 @@ def run(scenario: Scenario, *, draws: int = 0, seed: int = 0,
     chunk : int
         Draws computed at once, to bound memory (does not change the result for a
         given ``chunk``).
+    measures : sequence of MeasureEffect
+        Measures cutting the total as wedges (none: the outlook of before, unchanged).
 
     Returns
     -------
     Outlook
-        Central table, draws of the totals, peak years per draw and region.
+        Central table, draws of the totals, peak years per draw and region, and the
+        central wedges.
     """
-    central = central_paths(scenario)
+    measures = tuple(measures)
+    central = central_paths(scenario, measures)
+    wedges = central_wedges(scenario, measures)
     if draws <= 0:
-        return Outlook(scenario, central)
+        return Outlook(scenario, central, measures=measures, wedges=wedges)
     rng = np.random.default_rng(seed)
     years = scenario.years
     parts: dict[str, list[np.ndarray]] = {k: [] for k in PATHS}
     peak_parts: dict[str, dict[str, list[np.ndarray]]] = {}
     for start in range(0, draws, chunk):
         n = min(chunk, draws - start)
-        paths = project(scenario, n=n, rng=rng)
+        paths = project(scenario, n=n, rng=rng, measures=measures)
         for k in PATHS:
             parts[k].append(paths["total"][k])
         for region, values in paths.items():
@@ -676,7 +777,7 @@ def run(scenario: Scenario, *, draws: int = 0, seed: int = 0,
         draws={k: np.concatenate(v) for k, v in parts.items()},
         peaks={r: {k: np.concatenate(v) for k, v in s.items()}
                for r, s in peak_parts.items()},
-        seed=seed,
+        seed=seed, measures=measures, wedges=wedges,
     )
 
 
@@ -1000,6 +1101,134 @@ def _met(indicator: str, value: Any, goal: float) -> Any:
     return np.asarray(value) >= goal if np.ndim(value) else bool(value >= goal)
 
 
+#: Targets whose gap a saving can close, and the quantity that closes it.
+GAP_QUANTITIES: dict[str, str] = {"energy_intensity_reduction": "controlled_tce",
+                                  "co2_intensity_reduction": "co2_t",
+                                  "energy_peak_year": "energy_tce",
+                                  "co2_peak_year": "co2_t"}
+
+
+def _path_at(total: pd.DataFrame, history: pd.DataFrame, col: str, year: int) -> float:
+    """Return a central total's value in ``year``, from the path or the history."""
+    rows = total[total["year"] == year]
+    if len(rows):
+        return float(rows[col].iloc[0])
+    past = history[history["year"] == year] if len(history) else history
+    if not len(past):
+        raise InputError(f"no path or history row for {year}", field="target_year",
+                         value=year)
+    return float(past[col].iloc[0])
+
+
+def target_gap(indicator: str, target: Mapping[str, Any], total: pd.DataFrame,
+               history: pd.DataFrame) -> float:
+    """Return the saving still needed in the target year to meet a target [tce or t].
+
+    For an intensity reduction ``r`` from base year B to target year T the allowed
+    quantity is ``(1 - r) Q_B / GDP_B * GDP_T``; the gap is what the path's ``Q_T``
+    exceeds it by (0 when met). For a peak year T it is the largest rise of the
+    quantity after T above its level in T (the cut that keeps the path at or below
+    its level in T). Savings count one for one: they do not change GDP.
+
+    Parameters
+    ----------
+    indicator : str
+        One of :data:`GAP_QUANTITIES`.
+    target : mapping
+        The target row (``target_value``, ``base_year``, ``target_year``).
+    total : pandas.DataFrame
+        A central path of the total (``year``, ``gdp_const_10k_yuan`` and the quantity).
+    history : pandas.DataFrame
+        History rows, for a base year before the path.
+
+    Returns
+    -------
+    float
+        Saving still needed [tce for energy, t CO2 for CO2]; NaN if the target year
+        lies outside the path.
+    """
+    col = GAP_QUANTITIES[indicator]
+    if indicator.endswith("peak_year"):
+        year = int(float(target["target_value"]))
+        values = total.set_index("year")[col]
+        if year not in values.index:
+            return float("nan")
+        after = values[values.index > year]
+        return max(0.0, float(after.max() - values[year])) if len(after) else 0.0
+    t_year, b_year = int(target["target_year"]), int(target["base_year"])
+    if t_year not in set(total["year"]):
+        return float("nan")
+    gdp = "gdp_const_10k_yuan"
+    allowed = ((1.0 - float(target["target_value"])) * _path_at(total, history, col, b_year)
+               / _path_at(total, history, gdp, b_year) * _path_at(total, history, gdp, t_year))
+    return max(0.0, _path_at(total, history, col, t_year) - allowed)
+
+
+def target_gaps(outlook: Outlook) -> pd.DataFrame:
+    """Return, per target, the gap without measures, what they cover and what is left.
+
+    ``gap_without_measures`` and ``still_needed`` are :func:`target_gap` on the
+    central path without and with the outlook's measures; ``covered_by_measures`` is
+    their difference and ``share_covered`` its share of the gap (None where there is no
+    gap). Targets a saving cannot close (the non-fossil share) and intensity targets of
+    a year not after the base year are left out.
+    """
+    scenario = outlook.scenario
+    history = _history_accounts(scenario)
+    with_measures = outlook.central[outlook.central["region"] == "total"]
+    without = (central_paths(scenario) if outlook.measures else outlook.central)
+    without = without[without["region"] == "total"]
+    rows = []
+    for target in scenario_targets(scenario):
+        indicator = str(target["indicator"])
+        if indicator not in GAP_QUANTITIES or not str(target.get("target_value", "")).strip():
+            continue
+        if not indicator.endswith("peak_year") and int(target["target_year"]) <= \
+                scenario.base_year:
+            continue  # a target year in the past: no measure can close its gap now
+        gap = target_gap(indicator, target, without, history)
+        left = target_gap(indicator, target, with_measures, history)
+        covered = gap - left
+        col = GAP_QUANTITIES[indicator]
+        rows.append({"indicator": indicator, "base_year": target.get("base_year"),
+                     "target_year": (int(float(target["target_value"]))
+                                     if indicator.endswith("peak_year")
+                                     else target.get("target_year")),
+                     "target_value": float(target["target_value"]), "quantity": col,
+                     "unit": "t CO2" if col == "co2_t" else "tce",
+                     "gap_without_measures": gap, "covered_by_measures": covered,
+                     "share_covered": (min(1.0, covered / gap) if gap > 0 else None),
+                     "still_needed": left, "source": target.get("source", "")})
+    out = pd.DataFrame(rows, columns=["indicator", "base_year", "target_year",
+                                      "target_value", "quantity", "unit",
+                                      "gap_without_measures", "covered_by_measures",
+                                      "share_covered", "still_needed", "source"])
+    for key in ("base_year", "target_year"):
+        out[key] = pd.array(out[key], dtype="Int64")
+    return out
+
+
+def chart_wedges(outlook: Outlook, path: str | Path, *, until: int = 2035,
+                 quantity: str = "co2_t") -> Path:
+    """Write the wedge chart: the path without measures, each group's wedge below it,
+    and the path with them, from the base year to ``until``."""
+    from dualcontrol import charts
+
+    total = outlook.central[outlook.central["region"] == "total"]
+    keep = total["year"] <= until
+    years = total["year"][keep].to_numpy()
+    scale, unit = (1e4, "10^4 t CO2") if quantity == "co2_t" else (1e4, "10^4 tce")
+    with_measures = total[quantity][keep].to_numpy() / scale
+    groups: dict[str, np.ndarray] = {}
+    for group, part in outlook.wedges.groupby("group", sort=True):
+        values = part.set_index("year")[quantity].reindex(years).fillna(0.0).to_numpy()
+        groups[str(group)] = values / scale
+    baseline = with_measures + sum(groups.values(), np.zeros(len(years)))
+    return charts.wedges(path, years=years, baseline=baseline, wedges=groups,
+                         title=f"{outlook.scenario.name}: measures as wedges",
+                         unit=unit)
+
+
 def chart_paths(outlook: Outlook, path: str | Path) -> Path:
     """Write the fan chart of energy, controlled energy and CO2 of the total."""
     from dualcontrol import charts
@@ -1020,9 +1249,35 @@ def chart_paths(outlook: Outlook, path: str | Path) -> Path:
                       markers=peak_targets)
 
 
-__all__ = ["DISTRIBUTIONS", "INDICATORS", "PATHS", "Outlook", "Param", "RegionSpec",
-           "Scenario", "Sector", "central_paths", "chart_paths", "check_targets",
-           "draw_region", "energy_accounts", "load_scenario", "peak", "peak_summary",
-           "peak_year_distribution", "project", "project_region", "project_region_loop",
-           "run", "scenario_from_mapping"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "GAP_QUANTITIES",
+    "INDICATORS",
+    "PATHS",
+    "MeasureEffect",
+    "Outlook",
+    "Param",
+    "RegionSpec",
+    "Scenario",
+    "Sector",
+    "central_paths",
+    "central_wedges",
+    "chart_paths",
+    "chart_wedges",
+    "check_targets",
+    "draw_region",
+    "energy_accounts",
+    "load_scenario",
+    "measure_cuts",
+    "peak",
+    "peak_summary",
+    "peak_year_distribution",
+    "project",
+    "project_region",
+    "project_region_loop",
+    "run",
+    "scenario_from_mapping",
+    "target_gap",
+    "target_gaps",
+]
 

@@ -17,6 +17,14 @@ from importlib import resources
 import pandas as pd
 
 from dualcontrol.errors import InputError, Problem, ReferenceDataError
+from dualcontrol.factor_policy import (  # noqa: F401 (re-exported)
+    FACTOR_YEAR_POLICIES,
+    factor_year_policy,
+    factor_years,
+    factor_years_chosen,
+    policy_reason,
+    set_factor_years,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,21 +40,29 @@ TABLES: dict[str, str] = {
     "energy-quota-limits": "energy_quota_limits.csv",
     "product-carriers": "product_carriers.csv",
     "review-rules": "review_rules.csv",
+    "carbon-budget-rules": "carbon_budget_rules.csv",
+    "carbon-evaluation-rules": "carbon_evaluation_rules.csv",
+    "carbon-reference-levels": "carbon_reference_levels.csv",
     "targets": "targets.csv",
     "demo-league-targets": "demo_league_targets.csv",
     "barometer-rules": "barometer_rules.csv",
     "progress-paths": "progress_paths.csv",
     "total-exemption-rules": "total_exemption_rules.csv",
     "electricity-valuation-rules": "electricity_valuation_rules.csv",
+    "deduction-scopes": "deduction_scopes.csv",
     "electricity-factor-rules": "electricity_factor_rules.csv",
     "feedstock-scope": "feedstock_scope.csv",
     "exclusion-rules": "exclusion_rules.csv",
+    "assessment-rule-sets": "assessment_rule_sets.csv",
     "monitoring-rules": "monitoring_rules.csv",
     "regions": "regions.csv",
     "plan-periods": "plan_periods.csv",
     "demo-calibration": "demo_calibration.csv",
     "demo-industries": "demo_industries.csv",
+    "demo-projects": "demo_projects.csv",
     "number-ranges": "number_ranges.csv",
+    "measure-rules": "measure_rules.csv",
+    "demo-measures": "demo_measures.csv",
     "file-limits": "file_limits.csv",
     "revision-rules": "revision_rules.csv",
 }
@@ -335,22 +351,32 @@ def _warn_once(what: str, year: int, used: int) -> None:
         return
     if not _substitutions_told:
         logger.warning("some years have no published emission factor: the nearest "
-                       "published year's is used (first: %s %s -> %s; add rows to "
-                       "grid_factors.csv or heat_factors.csv)", what, year, used)
+                       "published year's is used, %s (first: %s %s -> %s; add rows "
+                       "to grid_factors.csv or heat_factors.csv)", policy_reason(),
+                       what, year, used)
     _substitutions_told.add((what, year))
     logger.info("no %s for %s; using %s", what, year, used)
 
 
 def _by_year(table: pd.DataFrame, column: str, year: int, *, what: str,
-             exact: bool) -> Factor:
+             exact: bool | None, file: str) -> Factor:
+    """Return the factor of ``year``; a year without one is refused, or (``exact=False``,
+    or by default the ``nearest`` policy) takes the nearest published year's factor,
+    the earlier one on a tie, and says so once."""
+    if exact is None:
+        exact = factor_year_policy() == "exact"
     years = table["year"].astype(int)
     match = table[years == year]
     if match.empty:
+        published = sorted(int(y) for y in years.unique())
         if exact:
-            raise InputError(Problem(f"no {what} for year {year}", field="year", value=year,
-                                     accepted=[str(y) for y in sorted(years.unique())]))
-        # nearest published year, the earlier one on a tie; reported, never hidden
-        nearest = min(sorted(years.unique()), key=lambda y: (abs(y - year), y))
+            raise InputError(Problem(
+                f"no {what} is published for {year}: add its row to "
+                f"src/dualcontrol/data/{file}, or ask for the nearest published year's "
+                "factor (dualcontrol --factor-years nearest COMMAND, or "
+                "DUALCONTROL_FACTOR_YEARS=nearest)",
+                field="year", value=year, accepted=[str(y) for y in published]))
+        nearest = min(published, key=lambda y: (abs(y - year), y))
         _warn_once(what, year, nearest)
         match = table[years == nearest]
     row = match.iloc[0]
@@ -368,7 +394,8 @@ def supply_coal_consumption(year: int, *, exact: bool = True) -> Factor:
     GB/T 2589-2020, definition of equivalent value; CEC annual statistics.
     """
     return _by_year(load_table("supply-coal-consumption"), "gce_per_kwh", year,
-                    what="supply coal consumption", exact=exact)
+                    what="supply coal consumption", exact=exact,
+                    file=TABLES["supply-coal-consumption"])
 
 
 def grid_factors(grid: str = "national") -> pd.DataFrame:
@@ -381,11 +408,12 @@ def grid_factors(grid: str = "national") -> pd.DataFrame:
     return rows
 
 
-def grid_factor(year: int, grid: str = "national", *, exact: bool = False) -> Factor:
+def grid_factor(year: int, grid: str = "national", *, exact: bool | None = None) -> Factor:
     """Return the average CO2 emission factor of grid electricity [kg CO2 / kWh].
 
-    With ``exact=False`` a year with no published factor takes the nearest published
-    year's, and the returned :class:`Factor` says which year it is.
+    A year with no published factor is refused unless the nearest year is asked for
+    (``exact=False``, or the ``nearest`` policy: :func:`set_factor_years`); the returned
+    :class:`Factor` then says which year it is.
 
     References
     ----------
@@ -393,7 +421,8 @@ def grid_factor(year: int, grid: str = "national", *, exact: bool = False) -> Fa
     2022: Dec 2024; 2023: Jan 2026).
     """
     return _by_year(grid_factors(grid), "kgco2_per_kwh", year,
-                    what=f"grid emission factor ({grid})", exact=exact)
+                    what=f"grid emission factor ({grid})", exact=exact,
+                    file=TABLES["grid-factors"])
 
 
 #: The region this installation keeps the accounts of (GB/T 2260: Inner Mongolia).
@@ -418,7 +447,23 @@ def electricity_factor_rule(year: int, region_code: str = HOME_REGION) -> pd.Ser
                              value=year))
 
 
-def heat_factor(year: int, *, exact: bool = False) -> Factor:
-    """Return the CO2 emission factor of purchased heat [t CO2 / GJ]."""
-    return _by_year(load_table("heat-factors"), "tco2_per_gj", year,
-                    what="heat emission factor", exact=exact)
+def heat_factor(year: int, *, exact: bool | None = None) -> Factor:
+    """Return the CO2 emission factor of purchased heat [t CO2 / GJ].
+
+    The factor is a default of the accounting guidelines, not a yearly statistic: a row
+    holds from its ``year`` until a later row replaces it (``heat_factors.csv``). A year
+    before the first row is treated as a year without a published factor.
+
+    References
+    ----------
+    China enterprise GHG accounting guidelines (industry sectors), default for purchased
+    heat (see the row's ``source``).
+    """
+    table = load_table("heat-factors")
+    in_force = table[table["year"].astype(int) <= year]
+    if len(in_force):
+        row = in_force.sort_values("year", key=lambda c: c.astype(int)).iloc[-1]
+        return Factor(float(row["tco2_per_gj"]), year, year, row["source"], row["edition"],
+                      row.get("verified", "true").strip().lower() == "true")
+    return _by_year(table, "tco2_per_gj", year, what="heat emission factor", exact=exact,
+                    file=TABLES["heat-factors"])

@@ -15,7 +15,7 @@ from functools import cache
 import pandas as pd
 
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.reference import load_table
+from dualcontrol.reference import HOME_REGION, load_table
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 #: Weights W_i = 3^(i-1) mod 31 of the 17 leading characters (GB 32100-2015, 5.1).
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 
-#: Code of the autonomous region.
-REGION_CODE = "150000"
+#: Code of the autonomous region (one definition: :data:`dualcontrol.reference.HOME_REGION`).
+REGION_CODE = HOME_REGION
 
 
 @cache

@@ -23,6 +23,8 @@ Project file fields::
       - {carrier: electricity, quantity: 4.9e8, unit: kWh}
       - {carrier: electricity, quantity: 1.0e8, unit: kWh, origin: renewable}
       - {carrier: coke, quantity: 26000, unit: t, use: feedstock}
+    process_co2_t: 0                   # optional: process CO2 per year [t CO2]
+    process_co2_basis: ""              # optional: how it was estimated
 
 Accounting rules (the same as :mod:`dualcontrol.accounting`): ``use: feedstock``
 (原料用能) is excluded from the controlled total (发改环资〔2022〕803号); electricity
@@ -32,6 +34,16 @@ intensity, which is the rule applied here for the intensity effect). Comprehensi
 energy for the unit consumption counts every carrier, electricity at its calorific
 value (GB/T 2589-2020), as the quota standards do. Feedstock carbon is taken as stored
 in products and renewable electricity emits nothing, so ``co2_t`` excludes both.
+
+Beside the energy-saving verdict the review gives the carbon evaluation (碳排放评价,
+国家发展改革委令第31号, in force 2025-09-01) with a verdict of its own (pass,
+conditional, fail): the project's CO2 (energy-related from the carriers at the factors
+of its start year, and the process CO2 it states), its CO2 per unit of product against
+reference levels (published ones from ``carbon_reference_levels.csv``; where none is
+published, references derived from the benchmark and baseline energy levels times the
+factors, labelled as this project's derivation and not verified), and its share of the
+league's remaining carbon budget (:mod:`dualcontrol.carbon_budget`). The thresholds are
+rows of ``carbon_evaluation_rules.csv``.
 """
 
 from __future__ import annotations
@@ -46,10 +58,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from dualcontrol.assessment import NUMERIC_TOLERANCE
 from dualcontrol.benchmarking import (
     DEFAULT_GRID,
     Level,
     at_or_better,
+    co2_per_tce,
     level_for,
     output_factor,
     quota_for,
@@ -68,6 +82,8 @@ from dualcontrol.reference import (
 logger = logging.getLogger(__name__)
 
 VERDICTS: tuple[str, ...] = ("approve", "approve_with_conditions", "reject")
+#: Verdicts of the carbon evaluation (碳排放评价), given beside the energy-saving verdict.
+CARBON_VERDICTS: tuple[str, ...] = ("pass", "conditional", "fail")
 USES: tuple[str, ...] = ("combustion", "feedstock")
 ORIGINS: tuple[str, ...] = ("purchased", "renewable")
 PROJECT_FIELDS: tuple[str, ...] = (
@@ -105,6 +121,10 @@ class Project:
     value_added_10k_yuan: float | None
     energy: tuple[EnergyUse, ...]
     file: str | None = None
+    #: Process CO2 the project states (工业过程排放, e.g. clinker calcination) [t CO2 / a].
+    process_co2_t: float = 0.0
+    #: How the process CO2 was estimated (the project's own statement).
+    process_co2_basis: str = ""
 
 
 @dataclass
@@ -115,6 +135,24 @@ class Reason:
     outcome: str  # reject | condition | pass | note
     message: str
     source: str
+
+
+@dataclass
+class CarbonEvaluation:
+    """The carbon evaluation of one project (国家发展改革委令第31号): its own verdict."""
+
+    verdict: str
+    energy_co2_t: float
+    process_co2_t: float
+    process_co2_basis: str
+    co2_t: float
+    output: float
+    output_unit: str
+    intensity_t_per_unit: float
+    energy_intensity_t_per_unit: float
+    references: list[dict[str, Any]]
+    budget: dict[str, Any] | None
+    reasons: list[Reason] = field(default_factory=list)
 
 
 @dataclass
@@ -139,12 +177,23 @@ class Review:
     carriers: list[dict[str, Any]]
     effects: list[dict[str, Any]]
     reasons: list[Reason] = field(default_factory=list)
+    #: The carbon evaluation (碳排放评价) beside the energy-saving verdict.
+    carbon: CarbonEvaluation | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the review as a JSON-ready mapping."""
-        out = asdict(self)
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                for k, v in out.items()}
+        return _no_nan(asdict(self))
+
+
+def _no_nan(value: Any) -> Any:
+    """Return ``value`` with every NaN (at any depth) as None, for JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    return value
 
 
 # --- reading ------------------------------------------------------------------------
@@ -240,6 +289,8 @@ def parse_project(data: dict[str, Any], *, file: str | None = None) -> Project:
                                     field=f"{where}.origin", value=item.get("origin"),
                                     accepted=["purchased"]))
         energy.append(EnergyUse(carrier.code, qty, str(item["unit"]), use, origin))
+    process_co2 = 0.0 if data.get("process_co2_t") in (None, "") else _number(
+        data, "process_co2_t", problems, file)
     start_year = data.get("start_year")
     if not isinstance(start_year, int):
         problems.append(Problem("must be a year", file=file, field="start_year",
@@ -257,7 +308,8 @@ def parse_project(data: dict[str, Any], *, file: str | None = None) -> Project:
                                       positive=True),
         value_added_10k_yuan=None if value_added is None else _number(
             data, "design_value_added_10k_yuan", problems, file, positive=True),
-        energy=tuple(energy), file=file,
+        energy=tuple(energy), file=file, process_co2_t=process_co2,
+        process_co2_basis=str(data.get("process_co2_basis", "") or ""),
     )
     if problems:
         raise InputError(problems)
@@ -339,7 +391,8 @@ def energy_by_carrier(project: Project, *, grid: str | None = DEFAULT_GRID) -> p
         carrier = resolve_carrier(e.carrier)
         own = quantity_in_carrier_unit(e.quantity, resolve_unit(e.unit), carrier)
         tce_per, _ = tce_coefficient(carrier)
-        co2_per, _, _ = co2_coefficient(carrier, project.start_year, grid)
+        co2_per, _, _ = co2_coefficient(carrier, project.start_year, grid,
+                                        latest_for_future=True)
         tce = own * tce_per
         feedstock = tce if e.use == "feedstock" else 0.0
         renewable = tce if e.origin == "renewable" else 0.0
@@ -636,7 +689,235 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
         feedstock_tce=float(totals["feedstock_tce"]),
         renewable_tce=float(totals["renewable_tce"]), co2_t=float(totals["co2_t"]),
         carriers=by_carrier.to_dict("records"), effects=effects, reasons=reasons,
+        carbon=evaluate_carbon(project, by_carrier, level, context, grid=grid),
     )
+
+
+# --- the carbon evaluation ----------------------------------------------------------
+
+def _carbon_rules() -> dict[str, dict[str, str]]:
+    return {r["rule"]: dict(r) for _, r in load_table("carbon-evaluation-rules").iterrows()}
+
+
+def _carbon_reason(rule: str, fired: bool, message: str) -> Reason:
+    """Return the finding of a carbon rule: its data outcome when it fires, else pass."""
+    row = _carbon_rules()[rule]
+    return Reason(rule, row["outcome"] if fired else "pass", message,
+                  f"{row['source']} ({row['edition']})")
+
+
+def fossil_mix_factor(by_carrier: pd.DataFrame, level: Level) -> tuple[float, str]:
+    """Return the CO2 per tce of the project's emitting energy [t CO2 / tce] and how.
+
+    The CO2 of the carriers (:func:`energy_by_carrier`) over their energy less
+    renewable electricity, over the carriers the level counts (for coal power the fuel,
+    not the electricity bought); raw coal's factor
+    (:func:`dualcontrol.benchmarking.co2_per_tce`) when the project has no such energy.
+    """
+    rows = by_carrier
+    if level.product == "coal_power":
+        rows = rows[rows["carrier"] != "electricity"]
+    tce = float((rows["energy_tce"] - rows["renewable_tce"]).sum())
+    if tce <= 0:
+        per_tce, source = co2_per_tce()
+        return per_tce, f"raw coal {per_tce:.4f} t CO2/tce ({source})"
+    factor = float(rows["co2_t"].sum()) / tce
+    return factor, (f"{factor:.4f} t CO2/tce, the project's own carriers at the factors of "
+                    "its start year (CO2 over energy less renewable electricity)")
+
+
+def derived_carbon_reference(level: Level, value: float, year: int, mix: tuple[float, str],
+                             grid: str | None = DEFAULT_GRID) -> tuple[float, str]:
+    """Return a CO2-per-unit reference derived from an energy level [t CO2 / output unit].
+
+    A level in electricity per unit (kWh/t) times the grid factor of ``year`` (the
+    electricity factor rule, or ``grid``; the latest published for a later year); a
+    level in standard coal per unit (kgce/t, gce/kWh) times ``mix``, the CO2 per tce of
+    the project's emitting energy (:func:`fossil_mix_factor`): the CO2 the project would
+    emit at the level with its own fuels, so that renewable power lowers its CO2 and not
+    the reference.
+    Energy-related CO2 only: process CO2 is not in it.
+
+    This is this project's derivation, not a published level (not verified).
+    """
+    if level.numerator == "electricity_kwh":
+        factor, source, _ = co2_coefficient(resolve_carrier("electricity"), year, grid,
+                                            latest_for_future=True)
+        return (value / level.numerator_scale * factor,
+                f"{value:g} {level.unit} x {factor * 1000:.4f} kg CO2/kWh ({source})")
+    per_tce, how = mix
+    return value / level.numerator_scale * per_tce, f"{value:g} {level.unit} x {how}"
+
+
+def carbon_references(level: Level, year: int, mix: tuple[float, str],
+                      grid: str | None = DEFAULT_GRID) -> list[dict[str, Any]]:
+    """Return the CO2-per-unit references of a product for ``year``, benchmark and baseline.
+
+    A published value of ``carbon_reference_levels.csv`` (scope ``total``: energy and
+    process CO2) stands for its level; a level without one is derived from the energy
+    level (:func:`derived_carbon_reference`, scope ``energy``, ``published`` False).
+    """
+    table = load_table("carbon-reference-levels")
+    rows = table[(table["product"] == level.product)
+                 & (table["applies_from_year"].astype(int) <= year)
+                 & (table["co2_t_per_unit"].str.strip() != "")]
+    out = []
+    for name, value in (("benchmark", level.benchmark), ("baseline", level.baseline)):
+        hit = rows[rows["level"] == name]
+        if len(hit):
+            row = hit.iloc[-1]
+            out.append({"level": name, "co2_t_per_unit": float(row["co2_t_per_unit"]),
+                        "unit": f"t CO2/{row['output_unit']}", "scope": row["scope"],
+                        "published": True, "derivation": "",
+                        "source": f"{row['source']} ({row['edition']})",
+                        "verified": str(row["verified"]).lower() == "true"})
+            continue
+        if value is None or not math.isfinite(value) or value <= 0:
+            continue
+        co2, how = derived_carbon_reference(level, value, year, mix, grid)
+        out.append({"level": name, "co2_t_per_unit": co2, "unit": f"t CO2/{level.output_unit}",
+                    "scope": "energy", "published": False,
+                    "derivation": f"this project's derivation: {name} {how}",
+                    "source": f"{level.source} ({level.edition}) x factors", "verified": False})
+    return out
+
+
+def carbon_budget_context(budgets: pd.DataFrame, league_code: str, year: int
+                          ) -> dict[str, Any] | None:
+    """Return the league's carbon budget of ``year`` for a review context, or None.
+
+    ``budgets`` is :func:`dualcontrol.carbon_budget.carbon_budgets` output; a year
+    outside its years takes the nearest (said in ``carbon_budget_note``).
+    """
+    mine = budgets[(budgets["region_code"].astype(str) == str(league_code))
+                   & (budgets["period"] != "2026-2030")]
+    if mine.empty:
+        return None
+    years = sorted(int(p) for p in mine["period"])
+    chosen = min(max(year, years[0]), years[-1])
+    row = mine[mine["period"] == str(chosen)].iloc[0]
+    note = "" if chosen == year else f"start year {year} outside {years[0]}-{years[-1]}"
+    return {"carbon_budget_year": chosen, "carbon_budget_co2_t": float(row["budget_co2_t"]),
+            "carbon_actual_co2_t": float(row["actual_co2_t"]),
+            "carbon_reserved_co2_t": float(row["reserved_co2_t"]),
+            "carbon_remaining_co2_t": float(row["remaining_co2_t"]),
+            "carbon_budget_rule": str(row["rule_id"]), "carbon_budget_note": note}
+
+
+def evaluate_carbon(project: Project, by_carrier: pd.DataFrame, level: Level,
+                    context: dict[str, Any] | None = None, *,
+                    grid: str | None = DEFAULT_GRID) -> CarbonEvaluation:
+    """Return the project's carbon evaluation: CO2, CO2 per unit, budget share, verdict.
+
+    Parameters
+    ----------
+    project : Project
+        The validated project; ``process_co2_t`` [t CO2 / a] is added to the CO2 of
+        its carriers.
+    by_carrier : DataFrame
+        :func:`energy_by_carrier` of the project (``co2_t`` [t CO2 / a] per carrier).
+    level : Level
+        The product's energy levels (benchmark, baseline).
+    context : dict, optional
+        The review context; its ``league`` may carry ``carbon_remaining_co2_t`` and
+        ``carbon_budget_co2_t`` [t CO2] (:func:`carbon_budget_context`).
+
+    Returns
+    -------
+    CarbonEvaluation
+        ``verdict`` ``fail`` if any rule fails, ``conditional`` if any sets a condition,
+        else ``pass``; every finding in ``reasons``.
+
+    References
+    ----------
+    国家发展改革委令第31号 固定资产投资项目节能审查和碳排放评价办法 (2025-07-25, in force
+    2025-09-01); ``carbon_evaluation_rules.csv`` for each rule's source.
+    """
+    rules = _carbon_rules()
+    energy_co2 = float(by_carrier["co2_t"].sum())
+    co2 = energy_co2 + project.process_co2_t
+    output = project.output * output_factor(project.output_unit, level, file=project.file,
+                                            field="design_output.unit")
+    intensity, energy_intensity = co2 / output, energy_co2 / output
+    references = carbon_references(level, project.start_year,
+                                   fossil_mix_factor(by_carrier, level), grid)
+    reasons: list[Reason] = []
+    if project.process_co2_t == 0:
+        reasons.append(_carbon_reason("process_co2_not_stated", True,
+                                      rules["process_co2_not_stated"]["description"]))
+    by_level = {r["level"]: r for r in references}
+    unit = f"t CO2/{level.output_unit}"
+    for name, rule in (("baseline", "carbon_intensity_baseline"),
+                       ("benchmark", "carbon_intensity_benchmark")):
+        ref = by_level.get(name)
+        if ref is None:
+            continue
+        mine = intensity if ref["scope"] == "total" else energy_intensity
+        what = "CO2" if ref["scope"] == "total" else "energy-related CO2"
+        worse = not bool(at_or_better(mine, ref["co2_t_per_unit"]))
+        text = (f"{what} per unit {mine:.3f} {unit} is {'above' if worse else 'at or below'} "
+                f"the {name} reference {ref['co2_t_per_unit']:.3f} {unit}")
+        if name == "baseline" and not worse:
+            continue  # the benchmark finding says it
+        reasons.append(_carbon_reason(rule, worse, text))
+        if worse:
+            break  # above the baseline: the benchmark finding adds nothing
+    if not references:
+        reasons.append(Reason("carbon_intensity_benchmark", "note",
+                              f"no CO2 reference for {level.product}: no published value "
+                              "and no energy level to derive one from", "dualcontrol review"))
+    if any(not r["published"] or not r["verified"] for r in references):
+        derived = "; ".join(r["derivation"] or r["source"] for r in references)
+        reasons.append(_carbon_reason("carbon_reference_unverified", True,
+                                      f"{rules['carbon_reference_unverified']['description']}"
+                                      f": {derived}"))
+    league = (context or {}).get("league") or {}
+    remaining = league.get("carbon_remaining_co2_t")
+    budget = None
+    if remaining is None or (isinstance(remaining, float) and math.isnan(remaining)):
+        reasons.append(_carbon_reason("carbon_budget_unknown", True,
+                                      rules["carbon_budget_unknown"]["description"]))
+    else:
+        remaining = float(remaining)
+        total = league.get("carbon_budget_co2_t")
+        budget = {"league": league.get("name", ""), "year": league.get("carbon_budget_year"),
+                  "budget_co2_t": None if total is None else float(total),
+                  "reserved_co2_t": league.get("carbon_reserved_co2_t"),
+                  "remaining_co2_t": remaining,
+                  "share_of_budget": None if not total else co2 / float(total),
+                  "share_of_remaining": None if remaining <= 0 else co2 / remaining,
+                  "rule": league.get("carbon_budget_rule", ""),
+                  "note": league.get("carbon_budget_note", "")}
+        fail = float(rules["carbon_budget_exceeded"]["threshold"])
+        cond = float(rules["carbon_budget_share"]["threshold"])
+        where = f"{budget['league']}'s remaining carbon budget of {budget['year']}"
+        if remaining <= 0:
+            reasons.append(_carbon_reason(
+                "carbon_budget_exceeded", True,
+                f"{where} is {remaining:,.0f} t CO2: nothing is left for the project's "
+                f"{co2:,.0f} t CO2"))
+        else:
+            share = co2 / remaining
+            text = f"project CO2 {co2:,.0f} t/a is {share:.1%} of {where} {remaining:,.0f} t"
+            # a share equal to a threshold (up to float rounding) is not above it
+            over_cond = share > cond * (1 + NUMERIC_TOLERANCE)
+            if share > fail * (1 + NUMERIC_TOLERANCE):
+                reasons.append(_carbon_reason("carbon_budget_exceeded", True,
+                                              f"{text} (> {fail:.0%})"))
+            else:
+                reasons.append(_carbon_reason("carbon_budget_share", over_cond,
+                                              f"{text} ({'>' if over_cond else '<='} "
+                                              f"{cond:.0%})"))
+    outcomes = {r.outcome for r in reasons}
+    verdict = ("fail" if "fail" in outcomes else
+               "conditional" if "conditional" in outcomes else "pass")
+    logger.info("carbon evaluation of %s: %s", project.name, verdict)
+    return CarbonEvaluation(
+        verdict=verdict, energy_co2_t=energy_co2, process_co2_t=project.process_co2_t,
+        process_co2_basis=project.process_co2_basis, co2_t=co2, output=output,
+        output_unit=level.output_unit, intensity_t_per_unit=intensity,
+        energy_intensity_t_per_unit=energy_intensity, references=references, budget=budget,
+        reasons=reasons)
 
 
 def render_html(review: Review) -> str:

@@ -156,3 +156,14 @@ def test_api_reference_is_local(page, server) -> None:
     page.goto(f"{server}/docs?lang=en")
     page.wait_for_selector("#op-read_accounts_api_accounts_get")
     screenshot(page, "api_docs")
+
+
+def test_measures_page_renders_the_wedges(page, server, site) -> None:
+    from dualcontrol.demo_measures import load_demo_measures
+
+    load_demo_measures(site["data"].store, user="demo")
+    login(page, server, "demo-administrator")
+    page.goto(f"{server}/measures?lang=en&draws=50")
+    page.wait_for_selector("#chart-wedges .main-svg")
+    assert "Overdue measures" in page.inner_text("body")
+    screenshot(page, "measures")

@@ -1,4 +1,5 @@
-"""Command ``assess``: the dual-control barometer and the remaining energy budget."""
+"""Command ``assess``: the dual-control barometer under the rule set of the year, the
+remaining energy budget, and the two ledgers side by side (``--compare-rule-sets``)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from dualcontrol.fileio import read_table
 #: Levels of the assessed regions (:func:`dualcontrol.assessment.level_of`).
 ASSESS_LEVELS = ("region", "league", "county")
 AssessLevel = choices("AssessLevel", ASSESS_LEVELS)
-BAROMETER_COLUMNS = ["region", "indicator", "rating", "value", "requirement", "gap", "unit",
+BAROMETER_COLUMNS = ["region", "indicator", "role", "rating", "value", "requirement", "gap", "unit",
                      "change_vs_same_period_last_year", "plan", "exclusions", "note"]
 BUDGET_COLUMNS = ["region", "horizon", "year", "last_actual_year", "gdp_growth",
                   "intensity_room_tce", "total_room_tce", "budget_tce", "binding", "note"]
 
 
-def _store_accounts() -> pd.DataFrame:
-    """Return the yearly accounts of the region and its leagues from the store.
+def _store_accounts(year: int | None, period: str | None) -> pd.DataFrame:
+    """Return the accounts of the region and its leagues from the store: complete years
+    and the cumulative periods from January with year-to-date GDP
+    (:func:`dualcontrol.datasets.assessment_accounts` with ``periods``).
 
     Targets are not read from the store: they come from the package's data
     (``data/targets.csv`` and, for the demo leagues, ``data/demo_league_targets.csv``;
@@ -31,7 +34,10 @@ def _store_accounts() -> pd.DataFrame:
     """
     from dualcontrol import datasets
 
-    frame = datasets.assessment_accounts()
+    # the cumulative periods only when asked for, or when the year is not complete
+    periods = period is not None or year is None or datasets.months_reported().get(
+        year, 12) < 12
+    frame = datasets.assessment_accounts(periods=periods)
     if frame.empty:
         raise InputError(Problem("the store has no energy accounts (run `dualcontrol demo` "
                                  "or ingest reports), or pass --data FILE", field="--data"))
@@ -65,7 +71,8 @@ def _barometer_title(barometer: pd.DataFrame) -> str:
     if not len(barometer):
         return "Barometer"
     first = barometer.iloc[0]
-    return (f"Barometer {first['period']} (progress path {first['progress_rule']}, "
+    return (f"Barometer {first['period']} {first['period_zh']}, {first['rule_set_zh']} "
+            f"{first['rule_set']} (progress path {first['progress_rule']}, "
             f"barometer scheme {first['barometer_scheme']})")
 
 
@@ -87,15 +94,30 @@ def assess_cmd(
         "--add-tce", help="Show the effect of adding this much energy [tce] in --in.")] = None,
     in_region: Annotated[str | None, typer.Option(
         "--in", help="Region code where --add-tce is added (e.g. 150600 Ordos).")] = None,
+    compare_rule_sets: Annotated[bool, typer.Option(
+        "--compare-rule-sets", help="Show --region under energy and carbon dual control "
+        "side by side (same year and data), with every deduction.")] = False,
+    region: Annotated[str | None, typer.Option(
+        "--region", help="Region or league code for --compare-rule-sets (default 150000).")]
+    = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of table headers.")] = Lang.en,
 ) -> None:
-    """Rate each region on intensity, total and CO2 intensity, and show the energy budget.
+    """Rate each region under the rule set of the year, and show the energy budget.
 
-    Ratings: red, yellow, green (NDRC barometer), no_data (a needed figure is missing),
-    no_target (no numeric target for that indicator).
+    To 2025 energy dual control (energy intensity, total, CO2 intensity); from 2026
+    carbon dual control (CO2 intensity binding, total CO2 supplementary, energy
+    reported): data/assessment_rule_sets.csv. The current year is assessed on the
+    months reported so far (2026年1-10月 against 2025年1-10月). Ratings: red, yellow,
+    green (NDRC barometer), exempt, reported (not rated under the rule set), no_data (a
+    needed figure is missing), no_target (no numeric target for that indicator).
     """
-    from dualcontrol.assessment import parse_assessment_period, prepare_accounts, progress
+    from dualcontrol.assessment import (
+        months_available,
+        parse_assessment_period,
+        prepare_accounts,
+        progress,
+    )
     from dualcontrol.budget import energy_budget, intensity_effect
 
     with user_errors(as_json=as_json):
@@ -104,13 +126,15 @@ def assess_cmd(
                                      value=in_region))
         if plan is not None:
             _check_plan(plan)
-        raw = read_table(data) if data is not None else _store_accounts()
+        raw = read_table(data) if data is not None else _store_accounts(year, period)
         accounts = prepare_accounts(raw, file=str(data) if data else None)
         months = 12
         if period is not None:
             year, months = parse_assessment_period(period)
         if year is None:
             year = int(accounts["year"].max())
+        if period is None:  # the current year: the months reported so far (1-10月)
+            months = months_available(accounts, year)
         only = level.value if level is not None else None
         if only is not None and not (accounts["level"] == only).any():
             raise InputError(Problem(
@@ -118,9 +142,28 @@ def assess_cmd(
                 + ("" if data else " (the store's accounts are by region and league)"),
                 file=str(data) if data else None, field="--level", value=only,
                 accepted=sorted(accounts["level"].unique(), key=ASSESS_LEVELS.index)))
+        if region is not None and region not in set(accounts["region_code"]):
+            raise InputError(Problem("no accounts for this region", field="--region",
+                                     value=region,
+                                     accepted=sorted(set(accounts["region_code"]))))
+        if compare_rule_sets:
+            from dualcontrol.assessment import compare_rule_sets as compare
+
+            ledgers = compare(accounts, year=year, months=months,
+                              region_code=region or "150000")
+        else:
+            ledgers = None
+    if ledgers is not None:
+        _show_ledgers(ledgers, as_json=as_json, lang=lang)
+        return
+    with user_errors():
         barometer = progress(accounts, year=year, months=months, level=only, plan=plan)
-        budget = energy_budget(accounts, year=year, gdp_growth=gdp_growth, level=only,
-                               plan=plan)
+        # the energy budget belongs to energy dual control: none where energy is only reported
+        energy_rated = (barometer.empty or not (
+            (barometer["indicator"] == "energy_intensity")
+            & (barometer["role"] == "reported")).any())
+        budget = (energy_budget(accounts, year=year, gdp_growth=gdp_growth, level=only,
+                                plan=plan) if energy_rated else None)
         effect = None
         if add_tce is not None:
             if in_region is None:
@@ -128,9 +171,11 @@ def assess_cmd(
             effect = intensity_effect(accounts, year=year, months=months, plan=plan,
                                       region_code=in_region, added_tce=add_tce)
     for frame in (barometer, budget):
-        frame.insert(0, "region", frame["region_name"].astype(str))
+        if frame is not None:
+            frame.insert(0, "region", frame["region_name"].astype(str))
     if as_json:
-        records = _with_budget(barometer, budget)
+        records = (_with_budget(barometer, budget) if budget is not None
+                   else frame_records(barometer))
         print_json(records if effect is None else
                    {"barometer": records, "effect": frame_records(effect)})
         return
@@ -138,6 +183,60 @@ def assess_cmd(
         unit=barometer["unit"].str.replace(" (reduction vs base year)", " (cut)",
                                            regex=False))
     emit(shown, title=_barometer_title(barometer), lang=lang)
-    emit(budget[BUDGET_COLUMNS], title="Remaining energy budget [tce]", lang=lang)
+    if len(barometer):
+        typer.echo(f"Method: {barometer['method'].iloc[0]}")
+    if budget is not None:
+        emit(budget[BUDGET_COLUMNS], title="Remaining energy budget [tce]", lang=lang)
+    else:
+        typer.echo(f"No energy budget: under {barometer['rule_set'].iloc[0]} energy is "
+                   "reported, not rated.")
     if effect is not None:
         emit(effect, title=f"Effect of {add_tce:g} tce in {in_region}", lang=lang)
+
+
+#: Chinese headers of the side-by-side view (the English header is the column name).
+LEDGER_HEADERS_ZH = {"item": "指标或扣除项", "rule_id": "规则", "document_number": "文件",
+                     "value": "本期", "base_value": "基期", "energy_dual_control": "能耗双控",
+                     "carbon_dual_control": "碳排放双控", "role": "定位", "rating": "评价",
+                     "requirement": "进度要求"}
+
+
+def _show_ledgers(ledgers: pd.DataFrame, *, as_json: bool, lang: Lang) -> None:
+    """Print the two ledgers (:func:`dualcontrol.assessment.compare_rule_sets`)."""
+    from dualcontrol.assessment import LABELS_ZH, LEDGERS
+
+    if as_json:
+        print_json(frame_records(ledgers))
+        return
+    zh = lang == Lang.zh
+    first = ledgers.iloc[0]
+    name = f"{first['region_name']} {first['period_zh'] if zh else first['period']}"
+    label = "item_zh" if zh else "item"
+    indicators = ledgers[ledgers["section"] == "indicator"]
+    wide = pd.DataFrame({"item": list(dict.fromkeys(indicators[label]))})
+    for ledger in LEDGERS:
+        part = indicators[indicators["rule_set"] == ledger].set_index(label)
+        head = LEDGER_HEADERS_ZH[ledger] if zh else ledger.split("_")[0]
+        for column in ("role", "rating", "value", "requirement"):
+            source = "role_zh" if zh and column == "role" else column
+            values = wide["item"].map(part[source])
+            if zh and column == "rating":
+                values = values.map(lambda v: LABELS_ZH.get(v, v))
+            wide[f"{head}: {LEDGER_HEADERS_ZH[column] if zh else column}"] = values
+    wide["unit"] = wide["item"].map(indicators.drop_duplicates(label).set_index(label)["unit"])
+    deductions = ledgers[ledgers["section"] == "deduction"]
+    rows = deductions.drop_duplicates("rule_id")[[label, "rule_id", "document_number",
+                                                  "value", "base_value"]].copy()
+    for ledger in LEDGERS:
+        part = deductions[deductions["rule_set"] == ledger].set_index("rule_id")
+        rows[LEDGER_HEADERS_ZH[ledger] if zh else ledger] = rows["rule_id"].map(
+            part["applied_to"])
+    rows = rows.rename(columns={label: "item"})
+    if zh:
+        wide = wide.rename(columns={"item": LEDGER_HEADERS_ZH["item"], "unit": "单位"})
+        rows = rows.rename(columns=LEDGER_HEADERS_ZH)
+    emit(wide, title=("两本账: " if zh else "Two ledgers: ") + name, lang=lang)
+    base = deductions["base_year"].dropna()
+    emit(rows, title=(f"扣除项 [tce] (基期 {int(base.iloc[0])})" if zh and len(base) else
+                      f"Deductions [tce] (base year {int(base.iloc[0])})" if len(base) else
+                      "Deductions [tce]"), lang=lang)

@@ -115,7 +115,41 @@ def _store_context(league: str, start_year: int) -> dict | None:
     accounts = prepare_accounts(raw)
     year = review.context_year(accounts, start_year)
     budget = energy_budget(accounts, year=year)
-    return review.context_from_accounts(raw, budget, league, year=year)
+    context = review.context_from_accounts(raw, budget, league, year=year)
+    try:
+        carbon = review.carbon_budget_context(datasets.carbon_budget_table(),
+                                              context["league"]["code"], start_year)
+    except InputError as exc:  # e.g. no 2025 CO2: the evaluation says budget unknown
+        typer.echo(f"no carbon budget for the league: {exc}", err=True)
+        carbon = None
+    if carbon is not None:
+        context["league"].update(carbon)
+    return context
+
+
+def _emit_carbon(carbon: review.CarbonEvaluation, lang: Lang) -> None:
+    """Print the carbon evaluation: CO2, CO2 per unit against the references, budget share."""
+    unit = f"t CO2/{carbon.output_unit}"
+    rows = [
+        {"item": "CO2, energy-related [t/a]", "value": f"{carbon.energy_co2_t:,.0f}"},
+        {"item": "CO2, process (stated) [t/a]", "value": f"{carbon.process_co2_t:,.0f}"},
+        {"item": "CO2, total [t/a]", "value": f"{carbon.co2_t:,.0f}"},
+        {"item": "CO2 per unit (total / energy-related)",
+         "value": f"{carbon.intensity_t_per_unit:.3f} / "
+                  f"{carbon.energy_intensity_t_per_unit:.3f} {unit}"},
+    ]
+    rows += [{"item": f"reference {r['level']} ({'published' if r['published'] else 'derived'}"
+                      f", {r['scope']})", "value": f"{r['co2_t_per_unit']:.3f} {r['unit']}"}
+             for r in carbon.references]
+    if carbon.budget is not None:
+        b = carbon.budget
+        share = b["share_of_remaining"]
+        rows.append({"item": f"{b['league']} carbon budget {b['year']}: remaining [t]",
+                     "value": f"{b['remaining_co2_t']:,.0f} (project "
+                              f"{'-' if share is None else f'{share:.1%}'})"})
+    emit(pd.DataFrame(rows), title=f"Carbon evaluation 碳排放评价: {carbon.verdict}", lang=lang)
+    emit(pd.DataFrame([{"rule": r.rule, "outcome": r.outcome, "finding": r.message}
+                       for r in carbon.reasons]), title="Reasons (carbon evaluation)", lang=lang)
 
 
 @app.command("review")
@@ -139,8 +173,11 @@ def review_cmd(
     if as_json:
         print_json(result.as_dict())
         return
+    carbon = result.carbon
     summary = pd.DataFrame([
-        {"item": "verdict", "value": result.verdict},
+        {"item": "verdict (energy-saving review 节能审查)", "value": result.verdict},
+        *([{"item": "verdict (carbon evaluation 碳排放评价)", "value": carbon.verdict}]
+          if carbon is not None else []),
         {"item": "unit consumption", "value": f"{result.unit_consumption:,.1f} {result.unit}"},
         {"item": f"benchmark / baseline ({result.level_set})",
          "value": f"{result.benchmark:g} / {result.baseline:g} {result.unit}"},
@@ -151,7 +188,9 @@ def review_cmd(
     emit(summary, title=f"Review: {result.project['name']}", lang=lang)
     reasons = pd.DataFrame([{"rule": r.rule, "outcome": r.outcome, "finding": r.message}
                             for r in result.reasons])
-    emit(reasons, title="Reasons", lang=lang)
+    emit(reasons, title="Reasons (energy-saving review)", lang=lang)
+    if carbon is not None:
+        _emit_carbon(carbon, lang)
     if result.effects:
         cols = ["level", "name", "year", "project_controlled_tce", "total_increase_pct",
                 "intensity_before", "intensity_after", "intensity_change_pct",

@@ -51,14 +51,23 @@ def serve_cmd(
     demo_users: Annotated[bool, typer.Option(
         "--demo-users", help="Create one demo user per role (new passwords) and print them.")]
     = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Read the store on every request instead of keeping results "
+                           "until it changes (slow; for comparison).")] = False,
 ) -> None:
-    """Serve the dashboard and the REST API on the configured store (OpenAPI at /docs)."""
+    """Serve the dashboard and the REST API on the configured store (OpenAPI at /docs).
+
+    Results are computed once per store version and kept (in memory, and in the data
+    folder for the next start); an upload or an import makes the next request read
+    the new data.
+    """
     from dualcontrol.web.server import run, store_app
     from dualcontrol.web.settings import WebSettings
 
     with user_errors():
         try:
-            settings = WebSettings(host=host, port=port)
+            settings = WebSettings(host=host, port=port,
+                                   **({"cache_results": False} if no_cache else {}))
         except ValueError as exc:
             raise DualControlError(str(exc)) from None
         served = store_app(settings=settings, inputs=inputs, demo_users=demo_users)

@@ -205,7 +205,8 @@ def monitor(con: ibis.BaseBackend, data: MeterData, month: str, *, as_of: dateti
             daily_table = register(con, "dc_daily_amounts",
                                    pd.concat(dailies, ignore_index=True))
         coefficients = register(con, "dc_coefficients",
-                                coefficient_table([first.year], method=method, grid=grid))
+                                coefficient_table([first.year], method=method, grid=grid,
+                                                  latest_for_future=True))
         units = register(con, "dc_units", data.units)
         daily = con.to_pyarrow(stream_accounts(daily_table, coefficients)
                                .order_by(["unit_id", "carrier", "period"]))

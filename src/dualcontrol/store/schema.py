@@ -19,7 +19,7 @@ metadata = sa.MetaData()
 SEQUENCES = {
     name: sa.Sequence(f"{name}_id_seq", metadata=metadata)
     for name in ("production_units", "submissions", "report_revisions", "plan_targets",
-                 "green_registry", "users", "audit_log")
+                 "green_registry", "users", "audit_log", "projects")
 }
 
 
@@ -216,6 +216,30 @@ web_sessions = sa.Table(
     sa.Column("revoked", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("client", sa.String(64), comment="client address at login"),
     sa.Index("ix_web_sessions_username", "username"),
+)
+
+projects = sa.Table(
+    "projects", metadata,
+    _id("projects"),
+    sa.Column("code", sa.String(32), nullable=False, unique=True, comment="project code"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("league_code", sa.String(6), nullable=False),
+    sa.Column("county_code", sa.String(6)),
+    sa.Column("park_code", sa.String(16)),
+    sa.Column("industry", sa.String(64)),
+    sa.Column("product", sa.String(64)),
+    sa.Column("energy_tce", sa.Double, nullable=False, comment="design energy [tce/a]"),
+    sa.Column("co2_t", sa.Double, nullable=False, comment="design CO2, energy and process [t/a]"),
+    sa.Column("status", sa.String(24), nullable=False,
+              comment="reviewed|approved|under_construction|in_operation|rejected|withdrawn"),
+    *(sa.Column(f"{s}_on", sa.Date, comment=f"day the project became {s}")
+      for s in ("reviewed", "approved", "under_construction", "in_operation", "rejected",
+                "withdrawn")),
+    _utc("created_at", nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    _utc("updated_at", nullable=False),
+    sa.Column("source", sa.Text, comment="where the figures come from (review, file)"),
+    sa.Column("note", sa.Text),
 )
 
 audit_log = sa.Table(

@@ -61,9 +61,13 @@ class Data(StrEnum):
     front_runners = "front_runners"
     pdf = "pdf"
     reviews = "reviews"
+    carbon_budget = "carbon_budget"
+    pipeline = "pipeline"
+    pipeline_edit = "pipeline_edit"
     uploads = "uploads"
     users = "users"
     audit = "audit"
+    measures = "measures"
 
 
 #: What each kind of data is (the README's first column).
@@ -80,9 +84,14 @@ DATA_MEANING: dict[Data, str] = {
     Data.front_runners: "the front-runner list (named units and their unit consumption)",
     Data.pdf: "the bulletin as PDF (each starts a Chromium)",
     Data.reviews: "energy-saving review of a project in a league",
+    Data.carbon_budget: "carbon budgets of the region and leagues, net of the pipeline",
+    Data.pipeline: "the project pipeline (reviewed to in operation) of a league",
+    Data.pipeline_edit: "adding projects to the pipeline and moving them on",
     Data.uploads: "uploading enterprise energy reports",
     Data.users: "users, their sessions and tokens",
     Data.audit: "the audit log",
+    Data.measures: "the 1+N+X measures registry (owners, deadlines, effects, overdue; "
+                   "names enterprises) and its wedges",
 }
 
 
@@ -135,7 +144,9 @@ def _analyst(level: str) -> dict[Data, Grant]:
            Data.uploads: _scoped("enterprise")}
     if assessed:  # the barometer and budget exist for the region and leagues only
         out |= {Data.assessment: _scoped(*assessed), Data.budget: _scoped(*assessed),
-                Data.reviews: _scoped("league")}
+                Data.reviews: _scoped("league"), Data.measures: _scoped(*assessed),
+                Data.carbon_budget: _scoped(*assessed),
+                Data.pipeline: _scoped("league")}
     return out
 
 
@@ -153,7 +164,11 @@ READ_ALL: dict[Data, Grant] = {**PUBLIC,
                                Data.benchmarks: Grant(("enterprise",)),
                                Data.front_runners: Grant(("enterprise",)),
                                Data.pdf: Grant(PUBLISHED_LEVELS),
-                               Data.reviews: Grant(("league",))}
+                               Data.reviews: Grant(("league",)),
+                               Data.measures: Grant(PUBLISHED_LEVELS),
+                               Data.carbon_budget: Grant(PUBLISHED_LEVELS),
+                               Data.pipeline: Grant(("league",)),
+                               Data.pipeline_edit: Grant(("league",))}
 
 ACCESS: dict[str, dict[Data, Grant]] = {
     "anonymous": PUBLIC,
@@ -192,6 +207,7 @@ ROUTES: dict[str, tuple[Data, ...]] = {
     "GET /api/accounts/{level}/{key}": (Data.published, Data.accounts),
     "GET /api/assessment/barometer": (Data.assessment,),
     "GET /api/assessment/budget": (Data.budget,),
+    "GET /api/assessment/ledgers": (Data.assessment,),
     "GET /api/benchmarks/units": (Data.benchmarks,),
     "GET /api/benchmarks/{table}": (Data.benchmark_summary, Data.front_runners),
     "GET /benchmarking": (Data.benchmark_summary, Data.front_runners, Data.benchmarks),
@@ -206,12 +222,19 @@ ROUTES: dict[str, tuple[Data, ...]] = {
     "POST /api/reviews": (Data.reviews,),
     "GET /review": (Data.reviews,),
     "POST /review": (Data.reviews,),
+    "GET /api/carbon/budgets": (Data.carbon_budget,),
+    "GET /api/projects": (Data.pipeline,),
+    "POST /api/projects": (Data.pipeline_edit,),
+    "POST /api/projects/{code}/status": (Data.pipeline_edit,),
+    "GET /carbon": (Data.carbon_budget, Data.pipeline),
     "GET /api/users": (Data.users,),
     "POST /api/users": (Data.users,),
     "PATCH /api/users/{username}": (Data.users,),
     "GET /api/users/{username}/sessions": (Data.users,),
     "DELETE /api/users/{username}/sessions": (Data.users,),
     "GET /api/audit": (Data.audit,),
+    "GET /api/measures/{table}": (Data.measures,),
+    "GET /measures": (Data.measures,),
 }
 
 #: The menu: path, label key of :mod:`dualcontrol.web.i18n`, and the kind it needs.
@@ -219,8 +242,10 @@ MENU: tuple[tuple[str, str, Data], ...] = (
     ("/", "overview", Data.published),
     ("/benchmarking", "benchmarking", Data.benchmark_summary),
     ("/outlook", "outlook", Data.analysis),
+    ("/measures", "measures", Data.measures),
     ("/upload", "upload", Data.uploads),
     ("/review", "review", Data.reviews),
+    ("/carbon", "carbon_budgets", Data.carbon_budget),
     ("/bulletin", "bulletin", Data.bulletin),
     ("/docs", "api", Data.site),
 )

@@ -5,23 +5,26 @@ from __future__ import annotations
 import logging
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import plotly
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dualcontrol.errors import InputError
 from dualcontrol.store.faults import StoreError
-from dualcontrol.web.access import ANONYMOUS
+from dualcontrol.web.access import ANONYMOUS, Principal
+from dualcontrol.web.assets import Assets, asset_response
 from dualcontrol.web.contract import ERRORS
 from dualcontrol.web.data import WebData
 from dualcontrol.web.deps import WebContext, current_principal, render
 from dualcontrol.web.limits import BodyLimit, LoginLimiter, RenderQueue
+from dualcontrol.web.response_cache import ResponseCache
 from dualcontrol.web.routes import (
     accounts,
     analysis,
@@ -30,6 +33,8 @@ from dualcontrol.web.routes import (
     auth,
     benchmarks,
     bulletin,
+    carbon,
+    measures,
     pages,
     reports,
     reviews,
@@ -46,6 +51,52 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+#: Headers every response carries (unless the route set its own).
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"))
+
+
+class SecurityHeaders:
+    """ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class CompressedReads:
+    """ASGI middleware gzipping API reads (``GET /api/...``: JSON and CSV tables).
+
+    Pages are not compressed: they carry the session's CSRF token next to text a
+    visitor chooses, which compression would let an eavesdropper guess (BREACH);
+    static files are compressed once, in :mod:`dualcontrol.web.assets`.
+    """
+
+    def __init__(self, app: ASGIApp, *, level: int = 5) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=1024, compresslevel=level)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope.get("method") in ("GET", "HEAD")
+                and scope.get("path", "").startswith("/api/")):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def login_limiter(settings: WebSettings) -> LoginLimiter:
@@ -66,6 +117,9 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
                               "review, decomposition and outlook of a region.")
     web_dir = resources.files("dualcontrol.web")
     templates = Jinja2Templates(directory=str(web_dir.joinpath("templates")))
+    assets = Assets(Path(str(web_dir.joinpath("static"))), extra={"plotly.min.js": PLOTLY_JS})
+    templates.env.globals["static_url"] = assets.url
+    app.state.assets = assets
     app.state.ctx = WebContext(
         settings=settings, users=users, data=data,
         signer=SessionSigner(settings.secret_key, settings.session_max_age_s),
@@ -73,14 +127,22 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
         pdf_queue=RenderQueue(max_running=settings.pdf_max_running,
                               max_waiting=settings.pdf_max_waiting, wait_s=settings.pdf_wait_s))
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(CompressedReads)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    def identify(request: Request) -> tuple[Principal, str | None, object]:
+        """Return who asks, the CSRF token of its session and the store's version."""
+        ctx = app.state.ctx
+        try:
+            principal = current_principal(request, ctx)
+        except StarletteHTTPException as exc:
+            request.state.principal_refusal = exc
+            raise
+        request.state.principal = principal
+        session = getattr(request.state, "page_session", None)
+        return principal, session.csrf if session else None, ctx.data.results_key()
+
+    app.add_middleware(ResponseCache, identify=identify, enabled=settings.cache_results)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -119,10 +181,12 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
             for e in exc.errors()]}, status_code=422)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
-    def plotly_bundle() -> FileResponse:
-        """The Plotly bundle shipped inside the ``plotly`` package."""
-        return FileResponse(PLOTLY_JS, media_type="text/javascript",
-                            headers={"Cache-Control": "public, max-age=86400"})
+    def plotly_bundle(request: Request) -> Response:
+        """The Plotly bundle shipped inside the ``plotly`` package (gzipped, cached)."""
+        asset = assets.get("plotly.min.js")
+        assert asset is not None
+        return asset_response(request, asset,
+                              versioned=request.query_params.get("v") == asset.digest)
 
     @app.get("/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:
@@ -131,9 +195,8 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
         return render(request, ctx, current_principal(request, ctx), "docs.html",
                       schema=app.openapi())
 
-    app.mount("/static", StaticFiles(directory=str(web_dir.joinpath("static"))),
-              name="static")
+    app.mount("/static", assets, name="static")
     for module in (auth, accounts, assessment, reports, reviews, benchmarks, analysis, bulletin,
-                   users_routes, audit, pages):
+                   carbon, users_routes, audit, measures, pages):
         app.include_router(module.router)
     return app

@@ -6,10 +6,11 @@ hands the tables to the routes; uploads go through :func:`dualcontrol.ingest.ing
 (the same validation, revisions and audit as ``dualcontrol ingest``). Nothing here
 computes a result of its own: it selects, calls and returns tables.
 
-Results are cached per *store version* (the newest submission id): a command-line
-import while the server runs makes the next request read the new data. Every store
-access opens a short-lived connection, so the server never holds the DuckDB file
-between requests.
+Results are cached per *store version* (the newest submission and revision,
+:mod:`dualcontrol.web.results`): an upload here invalidates them at once, a
+command-line import while the server runs makes the next request read the new data.
+Every store access opens a short-lived connection, so the server never holds the
+DuckDB file between requests.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import hashlib
 import logging
 import re
 import tempfile
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +28,12 @@ import ibis
 import pandas as pd
 
 from dualcontrol import accounting, benchmarking, datasets
-from dualcontrol.assessment import prepare_accounts, progress
+from dualcontrol.assessment import (
+    compare_rule_sets,
+    months_available,
+    prepare_accounts,
+    progress,
+)
 from dualcontrol.budget import energy_budget
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table, xlsx_limits
@@ -36,6 +41,7 @@ from dualcontrol.ingest import ingest_file, map_headers
 from dualcontrol.regions import REGION_CODE
 from dualcontrol.revisions import refuse_large_drops
 from dualcontrol.store import Store
+from dualcontrol.web.results import ResultCache, StoreVersion, read_version
 
 logger = logging.getLogger(__name__)
 
@@ -76,31 +82,58 @@ class StoreData:
 
     store: Store
     inputs: Path | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
-    _version: object = field(default=None, repr=False)
+    #: False: the behaviour before the result cache (the load test's baseline): the
+    #: version read from the store at every use, no chart or node result kept.
+    cache: InitVar[bool] = True
+    #: On a database server (no file to watch), how long a version read is trusted [s]
+    #: (0: read at every use; the server trusts it a second).
+    version_poll_s: InitVar[float] = 0.0
+    _versions: StoreVersion = field(init=False, repr=False)
+    _cache: ResultCache = field(init=False, repr=False)
+
+    def __post_init__(self, cache: bool, version_poll_s: float) -> None:
+        self._versions = StoreVersion(self.store, poll_s=version_poll_s)
+        self._cache = ResultCache(self._versions.current if cache else self.version,
+                                  max_bounded=1024 if cache else 0)
 
     # ------------------------------------------------------------------ caching
     def version(self) -> object:
-        """Return the store's data version (the newest submission id)."""
-        frame = datasets.read_frame(self.store, "SELECT MAX(id) AS v FROM submissions")
-        # an empty store has no submission: MAX is NULL (pandas NA, which cannot be
-        # compared), so its version is None
-        value = frame["v"].iloc[0] if len(frame) else None
-        return None if value is None or pd.isna(value) else int(value)
+        """Return the store's data version, read now (:func:`results.read_version`)."""
+        return read_version(self.store)
 
-    def _cached(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        version = self.version()
-        with self._lock:
-            if version != self._version:
-                self._cache.clear()
-                self._version = version
-            if key in self._cache:
-                return self._cache[key]
-        value = make()
-        with self._lock:
-            self._cache[key] = value
-        return value
+    def current_version(self) -> object:
+        """Return the store's data version, read again only if the store may have changed."""
+        return self._versions.current()
+
+    def results_key(self) -> tuple[object, int]:
+        """Return what the kept results belong to: the store's version, and how often
+        they were dropped by hand (answers kept elsewhere are keyed by it)."""
+        return (self._versions.current(), self._cache.cleared)
+
+    def changed(self) -> None:
+        """Say that this process changed the store's data: the next request reads it anew."""
+        self._versions.forget()
+
+    @property
+    def results(self) -> ResultCache:
+        """Return the cache of results (to keep on disk, or to count computations)."""
+        return self._cache
+
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], T], *,
+                bounded: bool = False) -> T:
+        def computed() -> T:
+            datasets.apply_store_factor_years(self.store)  # the demo store's choice
+            return make()
+        return self._cache.get(key, computed, bounded=bounded)
+
+    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """Return ``make()`` computed once per store version (a page's chart, say).
+
+        ``key`` must name everything the result depends on besides the data (the
+        node, the language); at most :attr:`ResultCache.max_bounded` such results are
+        kept. The caller checks access before: the result is shared by every visitor.
+        """
+        return self._cache.get(("memo", *key), make, bounded=True)
 
     # ---------------------------------------------------------------- hierarchy
     def hierarchy(self) -> pd.DataFrame:
@@ -161,10 +194,13 @@ class StoreData:
         if level != "enterprise" or grain == "year":
             table = self.accounts(level=level, grain=grain)
             return table[table[level].astype(str) == key].reset_index(drop=True)
-        rows = self._enterprise_rows(key)
-        if rows.empty:
-            return pd.DataFrame(columns=["enterprise", "year", "energy_tce", "co2_t"])
-        return accounting.accounts(rows, level="enterprise", grain=grain)
+
+        def make() -> pd.DataFrame:
+            rows = self._enterprise_rows(key)
+            if rows.empty:
+                return pd.DataFrame(columns=["enterprise", "year", "energy_tce", "co2_t"])
+            return accounting.accounts(rows, level="enterprise", grain=grain)
+        return self._cached(("node_accounts", level, key, grain), make, bounded=True).copy()
 
     def _enterprise_rows(self, key: str, year: int | None = None) -> pd.DataFrame:
         """Return the latest energy rows of one enterprise in the accounting core's columns."""
@@ -179,6 +215,11 @@ class StoreData:
 
     def energy_mix(self, *, level: str, key: str, year: int) -> pd.DataFrame:
         """Return energy [tce] and CO2 [t] by carrier of node ``level:key`` in ``year``."""
+        return self._cached(("energy_mix", level, key, year),
+                            lambda: self._energy_mix(level=level, key=key, year=year),
+                            bounded=True).copy()
+
+    def _energy_mix(self, *, level: str, key: str, year: int) -> pd.DataFrame:
         if level == "enterprise":
             rows = self._enterprise_rows(key, year)
         else:
@@ -187,8 +228,9 @@ class StoreData:
         if rows.empty:
             return pd.DataFrame(columns=["carrier", "energy_tce", "co2_t"])
         prepared = accounting.prepare_energy_rows(rows)
-        coefficients = accounting.coefficient_table([year],
-                                                    carrier_codes=prepared["carrier"].unique())
+        datasets.apply_store_factor_years(self.store)
+        coefficients = accounting.coefficient_table(
+            [year], carrier_codes=prepared["carrier"].unique())
         table = accounting.account_rows(ibis.memtable(prepared), ibis.memtable(coefficients))
         by_carrier = (table.group_by("carrier")
                       .aggregate(energy_tce=table.energy_tce.sum(), co2_t=table.co2_t.sum())
@@ -212,13 +254,29 @@ class StoreData:
 
         return assess_observed(scenario, self._assessment_accounts())
 
+    def _period_accounts(self) -> pd.DataFrame:
+        """Return the prepared accounts with the cumulative periods (year to date)."""
+        return self._cached(("period_accounts",), lambda: prepare_accounts(
+            datasets.assessment_accounts(self.store, periods=True)))
+
+    def ledgers(self, *, region_code: str, year: int) -> pd.DataFrame:
+        """Return :func:`dualcontrol.assessment.compare_rule_sets` of one region for
+        ``year`` (the months reported so far in the current year)."""
+        def make() -> pd.DataFrame:
+            data = self._period_accounts()
+            return compare_rule_sets(data, year=year, months=months_available(data, year),
+                                     region_code=region_code)
+        return self._cached(("ledgers", region_code, year), make).copy()
+
     def barometer(self, *, year: int) -> pd.DataFrame:
-        """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``.
+        """Return :func:`dualcontrol.assessment.progress` of region and leagues for ``year``
+        (the current year on the months reported so far, e.g. 1-10月).
 
         ``region`` holds the display name, ``region_code`` the code.
         """
         def make() -> pd.DataFrame:
-            out = progress(self._assessable(), year=year)
+            data = self._period_accounts()
+            out = progress(data, year=year, months=months_available(data, year))
             out.insert(0, "region", out["region_name"].astype(str))
             return out
         return self._cached(("barometer", year), make).copy()
@@ -318,6 +376,8 @@ class StoreData:
                 for problem in exc.problems:
                     problem.file = file_name
                 raise
+            finally:
+                self.changed()
         summary = result.as_dict()
         summary["file"] = file_name
         return summary
@@ -353,12 +413,70 @@ class StoreData:
         if raw.empty:
             return None
         year = context_year(self._assessable(), start_year)
-        return context_from_accounts(raw, self.budget(year=year), league, year=year)
+        context = context_from_accounts(raw, self.budget(year=year), league, year=year)
+        from dualcontrol.review import carbon_budget_context
+
+        try:
+            carbon = carbon_budget_context(self.carbon_budgets(), context["league"]["code"],
+                                           start_year)
+        except InputError as exc:  # e.g. no 2025 CO2: the evaluation says budget unknown
+            logger.info("no carbon budget for the review: %s", exc)
+            carbon = None
+        if carbon is not None:
+            context["league"].update(carbon)
+        return context
+
+    # ------------------------------------------------ carbon budgets and pipeline
+    def carbon_budgets(self) -> pd.DataFrame:
+        """Return the carbon budgets of the region and leagues 2026-2030, net of the
+        pipeline as it stands (:func:`dualcontrol.carbon_budget.carbon_budgets`)."""
+        from dualcontrol.carbon_budget import carbon_budgets
+
+        levels = ("region", "league")
+        accounts, actuals = self._cached(
+            ("carbon_accounts",), lambda: datasets.carbon_accounts(self.store, levels=levels))
+        if accounts.empty:
+            return pd.DataFrame()
+        # the pipeline is read on every call: its changes are not submissions
+        return carbon_budgets(accounts, actuals=actuals, projects=self.projects(),
+                              levels=levels)
+
+    def projects(self, *, status: str | None = None,
+                 league_code: str | None = None) -> pd.DataFrame:
+        """Return the project pipeline (:func:`dualcontrol.store.projects.list_projects`)."""
+        from dualcontrol.store.projects import list_projects
+
+        return list_projects(self.store, status=status, league_code=league_code)
+
+    def add_project(self, **fields: Any) -> dict[str, Any]:
+        """Store a reviewed project (:func:`dualcontrol.store.projects.add_project`)."""
+        from dualcontrol.store.projects import add_project
+
+        return add_project(self.store, **fields)
+
+    def move_project(self, **fields: Any) -> dict[str, Any]:
+        """Move a project to a new state (:func:`dualcontrol.store.projects.transition`)."""
+        from dualcontrol.store.projects import transition
+
+        return transition(self.store, **fields)
 
     def sample_project(self) -> str:
         """Return the text of the sample project shown in the review form ('' if none)."""
         path = self.inputs / "projects" / "ferrosilicon_ulanqab.yaml" if self.inputs else None
         return path.read_text("utf-8") if path is not None and path.exists() else ""
+
+    # --------------------------------------------------------- measures (issue 22)
+    def measures(self) -> pd.DataFrame:
+        """Return the measures registry (latest revisions; not cached: the registry
+        changes without a submission)."""
+        from dualcontrol.store.measures import load_measures
+
+        return load_measures(self.store)
+
+    def unit_history(self) -> pd.DataFrame:
+        """Return the production units of every year (the accounts of realised savings)."""
+        return self._cached(("unit_history",),
+                            lambda: datasets.production_units(self.store)).copy()
 
 
 #: The web layer's data interface (one implementation: the store).

@@ -90,8 +90,14 @@ def current_principal(request: Request, ctx: Ctx) -> Principal:
     A bearer token authenticates API calls; a forged, unknown or expired token is
     refused (401) and logged. The page session cookie authenticates pages, and API
     reads (never API writes, which would otherwise need a CSRF token). Anyone else is
-    the public.
+    the public. Found once per request (the response cache asks first).
     """
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
+    refusal: HTTPException | None = getattr(request.state, "principal_refusal", None)
+    if refusal is not None:  # refused (and logged) once already
+        raise refusal
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")

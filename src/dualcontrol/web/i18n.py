@@ -101,6 +101,50 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reasons": ("Reasons", "理由"),
     "source": ("Source", "来源"),
     "api_reference": ("API reference", "接口说明"),
+    "measures": ("Measures (1+N+X)", "政策措施（1+N+X）"),
+    "measures_wedges": ("Measures as wedges in the CO2 path", "措施对碳排放路径的楔形贡献"),
+    "measures_gaps": ("Gap to each target: covered by measures, and what else is needed",
+                      "目标差距：措施覆盖部分与仍需补足部分"),
+    "measures_overdue": ("Overdue measures", "逾期未完成措施"),
+    "measures_summary": ("Measures by level and status", "措施按层级与状态汇总"),
+    "measures_registry": ("The registry", "措施台账"),
+    "measures_progress": ("Completed measures: planned and realised savings",
+                          "已完成措施：计划与实际节能量"),
+    "measures_none": ("The registry has no measures yet.", "措施台账暂无数据。"),
+    # carbon budgets, project pipeline, carbon evaluation (issue 17)
+    "carbon_budgets": ("Carbon budgets", "碳预算"),
+    "carbon_verdict": ("Carbon evaluation", "碳排放评价"),
+    "carbon_evaluation": ("Carbon evaluation (NDRC Order No. 31)",
+                          "碳排放评价（国家发展改革委令第31号）"),
+    "carbon_remaining": ("Remaining carbon budget", "剩余碳预算"),
+    "unit_10k_t_co2": ("10^4 t CO2", "万吨CO2"),
+    "pipeline": ("Project pipeline", "项目储备与建设进度"),
+    "budget_col": ("Budget", "碳预算"),
+    "actual_col": ("Actual", "实际排放"),
+    "reserved_col": ("Reserved by projects", "项目预留"),
+    "remaining_col": ("Remaining", "剩余"),
+    "share_col": ("Share of region", "占全区比例"),
+    "period_col": ("Period", "时段"),
+    "status_col": ("Status", "状态"),
+    "project_col": ("Project", "项目"),
+    "league_col": ("League", "盟市"),
+    "co2_col": ("CO2 (t/a)", "二氧化碳（吨/年）"),
+    "energy_col": ("Energy (tce/a)", "能耗（吨标准煤/年）"),
+    "no_projects": ("No projects in the pipeline.", "暂无储备项目。"),
+    "carbon_budget_note": (
+        "Budget from the 15th-plan CO2-intensity target (base 2025) and the GDP growth "
+        "assumed, allocated to leagues by the rule shown. Reserved: projects approved or "
+        "under construction; once in operation their CO2 is in the actuals, so no project "
+        "counts twice. Remaining = budget - actual - reserved.",
+        "碳预算按“十五五”碳排放强度目标（以2025年为基期）和GDP增速假设测算，并按所示规则分配至"
+        "各盟市。项目预留：已批复或在建项目；项目投产后其排放计入实际排放，不重复计算。"
+        "剩余 = 碳预算 - 实际排放 - 项目预留。"),
+    "status_reviewed": ("reviewed", "已审查"),
+    "status_approved": ("approved", "已批复"),
+    "status_under_construction": ("under construction", "在建"),
+    "status_in_operation": ("in operation", "已投产"),
+    "status_rejected": ("rejected", "未通过"),
+    "status_withdrawn": ("withdrawn", "已撤回"),
 }
 
 

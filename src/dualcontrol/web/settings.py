@@ -109,6 +109,17 @@ class WebSettings(BaseSettings):
     #: Longest wait of a PDF request for its turn [s].
     pdf_wait_s: float = 60.0
     session_cookie: str = "dualcontrol_session"
+    #: Keep results until the store changes and look sessions up in memory (False: the
+    #: behaviour before, read from the store on every request; the load test's baseline).
+    cache_results: bool = True
+    #: Longest time users and sessions read from the store are used before reading
+    #: them again [s]: how soon another server process's revocation takes effect.
+    session_refresh_s: float = 2.0
+    #: On a database server, how long the store's version read is trusted [s]: how
+    #: soon another process's import shows (on DuckDB the file's change is seen at once).
+    version_poll_s: float = 1.0
+    #: Keep computed tables on disk (in the data folder), so a restart reads them.
+    results_on_disk: bool = True
 
     @model_validator(mode="after")
     def _check_secret(self) -> WebSettings:

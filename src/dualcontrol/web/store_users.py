@@ -132,6 +132,15 @@ class StoreUsers:
             conn.execute(_SESSIONS.update().where(_SESSIONS.c.digest == digest)
                          .values(last_seen_at=at))
 
+    def touch_sessions(self, *, seen: dict[str, datetime]) -> None:
+        """Record the last-seen time of many sessions (digest -> time) in one transaction."""
+        if not seen:
+            return
+        with self.store.begin() as conn:
+            conn.execute(_SESSIONS.update().where(_SESSIONS.c.digest == sa.bindparam("d"))
+                         .values(last_seen_at=sa.bindparam("at")),
+                         [{"d": digest, "at": at} for digest, at in seen.items()])
+
     def list_sessions(self, *, username: str) -> list[StoredSession]:
         """Return a user's sessions, newest first."""
         with self.store.connect() as conn:
@@ -149,6 +158,20 @@ class StoreUsers:
         with self.store.begin() as conn:
             done = conn.execute(query.values(revoked=True))
         return int(done.rowcount or 0)
+
+    def snapshot(self, *, now: datetime) -> tuple[list[User], list[StoredSession],
+                                                  dict[str, tuple[str, datetime]]]:
+        """Return every user, every session and API token not expired at ``now``
+        (one connection: what :class:`~dualcontrol.web.cached_users.CachedUsers` keeps)."""
+        with self.store.connect() as conn:
+            users = conn.execute(sa.select(_USERS).order_by(_USERS.c.username)).all()
+            sessions = conn.execute(sa.select(_SESSIONS)
+                                    .where(_SESSIONS.c.expires_at > now)).all()
+            tokens = conn.execute(sa.select(_TOKENS.c.digest, _TOKENS.c.username,
+                                            _TOKENS.c.expires_at)
+                                  .where(_TOKENS.c.expires_at > now)).all()
+        return ([_user(r) for r in users], [_session(r) for r in sessions],
+                {r.digest: (r.username, _aware(r.expires_at)) for r in tokens})
 
     def audit(self, *, username: str, action: str, entity: str, entity_key: str,
               before: Any = None, after: Any = None) -> None:

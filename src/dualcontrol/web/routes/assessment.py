@@ -1,11 +1,16 @@
-"""The dual-control barometer and the remaining energy budget of the region and leagues."""
+"""The dual-control barometer, the remaining energy budget and the two ledgers (energy and
+carbon dual control side by side) of the region and leagues."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from dualcontrol.assessment import level_of
+from dualcontrol.errors import InputError
 from dualcontrol.web.access import Data, Grant, Principal, within_scope
 from dualcontrol.web.contract import TABLE
 from dualcontrol.web.deps import Ctx, CurrentPrincipal, WebContext, allow
@@ -52,3 +57,28 @@ def read_budget(request: Request, ctx: Ctx, principal: CurrentPrincipal, year: Y
     chosen = assessment_year(ctx, year)
     table = scoped(principal, grant, ctx.data.budget(year=chosen))
     return table_response(table.reset_index(drop=True), format, f"budget_{chosen}")
+
+
+RegionQ = Annotated[str, Query(pattern=r"^\d{6}$",
+                               description="Region or league code (GB/T 2260).")]
+
+
+@router.get("/ledgers", responses=TABLE)
+def read_ledgers(request: Request, ctx: Ctx, principal: CurrentPrincipal,
+                 region: RegionQ = "150000", year: YearQ = None,
+                 format: Format = Format.json) -> Response:
+    """Return one region or league under energy and under carbon dual control for the same
+    year and data, with every deduction (renewable, feedstock, non-fossil, the total
+    exemption) and its rule row (:func:`dualcontrol.assessment.compare_rule_sets`); the
+    current year on the months reported so far. Labels in Chinese in ``item_zh``,
+    ``role_zh``, ``rule_set_zh`` and ``period_zh``."""
+    level = level_of(region)
+    node = {"region": region} if level == "region" else {"region": region[:2] + "0000",
+                                                         "league": region}
+    allow(ctx, request, principal, Data.assessment, level=level, node=node)
+    chosen = assessment_year(ctx, year)
+    try:
+        table = ctx.data.ledgers(region_code=region, year=chosen)
+    except InputError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return table_response(table.reset_index(drop=True), format, f"ledgers_{region}_{chosen}")

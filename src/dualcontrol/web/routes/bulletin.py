@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dualcontrol import bulletin as bulletin_mod
+from dualcontrol import carbon_budget
 from dualcontrol.errors import DualControlError, InputError, Problem
 from dualcontrol.web.access import Data, may
 from dualcontrol.web.contract import BULLETIN
@@ -39,8 +40,13 @@ def make_bulletin_from(data: StoreData, period: str | None) -> bulletin_mod.Bull
         period = f"{int(last['year'])}-Q{int(last['quarter'])}"
     year, _ = bulletin_mod.parse_quarter(period)
     region = data.accounts(level="region", grain="quarter")
+    try:  # the 15th plan's carbon budgets (none before its base year's CO2 is in)
+        budgets = data.carbon_budgets() if year in carbon_budget.YEARS else None
+    except InputError:
+        budgets = None
     return bulletin_mod.bulletin(leagues, region.assign(region=region["name"]),
-                                 data.barometer(year=year), period)
+                                 data.barometer(year=year), period, measures=data.measures(),
+                                 carbon_budgets=budgets)
 
 
 @router.get("/bulletin", responses=BULLETIN)

@@ -34,8 +34,9 @@ def latest_year(table: pd.DataFrame) -> int | None:
     return int(table["year"].max()) if len(table) else None
 
 
-#: The barometer indicator that colours the tiles (energy intensity, the binding one).
-TILE_INDICATOR = "energy_intensity"
+#: The barometer indicators that may colour the tiles: the first one binding under the
+#: year's rule set (energy intensity to 2025, CO2 intensity from 2026).
+TILE_INDICATORS = ("energy_intensity", "co2_intensity")
 
 
 def tile_map(ctx: WebContext, principal: Principal, year: int | None, lang: str,
@@ -48,7 +49,10 @@ def tile_map(ctx: WebContext, principal: Principal, year: int | None, lang: str,
     if year is not None and may(principal, Data.assessment):
         barometer = scoped(principal, permit(principal, Data.assessment),
                            ctx.data.barometer(year=year))
-        intensity = barometer[barometer["indicator"] == TILE_INDICATOR]
+        binding = barometer[barometer["indicator"].isin(TILE_INDICATORS)
+                            & (barometer["role"] == "binding")]["indicator"]
+        shown = binding.iloc[0] if len(binding) else TILE_INDICATORS[0]
+        intensity = barometer[barometer["indicator"] == shown]
         for row in intensity.to_dict("records"):
             ratings[str(row["region_code"])] = row
     out = []
@@ -79,15 +83,15 @@ def overview(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Respons
     region = ctx.data.accounts(level="region")
     charts = {}
     if len(region):
-        charts["region"] = figures.lines(
+        charts["region"] = ctx.data.memo(("chart-region", lang), lambda: figures.lines(
             region, x="year", series={"energy_tce": t("energy_trend"),
                                       "controlled_tce": "controlled_tce"},
-            title=t("energy_trend"), y_title="tce", div_id="chart-region")
+            title=t("energy_trend"), y_title="tce", div_id="chart-region"))
     if "intensity_tce_per_10k_yuan" in leagues and len(leagues):  # published: every league
-        charts["intensity"] = figures.lines(
+        charts["intensity"] = ctx.data.memo(("chart-intensity", lang), lambda: figures.lines(
             leagues, x="year", series={"intensity_tce_per_10k_yuan": "intensity"},
             group="name", title=t("intensity_trend"), y_title="tce/10^4 yuan",
-            div_id="chart-intensity")
+            div_id="chart-intensity"))
     budget = None
     if year is not None and may(principal, Data.budget):
         table = scoped(principal, permit(principal, Data.budget), ctx.data.budget(year=year))
@@ -131,18 +135,21 @@ def _node_page(request: Request, ctx: WebContext, principal: Principal, level: s
     else:
         trend["period"] = trend["year"].astype(str)
     year = latest_year(yearly)
+    memo = ctx.data.memo  # charts drawn once per store version (access checked above)
     charts = {
-        "trend": figures.lines(trend, x="period",
-                               series={"energy_tce": "energy_tce",
+        "trend": memo((level, key, lang, "trend"), lambda: figures.lines(
+            trend, x="period", series={"energy_tce": "energy_tce",
                                        "controlled_tce": "controlled_tce"},
-                               title=t("energy_trend"), y_title="tce", div_id="chart-trend"),
-        "co2": figures.bars(trend["period"].tolist(), trend["co2_t"].tolist(),
-                            title=t("co2"), y_title="t CO2", div_id="chart-co2"),
+            title=t("energy_trend"), y_title="tce", div_id="chart-trend")),
+        "co2": memo((level, key, lang, "co2"), lambda: figures.bars(
+            trend["period"].tolist(), trend["co2_t"].tolist(),
+            title=t("co2"), y_title="t CO2", div_id="chart-co2")),
     }
     if year is not None:
         mix = ctx.data.energy_mix(level=level, key=key, year=year)
-        charts["mix"] = figures.pie(mix["carrier"].tolist(), mix["energy_tce"].tolist(),
-                                    title=f"{t('energy_mix')} {year}", div_id="chart-mix")
+        charts["mix"] = memo((level, key, lang, "mix", year), lambda: figures.pie(
+            mix["carrier"].tolist(), mix["energy_tce"].tolist(),
+            title=f"{t('energy_mix')} {year}", div_id="chart-mix"))
     children = None
     if level == "league" and may(principal, Data.accounts, level="enterprise"):
         ent = ctx.data.accounts(level="enterprise")

@@ -1,7 +1,7 @@
 """Audit log: a hash chain over its rows and the writer's operating-system account (issue 19)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02 16:00:00
 
 Adds ``os_user``, ``chain_seq``, ``prev_hash`` and ``row_hash`` to ``audit_log`` and
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("sealed_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
-    seal_pending(bind, who="migration 0005")
+    seal_pending(bind, who="migration 0007")
     if bind.dialect.name == "postgresql":
         # each write seals the rows without a hash: find them without scanning the log
         # (DuckDB has no partial indexes; its column scan of row_hash is fast anyway)
