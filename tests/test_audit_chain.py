@@ -218,3 +218,21 @@ def pg_store():
     finally:
         store.close()
         drop_pg_schema(base, name)
+
+
+def test_measures_and_projects_seal_their_audit_rows(store) -> None:
+    """The other writers of the audit log (measures registry, project pipeline) seal too."""
+    from datetime import date
+
+    from dualcontrol.store import projects as store_projects
+    from dualcontrol.store.measures import save_measures
+    from test_store_measures import registry
+
+    save_measures(store, registry(), user="ana", file_name="m.xlsx",
+                  now=dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC))
+    store_projects.add_project(
+        store, code="P1", name="Ordos coal-to-olefins", league_code="150600",
+        county_code="150627", energy_tce=1.0e6, co2_t=2.6e6, reviewed_on=date(2026, 2, 1),
+        username="reviewer1", industry="coal_chemicals", product="coal_to_olefins")
+    check = _check(store)
+    assert check.rows == 3 and check.intact, check.problems
