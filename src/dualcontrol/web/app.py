@@ -137,9 +137,17 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
         except StarletteHTTPException as exc:
             request.state.principal_refusal = exc
             raise
+        except StoreError as exc:
+            # not answered from the cache: the route meets the store again and its
+            # handler answers 503 with Retry-After
+            raise StarletteHTTPException(503, str(exc)) from exc
         request.state.principal = principal
         session = getattr(request.state, "page_session", None)
-        return principal, session.csrf if session else None, ctx.data.results_key()
+        try:
+            version = ctx.data.results_key()
+        except StoreError as exc:
+            raise StarletteHTTPException(503, str(exc)) from exc
+        return principal, session.csrf if session else None, version
 
     app.add_middleware(ResponseCache, identify=identify, enabled=settings.cache_results)
     app.add_middleware(SecurityHeaders)
