@@ -983,7 +983,33 @@ class _NoChangeError(Exception):
     """Raised inside the transaction to roll back an import that changes nothing."""
 
 
-def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
+#: Times an import is run again after a concurrent one changed the audit chain's head
+#: first (DuckDB's snapshot isolation refuses the second writer; nothing was stored).
+CONFLICT_RETRIES = 3
+
+
+def ingest_file(store: Store, path: str | Path, kind: str = "energy", **options: Any,
+                ) -> IngestResult:
+    """Validate and store a report file as one transaction (see :func:`_ingest_once`).
+
+    Two imports running at once in one process on the embedded store both reach the
+    audit chain's head; DuckDB lets the first commit and refuses the second, which
+    stored nothing and is run again here (up to :data:`CONFLICT_RETRIES` times).
+    """
+    from dualcontrol.store.faults import StoreConflictError
+
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            return _ingest_once(store, path, kind, **options)
+        except StoreConflictError:
+            if attempt == CONFLICT_RETRIES or not store.is_duckdb:
+                raise
+            logger.info("%s: a concurrent import changed the store first; running again",
+                        path)
+    raise AssertionError("unreachable")
+
+
+def _ingest_once(store: Store, path: str | Path, kind: str = "energy", *,
                 skip_invalid: bool = False, on_partial: str = "refuse",
                 user: str | None = None, chunk_rows: int = CHUNK_ROWS,
                 progress: Callable[[int, int], None] | None = None,
