@@ -53,7 +53,7 @@ BASE: dict[str, list[str]] = {
                         "--draws", "0"],
 }
 #: Commands only parsed: they serve, prompt, take minutes or change the store.
-PARSE_ONLY = {"demo", "serve", "ingest", "user add", "db upgrade", "pipeline add",
+PARSE_ONLY = {"demo", "serve", "ingest", "user add", "db upgrade", "db check", "pipeline add",
               "pipeline move", "measures import"}
 #: Choices not run here (they need Java and Spark: tests/test_monitoring_pipeline.py).
 SKIP_CHOICES = {("monitor", "--engine", "spark")}

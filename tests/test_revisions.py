@@ -17,6 +17,7 @@ from dualcontrol.errors import InputError
 from dualcontrol.ingest import ingest_file
 from dualcontrol.report_templates import template_headers
 from dualcontrol.store import open_store
+from dualcontrol.store.faults import StoreFullError
 from test_ingest import GOOD, TODAY, A, B, nothing_stored, write_csv
 
 #: A's January corrected: only the coal row, 1100 t instead of 1000 t.
@@ -146,7 +147,8 @@ def test_rejected_file_failing_late_commits_nothing(store, tmp_path: Path,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ingest, "_write_rejected", disk_full)
-    with pytest.raises(OSError):
+    # a full disk is said in words (StoreFullError, exit 2), not an OSError traceback
+    with pytest.raises(StoreFullError, match="disk is full"):
         ingest_file(store, write_csv(tmp_path / "mixed.csv", rows), skip_invalid=True,
                     today=TODAY)
     assert nothing_stored(store)

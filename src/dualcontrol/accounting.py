@@ -55,7 +55,7 @@ import pandas as pd
 
 from dualcontrol.conversion import Method, co2_coefficient, tce_coefficient
 from dualcontrol.errors import InputError, Problem, require_columns, spreadsheet_rows
-from dualcontrol.numbers import range_of
+from dualcontrol.numbers import number_problems, parse_numbers, range_of
 from dualcontrol.reference import (
     Carrier,
     carriers,
@@ -222,14 +222,11 @@ def prepare_energy_rows(frame: pd.DataFrame, *, file: str | None = None,
     carriers_of = _resolve_distinct(carrier_raw, resolve_carrier, "carrier", problems, file)
     units_of = _resolve_distinct(unit_raw, resolve_unit, "unit", problems, file)
     periods_of = _resolve_distinct(period_raw, parse_period, "period", problems, file)
-    quantity = pd.to_numeric(data["quantity"], errors="coerce")
-    for index in data.index[quantity.isna() & ~blank("quantity")]:
-        problems.append(Problem("quantity is not a number", file=file, row=int(index),
-                                field="quantity", value=data.at[index, "quantity"]))
-    for index in data.index[(quantity < 0) | np.isinf(quantity)]:
-        problems.append(Problem("quantity must be a finite number >= 0", file=file,
-                                row=int(index), field="quantity",
-                                value=data.at[index, "quantity"]))
+    # the one number grammar and range (dualcontrol.numbers, number_ranges.csv)
+    quantity, found = number_problems(data["quantity"], "energy", "quantity", file=file,
+                                      rows=data.index.to_numpy(), required=False)
+    quantity.index = data.index
+    problems.extend(p for _, p in found)
 
     def choice(column: str, names: dict[str, str], default: str,
                accepted: Iterable[str]) -> pd.Series:
@@ -386,7 +383,7 @@ def measured_ncv(data: pd.DataFrame, carrier: pd.DataFrame, problems: list[Probl
             continue
         raw = data[column]
         blank = raw.isna() | (raw.astype(str).str.strip() == "")
-        value = pd.to_numeric(raw.where(~blank), errors="coerce") * to_gj_per_t
+        value = parse_numbers(raw.where(~blank))[0].set_axis(data.index) * to_gj_per_t
         for index in data.index[~blank & ~(value > 0)]:
             problems.append(Problem("net calorific value must be a number > 0", file=file,
                                     row=int(index), field=column, value=raw[index]))
@@ -643,20 +640,19 @@ def prepare_gdp(frame: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame
     require_columns(frame.columns, needed, file=file)
     data = spreadsheet_rows(frame)
     problems = []
-    for column in needed[1:]:
-        values = pd.to_numeric(data[column], errors="coerce")
-        for index in data.index[~(values > 0)]:
-            problems.append(Problem("must be a number > 0", file=file, row=int(index),
-                                    field=column, value=data.at[index, column]))
-        data[column] = values
-    index = data["gdp_index_prev_year_100"]
-    plausible = range_of("economic", "gdp_index_prev_year_100")  # number_ranges.csv
-    for row_number in data.index[(index > 0) & ~plausible.contains(index)]:
-        problems.append(Problem(
-            "GDP volume index outside the plausible range (previous year = 100)", file=file,
-            row=int(row_number), field="gdp_index_prev_year_100",
-            value=data.at[row_number, "gdp_index_prev_year_100"],
-            accepted=[plausible.text()]))
+    # the one number grammar and the ranges of number_ranges.csv (GDP > 0, the volume
+    # index, previous year = 100, within its plausible band)
+    years, _ = parse_numbers(data["year"])
+    for row_number in data.index[~(years.to_numpy() % 1 == 0)]:
+        problems.append(Problem("year is not a whole number", file=file, row=int(row_number),
+                                field="year", value=data.at[row_number, "year"],
+                                accepted=["YYYY"]))
+    for column in needed[2:]:
+        values, found = number_problems(data[column], "economic", column, file=file,
+                                        rows=data.index.to_numpy(), required=True)
+        problems.extend(p for _, p in found)
+        data[column] = values.to_numpy()
+    data["year"] = years.to_numpy()
     duplicated = data.duplicated(["area", "year"], keep="first")
     for row_number in data.index[duplicated]:
         problems.append(Problem("area and year given twice", file=file, row=int(row_number),

@@ -453,7 +453,7 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
         SELECT u.id AS unit_id, u.enterprise_uscc AS enterprise_code, n.name AS enterprise_name,
                g.league_code AS region, u.industry, u.product,
                CAST(SUBSTR(o.period, 1, 4) AS INTEGER) AS year, u.capacity, u.capacity_unit,
-               SUM(o.output) AS output, MIN(o.output_unit) AS output_unit
+               SUM(o.output) AS output, o.output_unit
         FROM production_units u
         JOIN enterprises n ON n.uscc = u.enterprise_uscc
         JOIN regions g ON g.code = n.county_code
@@ -462,8 +462,10 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
              AND o.revision_id IN ({latest_revisions_sql('output')})
         WHERE 1 = 1{where}
         GROUP BY u.id, u.enterprise_uscc, n.name, g.league_code, u.industry, u.product,
-                 CAST(SUBSTR(o.period, 1, 4) AS INTEGER), u.capacity, u.capacity_unit
+                 CAST(SUBSTR(o.period, 1, 4) AS INTEGER), u.capacity, u.capacity_unit,
+                 o.output_unit
         ORDER BY u.id, year""")
+    units = output_in_one_unit(units)
     energy = region_accounts(store, level="enterprise", years=[year] if year else None)
     energy = energy.rename(columns={"region_code": "enterprise_code"})
     energy = energy.assign(energy_tce=energy["energy_tce"] + energy.get("supplied_tce", 0.0))[
@@ -484,6 +486,57 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
     out["energy_tce"] = out["energy_tce"] * share
     out["electricity_kwh"] = out["electricity_kwh"].fillna(0.0) * share
     return out
+
+
+def output_in_one_unit(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per production unit and year with its output in one unit.
+
+    ``frame`` has one row per unit, year and ``output_unit`` (the months of a year may
+    be reported in different units: MWh one month, 万千瓦时 the next). Where a unit-year
+    has one output unit it is kept; where it has several of one dimension, each sum is
+    converted to the dimension's base unit (``data/units.csv``, ``to_base``) before
+    they are added, and the row says that unit. Units of different dimensions (t and
+    MWh) cannot be added and are refused.
+
+    Raises
+    ------
+    InputError
+        Naming the enterprise, unit, year and units, for output in units that are
+        unknown or of different dimensions.
+    """
+    from dualcontrol.reference import resolve_unit
+
+    if frame.empty:
+        return frame
+    keys = [c for c in frame.columns if c not in ("output", "output_unit")]
+    counts = frame.groupby(keys, dropna=False)["output_unit"].transform("nunique")
+    single = frame[counts == 1]
+    mixed = frame[counts > 1]
+    if mixed.empty:
+        return frame.reset_index(drop=True)
+    problems: list[Problem] = []
+    resolved = {u: resolve_unit(u, field="output_unit") for u in mixed["output_unit"].unique()}
+    mixed = mixed.assign(
+        _given=mixed["output_unit"],
+        output=mixed["output"] * mixed["output_unit"].map(lambda u: resolved[u].to_base),
+        output_unit=mixed["output_unit"].map(lambda u: resolved[u].base_unit),
+        _dimension=mixed["output_unit"].map(lambda u: resolved[u].dimension))
+    dims = mixed.groupby(keys, dropna=False)["_dimension"].transform("nunique")
+    clash = mixed[dims > 1]
+    for _, group in clash.groupby(keys, dropna=False, sort=False):
+        rec = group.iloc[0]
+        given = sorted(group["_given"].astype(str))
+        problems.append(Problem(
+            f"output of unit {rec.get('unit_id')} of {rec.get('enterprise_code')} in "
+            f"{rec.get('year')} is reported in units of different dimensions, which cannot "
+            "be added", field="output_unit", value=", ".join(given),
+            accepted=["one dimension per production unit (units.csv)"]))
+    if problems:
+        raise InputError(problems)
+    combined = mixed.groupby(keys, dropna=False, as_index=False).agg(
+        output=("output", "sum"), output_unit=("output_unit", "first"))
+    return pd.concat([single, combined], ignore_index=True).sort_values(
+        ["unit_id", "year"]).reset_index(drop=True)
 
 
 def regional_deflator(gdp: pd.DataFrame, base_year: int | None = None) -> pd.Series:

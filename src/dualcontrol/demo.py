@@ -37,6 +37,7 @@ from dualcontrol.ingest import bulk_insert, load_frame
 from dualcontrol.reference import carriers, load_table, units
 from dualcontrol.regions import counties, make_uscc
 from dualcontrol.store import Store, open_store, schema
+from dualcontrol.store.audit import seal_pending
 
 logger = logging.getLogger(__name__)
 
@@ -568,6 +569,7 @@ def _load(store: Store, tables: dict[str, pd.DataFrame], fingerprint: str, seed:
             entity_key=f"seed={seed}", before_json=None,
             after_json=f'{{"enterprises": {len(ent)}, "energy_rows": {len(tables["energy"])}}}',
             submission_id=None))
+        seal_pending(conn)  # the demo's audit rows join the hash chain
 
 
 def _duck_units(conn: sa.Connection, units: pd.DataFrame) -> None:

@@ -22,13 +22,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import getpass
-import hashlib
 import io
 import json
 import logging
 import re
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +39,12 @@ from sqlalchemy.engine import Connection
 
 from dualcontrol.accounting import prepare_energy_rows
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.fileio import scan_csv
+from dualcontrol.fileio import XlsxLimits, scan_csv, scan_xlsx
 from dualcontrol.numbers import number_problems
 from dualcontrol.reference import load_table
 from dualcontrol.regions import REGION_CODE, counties, regions, uscc_in_region, uscc_problem
 from dualcontrol.store import Store, schema
+from dualcontrol.store.audit import seal_pending
 
 logger = logging.getLogger(__name__)
 
@@ -310,54 +309,32 @@ def _extra_fields(file: str, row: int, fields: int, width: int) -> Problem:
 def xlsx_structure_problems(path: Path) -> list[Problem]:
     """Return problems of an XLSX layout: more than one sheet, merged cells.
 
-    Merged cells are found by scanning the sheet XML for ``<mergeCell>`` elements
-    without loading the sheet.
+    The workbook is checked by :func:`fileio.scan_xlsx` (limits first, then one
+    streaming pass); a file that is not a readable XLSX is one problem.
+    """
+    try:
+        return scan_xlsx(path).problems
+    except InputError as exc:
+        return exc.problems
+
+
+def _xlsx_chunks(path: Path, chunk_rows: int,
+                 on_read: Callable[[int, int], None] | None,
+                 ) -> tuple[list[str], Iterator[tuple[np.ndarray, pd.DataFrame]]]:
+    """Return the header and the chunks of the one sheet (opened once, read-only).
+
+    ``on_read`` is called with (rows read, rows in the sheet).
     """
     from openpyxl import load_workbook
 
-    problems: list[Problem] = []
-    try:
-        book = load_workbook(path, read_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        return [Problem(f"not a readable XLSX file ({type(exc).__name__})", file=str(path))]
-    names = list(book.sheetnames)
-    book.close()
-    if len(names) != 1:
-        problems.append(Problem("the workbook must have exactly one sheet", file=str(path),
-                                value=", ".join(names), accepted=["one sheet with the data"]))
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.namelist():
-            if not re.match(r"xl/worksheets/sheet\d+\.xml$", member):
-                continue
-            tail = b""
-            with archive.open(member) as handle:
-                while block := handle.read(1 << 20):
-                    window = tail + block
-                    for ref in re.findall(rb'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"', window):
-                        cell = ref.decode()
-                        first_row = int(re.findall(r"\d+", cell)[0])
-                        why = ("merged header cells" if first_row == 1
-                               else "merged cells in the data")
-                        problems.append(Problem(f"{why}: unmerge them so every column has "
-                                                "its own header and every row its own "
-                                                "values", file=str(path), row=first_row,
-                                                value=cell))
-                    tail = block[-64:]
-    # a merge seen across the block boundary twice is reported once
-    unique = {(p.message, p.value): p for p in problems}
-    return list(unique.values())
-
-
-def _xlsx_chunks(path: Path, chunk_rows: int, on_read: Callable[[int], None] | None,
-                 ) -> tuple[list[str], Iterator[tuple[np.ndarray, pd.DataFrame]]]:
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=True)
+    book = load_workbook(path, read_only=True, data_only=True)  # the one open
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     headers = [("" if v is None else str(v)) for v in next(rows, ())]
     width = len(headers)
     total = max(sheet.max_row or 1, 1)
+    if on_read:
+        on_read(0, total)
 
     def text(value: Any) -> str:
         if value is None:
@@ -381,11 +358,11 @@ def _xlsx_chunks(path: Path, chunk_rows: int, on_read: Callable[[int], None] | N
                     line += len(buffer)
                     buffer = []
                     if on_read:
-                        on_read(line - 1)
+                        on_read(line - 1, total)
             if buffer:
                 yield np.arange(line, line + len(buffer)), pd.DataFrame(buffer)
                 if on_read:
-                    on_read(total)
+                    on_read(total, total)
         finally:
             book.close()
 
@@ -665,9 +642,44 @@ def validate_chunk(frame: pd.DataFrame, lines: np.ndarray, ctx: _Context,
         for i in np.flatnonzero(empty.to_numpy()):
             problems.append((int(i), Problem("give GDP or industrial value added", file=ctx.file,
                                              row=int(lines[i]), field="gdp_current_10k_yuan")))
+    _length_problems(frame, out, lines, ctx, problems)
     bad = sorted({pos for pos, _ in problems})
     valid = out.drop(index=bad)
     return valid, problems
+
+
+def text_limits(kind: str) -> dict[str, int]:
+    """Return the longest text each stored column of ``kind`` holds [characters].
+
+    The limits are the lengths of the store's columns (:mod:`dualcontrol.store.schema`),
+    which PostgreSQL enforces (DuckDB does not): checking them here refuses a long
+    name with its row on both stores instead of failing the whole import on one.
+    """
+    limits = {c.name: int(c.type.length) for c in schema.STAGING_TABLES[kind].columns
+              if isinstance(c.type, sa.String) and c.type.length}
+    limits["enterprise_name"] = int(schema.enterprises.c.name.type.length)
+    return limits
+
+
+def _length_problems(frame: pd.DataFrame, out: pd.DataFrame, lines: np.ndarray,
+                     ctx: _Context, problems: list[tuple[int, Problem]]) -> None:
+    for name, limit in text_limits(ctx.kind).items():
+        source = frame if name == "enterprise_name" else out
+        if name not in source:
+            continue
+        values = source[name]
+        text = values.where(values.notna(), "").astype(str)
+        for i in np.flatnonzero((text.str.len() > limit).to_numpy()):
+            shown = text.iloc[i]
+            if name == "enterprise_name":  # not registered under a name it cannot hold
+                code = str(frame["uscc"].iloc[i])
+                if ctx.new_enterprises.get(code, ("",))[0] == shown.strip():
+                    del ctx.new_enterprises[code]
+            problems.append((int(i), Problem(
+                f"text too long: {len(shown)} characters, at most {limit} are stored",
+                file=ctx.file, row=int(lines[i]), field=name,
+                value=shown[:60] + ("..." if len(shown) > 60 else ""),
+                accepted=[f"at most {limit} characters"])))
 
 
 # ----------------------------------------------------------------------------- store
@@ -939,7 +951,19 @@ def _register_enterprises(conn: Connection, new: dict[str, tuple[str, str]], use
              "industry": "unspecified", "registered_at": now}
             for code, (name, county) in new.items() if code not in have]
     if rows:
-        conn.execute(schema.enterprises.insert(), rows)
+        # another import may register the same enterprise at the same moment (PostgreSQL
+        # runs them side by side): the first one's row stands, this one's is skipped
+        # instead of failing on the primary key, and only rows really inserted are audited
+        inserted = set()
+        for row in rows:
+            got = conn.execute(sa.text(
+                "INSERT INTO enterprises (uscc, name, county_code, park_code, industry, "
+                "registered_at) VALUES (:uscc, :name, :county_code, :park_code, :industry, "
+                ":registered_at) ON CONFLICT (uscc) DO NOTHING RETURNING uscc"), row).first()
+            if got is not None:
+                inserted.add(got[0])
+        rows = [r for r in rows if r["uscc"] in inserted]
+    if rows:
         conn.execute(schema.audit_log.insert(), [
             {"changed_at": now, "username": user, "action": "create", "entity": "enterprises",
              "entity_key": r["uscc"], "before_json": None,
@@ -959,11 +983,40 @@ class _NoChangeError(Exception):
     """Raised inside the transaction to roll back an import that changes nothing."""
 
 
-def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
+#: Times an import is run again after a concurrent one changed the audit chain's head
+#: first (DuckDB's snapshot isolation refuses the second writer; nothing was stored).
+CONFLICT_RETRIES = 3
+
+
+def ingest_file(store: Store, path: str | Path, kind: str = "energy", **options: Any,
+                ) -> IngestResult:
+    """Validate and store a report file as one transaction (see :func:`_ingest_once`).
+
+    Two imports running at once in one process on the embedded store both reach the
+    audit chain's head; DuckDB lets the first commit and refuses the second, which
+    stored nothing and is run again here (up to :data:`CONFLICT_RETRIES` times).
+    """
+    from dualcontrol.store.faults import StoreConflictError
+
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            return _ingest_once(store, path, kind, **options)
+        except StoreConflictError:
+            if attempt == CONFLICT_RETRIES or not store.is_duckdb:
+                raise
+            logger.info("%s: a concurrent import changed the store first; running again",
+                        path)
+    raise AssertionError("unreachable")
+
+
+def _ingest_once(store: Store, path: str | Path, kind: str = "energy", *,
                 skip_invalid: bool = False, on_partial: str = "refuse",
                 user: str | None = None, chunk_rows: int = CHUNK_ROWS,
                 progress: Callable[[int, int], None] | None = None,
-                today: dt.date | None = None) -> IngestResult:
+                today: dt.date | None = None,
+                limits: XlsxLimits | None = None,
+                before_commit: Callable[[Connection, int], None] | None = None,
+                ) -> IngestResult:
     """Validate and store a CSV or XLSX report file as one transaction.
 
     Parameters
@@ -993,6 +1046,13 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
         Called with (done, total) in bytes (CSV) or rows (XLSX).
     today : date, optional
         The date periods may not be after (default: today, UTC).
+    limits : XlsxLimits, optional
+        How much an XLSX file may unpack to (default: the command line's row of
+        ``data/file_limits.csv``; the web passes its own).
+    before_commit : callable, optional
+        Called with the transaction's connection and the submission id once the
+        revisions are in place, before anything is committed; raising rolls the whole
+        import back (the web's confirmation of large energy drops).
 
     Raises
     ------
@@ -1020,15 +1080,13 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
     elif suffix in (".xlsx", ".xlsm"):
         if size == 0:
             raise InputError(Problem("file is empty", file=file))
-        layout = xlsx_structure_problems(path)
-        if layout:
-            raise InputError(layout)
-        result.content_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        headers, chunks = _xlsx_chunks(path, chunk_rows, None)
-        if progress:
-            total_rows = _xlsx_rows(path)
-            headers, chunks = _xlsx_chunks(path, chunk_rows,
-                                           lambda n: progress(n, total_rows))
+        # limits (a decompression bomb is refused unread), layout and hash in one pass,
+        # then the workbook is opened once
+        scan = scan_xlsx(path, limits)
+        if scan.problems:
+            raise InputError(scan.problems)
+        result.content_sha256 = scan.sha256
+        headers, chunks = _xlsx_chunks(path, chunk_rows, progress)
     else:
         raise InputError(Problem("unsupported file type", file=file, value=suffix,
                                  accepted=[".csv", ".xlsx"]))
@@ -1158,6 +1216,9 @@ def ingest_file(store: Store, path: str | Path, kind: str = "energy", *,
                 result.rejected_file = str(rejected_path)
             if revisions == 0 and result.new_enterprises == 0:
                 raise _NoChangeError
+            if before_commit is not None:
+                before_commit(conn, submission_id)
+            seal_pending(conn)  # the audit rows of this import join the hash chain
             conn.execute(schema.submissions.update()
                          .where(schema.submissions.c.id == submission_id)
                          .values(rows_read=result.rows_read, rows_rejected=result.rows_rejected,
@@ -1197,16 +1258,6 @@ def _check_writable(path: Path) -> None:
                                  file=str(path), accepted=["a writable folder"])) from None
     if not existed:
         path.unlink(missing_ok=True)
-
-
-def _xlsx_rows(path: Path) -> int:
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True)
-    try:
-        return int(book.worksheets[0].max_row or 0)
-    finally:
-        book.close()
 
 
 def _sorted(problems: list[Problem], total: int) -> list[Problem]:

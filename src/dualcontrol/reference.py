@@ -63,6 +63,8 @@ TABLES: dict[str, str] = {
     "number-ranges": "number_ranges.csv",
     "measure-rules": "measure_rules.csv",
     "demo-measures": "demo_measures.csv",
+    "file-limits": "file_limits.csv",
+    "revision-rules": "revision_rules.csv",
 }
 
 #: Columns each table must have besides its own.

@@ -22,6 +22,7 @@ from dualcontrol.cli import (
     web,  # noqa: F401  (registers commands)
 )
 from dualcontrol.cli.app import app
+from dualcontrol.errors import DualControlError
 
 
 def main() -> None:
@@ -34,7 +35,11 @@ def main() -> None:
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(2) from None
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    try:
+        app()
+    except DualControlError as exc:  # a command without its own user_errors()
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
 
 
 __all__ = ["app", "main"]

@@ -40,7 +40,7 @@ def convert_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Convert a quantity of an energy carrier to tce and t CO2, with sources."""
-    with user_errors():
+    with user_errors(as_json=as_json):
         if grid is not None:
             check_grid(grid)
         result = convert(quantity, unit, carrier, method=method, year=year, grid=grid)
@@ -69,7 +69,7 @@ def reference_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Print a reference table with the source and edition of every row."""
-    with user_errors():
+    with user_errors(as_json=as_json):
         frame = load_table(table)
     emit(frame, as_json=as_json, as_csv=as_csv, title=f"Reference: {table}", lang=lang)
 
@@ -96,7 +96,7 @@ def account_cmd(
     """Account energy use: total, controlled total, exclusions, CO2 and intensity."""
     from dualcontrol.accounting import accounts
 
-    with user_errors():
+    with user_errors(as_json=as_json):
         if grid is not None:
             check_grid(grid)
         energy = read_table(file)

@@ -107,7 +107,7 @@ def decompose_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Explain the change of an aggregate by factor (LMDI-I), exactly to the observed."""
-    with user_errors():
+    with user_errors(as_json=as_json):
         if preset is not None:
             frame, factor_list, by_col = _preset_frame(preset, data, base)
         else:
@@ -190,7 +190,7 @@ def outlook_cmd(
     """Project GDP, energy and CO2 to 2060; peak years with their Monte Carlo spread."""
     from dualcontrol import outlook
 
-    with user_errors():
+    with user_errors(as_json=as_json):
         spec = outlook.load_scenario(scenario)
         if draws < 0:
             raise InputError("draws must be >= 0", field="--draws", value=draws)

@@ -120,7 +120,7 @@ def assess_cmd(
     )
     from dualcontrol.budget import energy_budget, intensity_effect
 
-    with user_errors():
+    with user_errors(as_json=as_json):
         if in_region is not None and add_tce is None:
             raise InputError(Problem("--in needs --add-tce TCE", field="--in",
                                      value=in_region))

@@ -13,6 +13,7 @@ from dualcontrol.cli.app import app
 from dualcontrol.cli.output import Lang, emit, frame_records, print_json, user_errors
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.fileio import read_table
+from dualcontrol.numbers import parse_numbers
 
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of table headers.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -55,10 +56,10 @@ def benchmark_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Benchmark production units against the national benchmark/baseline levels."""
-    with user_errors():
+    with user_errors(as_json=as_json):
         frame, name, uncovered = _production_units(data, year)
         if year is not None:
-            frame = frame[pd.to_numeric(frame["year"], errors="coerce") == year]
+            frame = frame[(parse_numbers(frame["year"])[0] == year).to_numpy()]
         if industry is not None:
             frame = frame[frame["industry"] == industry]
             uncovered = uncovered[uncovered["industry"] == industry]
@@ -162,7 +163,7 @@ def review_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Review a proposed project's energy use and give a verdict with reasons."""
-    with user_errors():
+    with user_errors(as_json=as_json):
         project = review.load_project(file)
         ctx = (review.read_mapping(context) if context is not None
                else _store_context(project.league, project.start_year))

@@ -51,7 +51,7 @@ def synth_meters_cmd(
     """Write units, meters, readings (Parquet by day) and the injected faults (faults.csv)."""
     from dualcontrol.monitoring.synth import write_synthetic
 
-    with user_errors():
+    with user_errors(as_json=as_json):
         try:
             datetime.strptime(month, "%Y-%m")
         except ValueError:
@@ -108,7 +108,7 @@ def monitor_cmd(
     from dualcontrol.monitoring import engines, pipeline
     from dualcontrol.monitoring.schema import FAULT_CLASSES
 
-    with user_errors():
+    with user_errors(as_json=as_json):
         if reports is not None and store_reports:
             raise InputError(Problem("give --reports FILE or --store-reports, not both",
                                      field="--store-reports"))

@@ -180,11 +180,28 @@ def emit(frame: pd.DataFrame, *, as_json: bool = False, as_csv: bool = False,
         print_frame(frame, title=title, lang=lang)
 
 
+def error_json(exc: DualControlError) -> dict[str, Any]:
+    """Return an error as the JSON object ``--json`` prints on failure."""
+    out: dict[str, Any] = {"ok": False, "error": str(exc), "reason": type(exc).__name__}
+    if isinstance(exc, InputError):
+        out["problems"] = [p.as_dict() for p in exc.problems]
+    as_dict = getattr(exc, "as_dict", None)
+    if callable(as_dict):
+        out.update(as_dict())
+    return out
+
+
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn dualcontrol's own errors into a message on stderr and exit code 2."""
+def user_errors(as_json: bool = False) -> Iterator[None]:
+    """Turn dualcontrol's own errors into a message on stderr and exit code 2.
+
+    With ``as_json`` the error is also printed on standard output as a JSON object
+    (``ok``, ``error``, ``reason`` and, for bad input, ``problems``).
+    """
     try:
         yield
     except (InputError, DualControlError) as exc:
         err_console.print(Text("error: ", style="bold red") + Text(str(exc)), highlight=False)
+        if as_json:
+            print_json(error_json(exc))
         raise typer.Exit(code=2) from None

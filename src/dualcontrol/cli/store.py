@@ -109,6 +109,9 @@ def ingest_cmd(
         "--check", help="Validate only: every check of an import against the store, "
         "nothing stored (exit 0 valid, 2 not).")] = False,
     user: Annotated[str | None, typer.Option("--user", help="Who submits.")] = None,
+    wait: Annotated[float | None, typer.Option(
+        "--wait", help="Seconds to wait for another process's lock on the embedded store "
+        "(default $DUALCONTROL_LOCK_WAIT_S or 60).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a report file and store it as new revisions (all or nothing).
@@ -121,7 +124,7 @@ def ingest_cmd(
     from dualcontrol.ingest import ingest_file
     from dualcontrol.store import describe, open_store
 
-    with user_errors():
+    with user_errors(as_json=as_json):
         if replace and merge:
             raise InputError(Problem("give --replace or --merge, not both",
                                      field="--replace/--merge",
@@ -138,7 +141,7 @@ def ingest_cmd(
                 err_console.print(f"check against: {note}; nothing is stored",
                                   highlight=False)
             else:
-                store = open_store()
+                store = open_store(lock_timeout_s=wait)
                 stack.callback(store.close)
                 err_console.print(f"store: {describe(store.url)}", highlight=False)
             size = file.stat().st_size if file.exists() else 0
@@ -221,14 +224,59 @@ def demo_cmd(
 
 @db_app.command("upgrade")
 def db_upgrade_cmd() -> None:
-    """Migrate the store's schema to the newest version (also done on every open)."""
+    """Migrate the store's schema to the newest version and read every table back.
+
+    Migrating is also done on every open; here every table is then read in full, so
+    a truncated or corrupt store file is reported as damaged (exit 2), not healthy.
+    """
     from dualcontrol.store import describe, open_store
+    from dualcontrol.store.integrity import check_integrity
     from dualcontrol.store.migrate import current_revision
 
     with user_errors():
         store = open_store()
         try:
-            console.print(f"{describe(store.url)}: schema at {current_revision(store)}",
-                          highlight=False)
+            revision = current_revision(store)
+            report = check_integrity(store)
         finally:
             store.close()
+    console.print(f"{describe(store.url)}: schema at {revision}; {len(report.tables)} tables, "
+                  f"{report.rows:,} rows read back in full")
+
+
+@db_app.command("check")
+def db_check_cmd(as_json: JsonOpt = False) -> None:
+    """Read every table back and verify the audit log's hash chain.
+
+    Exit 0 when the store is whole and no audit row was changed, deleted or added
+    outside dualcontrol; exit 2 naming each break otherwise. The chain's head hash is
+    printed: noted elsewhere, it shows later that the history was not rewritten.
+    """
+    from dualcontrol.store import default_url, open_store
+    from dualcontrol.store.audit import verify_chain
+    from dualcontrol.store.integrity import check_integrity
+
+    with user_errors(as_json=as_json):
+        store = open_store()
+        try:
+            report = check_integrity(store)
+            with store.connect() as conn:
+                chain = verify_chain(conn)
+        finally:
+            store.close()
+    if as_json:
+        print_json({"ok": chain.intact, "store": default_url(), "tables": len(report.tables),
+                    "rows": report.rows, "audit_rows": chain.rows,
+                    "audit_head_seq": chain.head_seq, "audit_head_hash": chain.head_hash,
+                    "problems": chain.problems})
+    else:
+        console.print(f"{default_url()}: {len(report.tables)} tables, {report.rows:,} rows "
+                      f"read back in full; audit chain of {chain.rows:,} rows, head "
+                      f"{chain.head_seq} {chain.head_hash}")
+        for problem in chain.problems:
+            err_console.print(f"audit: {problem}", highlight=False)
+    if not chain.intact:
+        if not as_json:
+            err_console.print("error: the audit log was altered outside dualcontrol",
+                              highlight=False)
+        raise typer.Exit(code=2)

@@ -18,6 +18,7 @@ locked out.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -32,11 +33,22 @@ from alembic.ddl.impl import DefaultImpl
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool, StaticPool
 
-from dualcontrol.errors import DualControlError
 from dualcontrol.settings import HOME_ENV, URL_ENV, load_settings
 from dualcontrol.store import schema
+from dualcontrol.store.faults import (
+    StoreConflictError,
+    StoreDamagedError,
+    StoreError,
+    StoreFullError,
+    StoreLockedError,
+    StoreUnavailableError,
+    store_error,
+)
 
 logger = logging.getLogger(__name__)
+
+#: Environment variable of how long to wait for another process's lock [s].
+LOCK_WAIT_ENV = "DUALCONTROL_LOCK_WAIT_S"
 
 
 class DuckDBImpl(DefaultImpl):
@@ -44,10 +56,6 @@ class DuckDBImpl(DefaultImpl):
 
     __dialect__ = "duckdb"
     transactional_ddl = True
-
-
-class StoreError(DualControlError, RuntimeError):
-    """The store cannot be opened or used (locked file, unreachable server)."""
 
 
 class StoreMissingError(StoreError):
@@ -103,6 +111,8 @@ class Store:
     engine: Engine
     backend: str
     path: Path | None = None
+    #: the DuckDB engine's lock wait [s], read at each connection (None on PostgreSQL)
+    lock_wait: dict[str, float] | None = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -110,26 +120,76 @@ class Store:
         """True for the embedded DuckDB store."""
         return self.backend == "duckdb"
 
+    @property
+    def lock_timeout_s(self) -> float | None:
+        """How long a connection waits for another process's lock [s] (DuckDB)."""
+        return None if self.lock_wait is None else self.lock_wait["s"]
+
+    @lock_timeout_s.setter
+    def lock_timeout_s(self, seconds: float) -> None:
+        if self.lock_wait is not None:
+            self.lock_wait["s"] = float(seconds)
+
+    @property
+    def where(self) -> str:
+        """The store's name in messages: its file or its server (without password)."""
+        if self.path is not None:
+            return f"the store {self.path}"
+        return f"the store {sa.make_url(self.url).render_as_string(hide_password=True)}"
+
+    def explain(self, exc: BaseException) -> StoreError | None:
+        """Return the :class:`StoreError` explaining a driver failure, or None."""
+        return store_error(exc, where=self.where,
+                           lock_wait_s=self.lock_timeout_s)
+
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """Yield a connection inside one transaction (committed on success)."""
-        with self.engine.begin() as conn:
-            yield conn
+        """Yield a connection inside one transaction (committed on success).
+
+        A lock held too long, a lost server, a full disk or a damaged file raise a
+        :class:`StoreError` (the transaction is rolled back).
+        """
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (sa.exc.DBAPIError, OSError, *_driver_errors()) as exc:
+            explained = self.explain(exc)
+            if explained is None:
+                raise
+            raise explained from exc
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """Yield a connection for reading."""
-        with self.engine.connect() as conn:
-            yield conn
+        """Yield a connection for reading (driver failures as :class:`StoreError`)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except (sa.exc.DBAPIError, OSError, *_driver_errors()) as exc:
+            explained = self.explain(exc)
+            if explained is None:
+                raise
+            raise explained from exc
 
     def read_sql(self, query: sa.Executable | str, params: dict[str, Any] | None = None,
                  ) -> pd.DataFrame:
-        """Return the result of a query as a DataFrame."""
-        with self.connect() as conn:
-            if isinstance(query, str):
-                query = sa.text(query)
-            result = conn.execute(query, params or {})
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        """Return the result of a query as a DataFrame.
+
+        A read is tried once more after a lost connection (a server restart), since
+        reading twice changes nothing.
+        """
+        if isinstance(query, str):
+            query = sa.text(query)
+        for attempt in (1, 2):
+            try:
+                with self.connect() as conn:
+                    result = conn.execute(query, params or {})
+                    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            except StoreUnavailableError:
+                if attempt == 2:
+                    raise
+                logger.warning("%s: connection lost, reading again once", self.where)
+                time.sleep(0.5)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Close every connection, releasing the DuckDB file lock."""
@@ -144,6 +204,34 @@ class Store:
         self.close()
 
 
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions of the drivers themselves (raised through the raw connection)."""
+    found: list[type[BaseException]] = []
+    try:
+        import duckdb
+
+        found.append(duckdb.Error)
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        pass
+    try:
+        import psycopg
+
+        found.append(psycopg.Error)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    return tuple(found)
+
+
+def lock_wait_s(default: float = 60.0) -> float:
+    """Return how long to wait for another process's lock: ``$DUALCONTROL_LOCK_WAIT_S``."""
+    text = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise StoreError(f"{LOCK_WAIT_ENV}={text!r} is not a number of seconds") from None
+    return max(value, 0.0)
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return ("could not set lock" in text or "conflicting lock" in text
@@ -156,7 +244,8 @@ def _is_lock_error(exc: BaseException) -> bool:
 _CONNECT_LOCK = threading.Lock()
 
 
-def _duckdb_engine(url: sa.URL, lock_timeout_s: float, *, hold: bool = False) -> Engine:
+def _duckdb_engine(url: sa.URL, lock_wait: dict[str, float], *, hold: bool = False,
+                  ) -> Engine:
     path = url.database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -166,8 +255,10 @@ def _duckdb_engine(url: sa.URL, lock_timeout_s: float, *, hold: bool = False) ->
 
     @sa.event.listens_for(engine, "do_connect")
     def _wait_for_lock(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> Any:
+        lock_timeout_s = lock_wait["s"]
         deadline = time.monotonic() + lock_timeout_s
         delay = 0.02
+        told = False
         while True:
             try:
                 with _CONNECT_LOCK:
@@ -175,6 +266,10 @@ def _duckdb_engine(url: sa.URL, lock_timeout_s: float, *, hold: bool = False) ->
             except Exception as exc:
                 if not _is_lock_error(exc) or time.monotonic() > deadline:
                     raise
+                if not told and delay > 0.2:
+                    logger.warning("%s is locked by another process; waiting up to %g s "
+                                   "(%s)", path, lock_timeout_s, LOCK_WAIT_ENV)
+                    told = True
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.5)
 
@@ -193,7 +288,7 @@ def _has_schema(engine: Engine) -> bool:
 
 
 def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = True,
-               hold: bool = False, lock_timeout_s: float = 60.0) -> Store:
+               hold: bool = False, lock_timeout_s: float | None = None) -> Store:
     """Return an open store at ``url`` (default :func:`default_url`), migrated to head.
 
     Parameters
@@ -211,17 +306,27 @@ def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = T
         Keep one DuckDB connection open until :meth:`Store.close` instead of opening
         the file for each operation: for one command's many reads (each open costs
         tens of milliseconds), not for a server, since it holds the file's lock.
-    lock_timeout_s : float
-        How long to wait for another process's lock on a DuckDB file [s].
+    lock_timeout_s : float, optional
+        How long to wait for another process's lock on a DuckDB file [s]
+        (default :func:`lock_wait_s`: ``$DUALCONTROL_LOCK_WAIT_S`` or 60).
+
+    Raises
+    ------
+    StoreError
+        When the store is locked, unreachable, damaged or its disk is full.
     """
+    if lock_timeout_s is None:
+        lock_timeout_s = lock_wait_s()
     text = url or default_url()
     parsed = sa.make_url(text)
     backend = parsed.get_backend_name()
+    lock_wait = {"s": float(lock_timeout_s)} if backend == "duckdb" else None
     if backend == "duckdb":
         path = Path(parsed.database) if parsed.database not in (None, ":memory:") else None
         if not create and path is not None and not path.is_file():
             raise StoreMissingError(missing_message(url))
-        engine = _duckdb_engine(parsed, lock_timeout_s, hold=hold)
+        assert lock_wait is not None
+        engine = _duckdb_engine(parsed, lock_wait, hold=hold)
     elif backend == "postgresql":
         engine = sa.create_engine(parsed, pool_pre_ping=True)
         path = None
@@ -231,17 +336,22 @@ def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = T
     else:
         raise StoreError(f"unsupported database URL {parsed.render_as_string()!r}; "
                          "accepted: duckdb:///FILE or postgresql+psycopg://...")
-    store = Store(url=text, engine=engine, backend=backend, path=path)
+    store = Store(url=text, engine=engine, backend=backend, path=path, lock_wait=lock_wait)
     if upgrade:
         try:
             from dualcontrol.store.migrate import upgrade_to_head
 
             upgrade_to_head(store)
-        except Exception:
+        except Exception as exc:
             store.close()
-            raise
+            explained = store.explain(exc)
+            if explained is None:
+                raise
+            raise explained from exc
     return store
 
 
-__all__ = ["HOME_ENV", "URL_ENV", "Store", "StoreError", "StoreMissingError", "data_home",
-           "default_url", "describe", "missing_message", "open_store", "schema"]
+__all__ = ["HOME_ENV", "LOCK_WAIT_ENV", "URL_ENV", "Store", "StoreConflictError",
+           "StoreDamagedError", "StoreError", "StoreFullError", "StoreLockedError",
+           "StoreMissingError", "StoreUnavailableError", "data_home", "default_url",
+           "describe", "lock_wait_s", "missing_message", "open_store", "schema"]

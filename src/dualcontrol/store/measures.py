@@ -20,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dualcontrol.store import Store
+from dualcontrol.store.audit import seal_pending
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ def save_measures(store: Store, measures: pd.DataFrame, *, user: str,
                                      ensure_ascii=False)})
             created += old is None
             revised += old is not None
+        seal_pending(conn)  # the audit rows join the hash chain (store/audit.py)
     logger.info("measures: %d created, %d revised, %d unchanged", created, revised, unchanged)
     return SaveResult(created, revised, unchanged)
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.pipeline import DATE_COLUMNS, STATUSES, check_date_order, check_transition
 from dualcontrol.store import Store, schema
+from dualcontrol.store.audit import seal_pending
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def _audit(conn: sa.Connection, *, username: str, action: str, code: str,
                                                            ensure_ascii=False),
         after_json=None if after is None else json.dumps(after, default=str,
                                                          ensure_ascii=False)))
+    seal_pending(conn)  # the audit row joins the hash chain (store/audit.py)
 
 
 def _check_new(fields: dict[str, Any]) -> list[Problem]:

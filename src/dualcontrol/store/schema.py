@@ -253,6 +253,21 @@ audit_log = sa.Table(
     sa.Column("before_json", sa.Text, comment="state before, JSON"),
     sa.Column("after_json", sa.Text, comment="state after, JSON"),
     sa.Column("submission_id", sa.BigInteger),
+    sa.Column("os_user", sa.String(64),
+              comment="operating-system account of the process that wrote the row"),
+    sa.Column("chain_seq", sa.BigInteger, comment="position in the hash chain (1, 2, ...)"),
+    sa.Column("prev_hash", sa.String(64), comment="row_hash of the row before in the chain"),
+    sa.Column("row_hash", sa.String(64),
+              comment="SHA-256 over prev_hash and this row's fields (store/audit.py)"),
+)
+
+audit_chain = sa.Table(
+    "audit_chain", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False,
+              comment="always 1: the chain's head"),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_hash", sa.String(64), nullable=False),
+    _utc("sealed_at"),
 )
 
 #: Data tables of each report kind.

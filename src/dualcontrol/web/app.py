@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dualcontrol import labels
 from dualcontrol.errors import InputError
+from dualcontrol.store.faults import StoreError
 from dualcontrol.web.access import ANONYMOUS, Principal
 from dualcontrol.web.assets import Assets, asset_response
 from dualcontrol.web.contract import ERRORS
@@ -138,9 +139,17 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
         except StarletteHTTPException as exc:
             request.state.principal_refusal = exc
             raise
+        except StoreError as exc:
+            # not answered from the cache: the route meets the store again and its
+            # handler answers 503 with Retry-After
+            raise StarletteHTTPException(503, str(exc)) from exc
         request.state.principal = principal
         session = getattr(request.state, "page_session", None)
-        return principal, session.csrf if session else None, ctx.data.results_key()
+        try:
+            version = ctx.data.results_key()
+        except StoreError as exc:
+            raise StarletteHTTPException(503, str(exc)) from exc
+        return principal, session.csrf if session else None, version
 
     app.add_middleware(ResponseCache, identify=identify, enabled=settings.cache_results)
     app.add_middleware(SecurityHeaders)
@@ -155,8 +164,8 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
             principal = current_principal(request, ctx)
         except StarletteHTTPException:
             principal = ANONYMOUS
-        title = {401: "login_required", 403: "forbidden",
-                 404: "not_found"}.get(exc.status_code, "forbidden")
+        title = {401: "login_required", 403: "forbidden", 404: "not_found",
+                 503: "store_busy"}.get(exc.status_code, "forbidden")
         page = render(request, ctx, principal, "error.html", status_code=exc.status_code,
                       title=title, message=str(exc.detail))
         page.headers.update(getattr(exc, "headers", None) or {})
@@ -166,6 +175,14 @@ def create_app(*, data: WebData, users: UserRepository, settings: WebSettings | 
     async def input_error(request: Request, exc: InputError) -> Response:
         """A value the science refuses (a year no rule covers, say): 422, in words."""
         return await http_error(request, StarletteHTTPException(422, str(exc)))
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> Response:
+        """The store is locked, restarting, full or damaged: 503, and when to try again."""
+        logger.warning("store unavailable for %s: %s", request.url.path, exc)
+        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))} \
+            if exc.retry_after_s else None
+        return await http_error(request, StarletteHTTPException(503, str(exc), headers=headers))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -15,6 +15,7 @@ DuckDB file between requests.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import tempfile
@@ -35,9 +36,10 @@ from dualcontrol.assessment import (
 )
 from dualcontrol.budget import energy_budget
 from dualcontrol.errors import InputError, Problem
-from dualcontrol.fileio import read_table
+from dualcontrol.fileio import read_table, xlsx_limits
 from dualcontrol.ingest import ingest_file, map_headers
 from dualcontrol.regions import REGION_CODE
+from dualcontrol.revisions import refuse_large_drops
 from dualcontrol.store import Store
 from dualcontrol.web.results import ResultCache, StoreVersion, read_version
 
@@ -320,7 +322,7 @@ class StoreData:
         Known enterprises take their place in the store's hierarchy; new ones (the
         import registers them) the league of the county code the file gives.
         """
-        frame = read_table(path)
+        frame = read_table(path, xlsx_limits("web"))
         names = map_headers(list(frame.columns), "energy", file_name)
         frame.columns = [n or f"_{i}" for i, n in enumerate(names)]
         given = frame[["uscc", "region_code"]].drop_duplicates("uscc").rename(
@@ -336,12 +338,18 @@ class StoreData:
         return pd.concat([found, new], ignore_index=True)[list(LEVELS)].astype(str)
 
     def submit_energy(self, *, content: bytes, file_name: str, username: str,
-                      check: Callable[[pd.DataFrame], None]) -> dict[str, Any]:
+                      check: Callable[[pd.DataFrame], None], on_partial: str = "refuse",
+                      confirm_drops: bool = False,
+                      confirmed_sha256: str | None = None) -> dict[str, Any]:
         """Validate and store an uploaded energy report through :func:`ingest_file`.
 
         ``check`` is called with the upload's enterprises (their hierarchy) before
-        anything is stored and raises to refuse. Raises InputError with every problem
-        of the file (nothing stored).
+        anything is stored and raises to refuse. ``on_partial`` is the CLI's
+        ``--replace``/``--merge`` choice. With ``confirm_drops``, enterprise-months the
+        upload would replace with much less energy (``revision_rules.csv``) are refused
+        with :class:`~dualcontrol.revisions.LargeDropError` unless ``confirmed_sha256``
+        is the file's hash. Raises InputError with every problem of the file (nothing
+        stored).
         """
         suffix = Path(file_name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
@@ -353,7 +361,17 @@ class StoreData:
             path.write_bytes(content)
             try:
                 check(self.upload_enterprises(path, file_name))
-                result = ingest_file(self.store, path, "energy", user=username)
+                # the web's own XLSX limits: what an upload may unpack to, not only its
+                # packed size (data/file_limits.csv)
+                digest = hashlib.sha256(content).hexdigest()
+
+                def drops(conn: Any, submission_id: int) -> None:
+                    refuse_large_drops(conn, submission_id, content_sha256=digest,
+                                       confirmed_sha256=confirmed_sha256, file=file_name)
+
+                result = ingest_file(self.store, path, "energy", user=username,
+                                     limits=xlsx_limits("web"), on_partial=on_partial,
+                                     before_commit=drops if confirm_drops else None)
             except InputError as exc:
                 for problem in exc.problems:
                     problem.file = file_name

@@ -28,6 +28,10 @@ from dualcontrol.web.users import UserRepository
 
 logger = logging.getLogger(__name__)
 
+#: Seconds a request waits for another process's lock on the embedded store before
+#: the page answers 503 with Retry-After (an import holds the lock while it runs).
+WEB_LOCK_WAIT_S = 5.0
+
 #: Inputs that are not reports (scenarios, decomposition factors, project context).
 DEFAULT_INPUTS = Path("examples")
 
@@ -61,6 +65,8 @@ def store_app(url: str | None = None, *, settings: WebSettings | None = None,
     # store asks for the nearest year's by itself, see dualcontrol.datasets)
     set_factor_years(os.environ.get("DUALCONTROL_FACTOR_YEARS") or None)
     store = open_store(url)
+    # once serving, a page waits a few seconds for another process's lock, then 503
+    store.lock_timeout_s = WEB_LOCK_WAIT_S
     data = StoreData(store, inputs=inputs if inputs is not None and inputs.is_dir() else None,
                      cache=settings.cache_results, version_poll_s=settings.version_poll_s)
     users: UserRepository = StoreUsers(store)

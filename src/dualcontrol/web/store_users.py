@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from dualcontrol.store import Store, open_store, schema
+from dualcontrol.store.audit import seal_pending
+from dualcontrol.store.faults import StoreConflictError
 from dualcontrol.web.access import Role, Scope
 from dualcontrol.web.users import AuditEntry, StoredSession, User, to_json
 
@@ -174,12 +176,23 @@ class StoreUsers:
 
     def audit(self, *, username: str, action: str, entity: str, entity_key: str,
               before: Any = None, after: Any = None) -> None:
-        """Append an entry to the store's audit log."""
-        with self.store.begin() as conn:
-            conn.execute(_AUDIT.insert().values(
-                changed_at=datetime.now(UTC), username=username[:64], action=action[:32],
-                entity=entity[:64], entity_key=str(entity_key), before_json=to_json(before),
-                after_json=to_json(after)))
+        """Append an entry to the store's audit log (sealed into its hash chain).
+
+        On the embedded store a concurrent writer may reach the chain's head first;
+        the entry is then written again (nothing of the refused attempt was stored).
+        """
+        for attempt in range(3):
+            try:
+                with self.store.begin() as conn:
+                    conn.execute(_AUDIT.insert().values(
+                        changed_at=datetime.now(UTC), username=username[:64],
+                        action=action[:32], entity=entity[:64], entity_key=str(entity_key),
+                        before_json=to_json(before), after_json=to_json(after)))
+                    seal_pending(conn)
+                return
+            except StoreConflictError:
+                if attempt == 2:
+                    raise
 
     def audit_entries(self, *, limit: int = 200) -> list[AuditEntry]:
         """Return the newest audit entries, newest first."""

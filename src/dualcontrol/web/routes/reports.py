@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from dualcontrol.errors import InputError, Problem
+from dualcontrol.revisions import LargeDropError
 from dualcontrol.web.access import Data, Principal, outside_scope
 from dualcontrol.web.contract import UploadUnprocessable
 from dualcontrol.web.deps import (
@@ -25,11 +26,18 @@ from dualcontrol.web.security import csrf_matches
 router = APIRouter(tags=["reports"])
 
 
+#: The page's choices for an upload with fewer rows of a period than stored (the CLI's
+#: default, --replace and --merge).
+PARTIAL_CHOICES = ("refuse", "replace", "merge")
+
+
 def submit_report(ctx: WebContext, request: Request, principal: Principal, content: bytes,
-                  file_name: str) -> dict[str, Any]:
+                  file_name: str, *, on_partial: str = "refuse", confirm_drops: bool = False,
+                  confirmed_sha256: str | None = None) -> dict[str, Any]:
     """Validate, check the scope of, store and audit an uploaded energy report.
 
-    Raises InputError for bad rows (nothing stored) and HTTPException for refusals.
+    Raises InputError for bad rows (nothing stored; LargeDropError when the upload
+    needs a confirmation) and HTTPException for refusals.
     """
     grant = allow(ctx, request, principal, Data.uploads, level="enterprise")
     if len(content) > ctx.settings.max_upload_bytes:
@@ -44,7 +52,9 @@ def submit_report(ctx: WebContext, request: Request, principal: Principal, conte
 
     try:
         summary = ctx.data.submit_energy(content=content, file_name=file_name,
-                                         username=principal.username, check=in_scope)
+                                         username=principal.username, check=in_scope,
+                                         on_partial=on_partial, confirm_drops=confirm_drops,
+                                         confirmed_sha256=confirmed_sha256)
     except InputError as exc:
         ctx.users.audit(username=principal.username, action="upload_rejected",
                         entity="energy_report", entity_key=file_name,
@@ -80,24 +90,45 @@ async def upload_report(request: Request, ctx: Ctx, principal: CurrentPrincipal,
 def upload_page(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Response:
     """Show the upload form."""
     allow(ctx, request, principal, Data.uploads)
-    return render(request, ctx, principal, "upload.html", problems=None, summary=None)
+    return render(request, ctx, principal, "upload.html", problems=None, summary=None,
+                  on_partial="refuse", choices=PARTIAL_CHOICES, drops=None)
 
 
 @router.post("/upload", include_in_schema=False)
 async def upload_form(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                       file: Annotated[UploadFile, File()],
-                      csrf_token: Annotated[str | None, Form()] = None) -> Response:
-    """Take the form's file and show what was stored or every row-level problem."""
+                      csrf_token: Annotated[str | None, Form()] = None,
+                      on_partial: Annotated[str, Form()] = "refuse",
+                      confirm_sha256: Annotated[str | None, Form()] = None) -> Response:
+    """Take the form's file and show what was stored or every row-level problem.
+
+    ``on_partial`` is the replace/merge choice; an upload that would replace
+    enterprise-months with much less energy is shown for confirmation first
+    (``revision_rules.csv``): the same file sent again with ``confirm_sha256`` is
+    stored.
+    """
     if not csrf_matches(page_session(request, ctx), csrf_token):
         raise refuse(ctx, request, principal, "missing or wrong CSRF token")
     allow(ctx, request, principal, Data.uploads)
+    page = {"choices": PARTIAL_CHOICES, "on_partial": on_partial, "drops": None}
+    if on_partial not in PARTIAL_CHOICES:
+        problem = Problem("unknown choice for periods with fewer rows than stored",
+                          field="on_partial", value=on_partial, accepted=list(PARTIAL_CHOICES))
+        return render(request, ctx, principal, "upload.html", status_code=422,
+                      problems=[problem], summary=None, **page | {"on_partial": "refuse"})
     content = await file.read()
     try:
-        summary = submit_report(ctx, request, principal, content, file.filename or "upload")
+        summary = submit_report(ctx, request, principal, content, file.filename or "upload",
+                                on_partial=on_partial, confirm_drops=True,
+                                confirmed_sha256=confirm_sha256 or None)
+    except LargeDropError as exc:
+        return render(request, ctx, principal, "upload.html", status_code=409,
+                      problems=None, summary=None, **page | {"drops": exc})
     except InputError as exc:
         return render(request, ctx, principal, "upload.html", status_code=422,
-                      problems=exc.problems, summary=None)
+                      problems=exc.problems, summary=None, **page)
     except HTTPException as exc:
         return render(request, ctx, principal, "error.html", status_code=exc.status_code,
                       message=str(exc.detail))
-    return render(request, ctx, principal, "upload.html", problems=None, summary=summary)
+    return render(request, ctx, principal, "upload.html", problems=None, summary=summary,
+                  **page)
