@@ -75,6 +75,9 @@ def test_import_export_round_trip_and_revision(db: str, tmp_path: Path) -> None:
 
 def test_a_bad_file_exits_2_names_the_cell_and_stores_nothing(db: str, tmp_path: Path,
                                                               ) -> None:
+    from dualcontrol.store import open_store
+
+    open_store(db).close()  # an existing, empty store, so that the listing can read it
     bad = tmp_path / "bad.csv"
     rows = [dict(ROWS[0]), dict(ROWS[1], effect_tce="1,5", status="finished")]
     pd.DataFrame(rows).to_csv(bad, index=False)

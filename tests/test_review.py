@@ -242,11 +242,16 @@ def test_cli_review_json_and_report(tmp_path: Path) -> None:
     assert "approve with conditions" in html
 
 
+CONTEXT = EXAMPLES / "projects" / "context_2024.yaml"
+
+
 def test_cli_review_rejected_and_json_file(tmp_path: Path) -> None:
     data = yaml.safe_load((EXAMPLES / "projects/methanol_ordos_rejected.yaml").read_text())
     path = tmp_path / "p.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    res = runner.invoke(app, ["review", str(path)])
+    # no store here: the league's figures come from a context file (issue 23: a missing
+    # store is an error, never an empty one that flips the verdict)
+    res = runner.invoke(app, ["review", str(path), "--context", str(CONTEXT)])
     assert res.exit_code == 0, res.output
     assert "reject" in res.output
 
@@ -254,7 +259,7 @@ def test_cli_review_rejected_and_json_file(tmp_path: Path) -> None:
 def test_cli_review_bad_input_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(ferrosilicon(product="gold")), encoding="utf-8")
-    res = runner.invoke(app, ["review", str(path)])
+    res = runner.invoke(app, ["review", str(path), "--context", str(CONTEXT)])
     assert res.exit_code == 2
     assert "ferrosilicon" in res.output
 

@@ -222,7 +222,8 @@ def test_tables_are_paged_in_the_browser_not_cut(office) -> None:
     for table in re.findall(r"<table[^>]*>", page):
         if 'class="data"' in table:
             assert "data-sortable" in table and "data-page-size" in table, table
-    assert '<script src="/static/tables.js" defer></script>' in page
+    # the script by its versioned address (cached by browsers until it changes)
+    assert re.search(r'<script src="/static/tables\.js\?v=\w+" defer></script>', page)
 
 
 def form_fields(html: str) -> dict[str, str]:
