@@ -429,6 +429,31 @@ def test_a_restart_reads_the_kept_results_and_draws_the_overview(world, tmp_path
     assert restarted.results.computed - computed <= 4  # charts, not the accounts
 
 
+def test_prime_works_inside_a_running_event_loop(world) -> None:
+    """A program with an event loop running in the calling thread (a browser driver in
+    the test suite, an embedding application): prime asks from another thread instead
+    of failing with 'asyncio.run() cannot be called from a running event loop'."""
+    import asyncio
+
+    from dualcontrol.web.server import prime
+
+    app = create_app(
+        data=world["data"],
+        users=world["users"],
+        settings=WebSettings(environment="test", secret_key="test-secret-0123456789"),
+    )
+
+    async def inside() -> int:
+        return prime(app)
+
+    # the loop runs in a thread of its own (this one may hold a browser driver's loop)
+    answers: list[int] = []
+    caller = threading.Thread(target=lambda: answers.append(asyncio.run(inside())))
+    caller.start()
+    caller.join()
+    assert answers == [200]
+
+
 def test_last_seen_times_are_written_together(world) -> None:
     from dualcontrol.web.sessions import start_session
 

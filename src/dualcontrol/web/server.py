@@ -193,7 +193,17 @@ def prime(app: FastAPI, path: str = "/") -> int:
         if message["type"] == "http.response.start":
             status = int(message["status"])  # type: ignore[call-overload]
 
-    asyncio.run(app(scope, receive, send))
+    def ask() -> None:
+        asyncio.run(app(scope, receive, send))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no event loop in this thread: the usual case (before serving)
+        ask()
+    else:  # a loop runs in this thread (an embedding program, a browser driver): not here
+        worker = threading.Thread(target=ask, name="dualcontrol-prime")
+        worker.start()
+        worker.join()
     return status
 
 
