@@ -154,6 +154,20 @@ def read_frame(store: Store, sql: str, params: dict[str, Any] | None = None) -> 
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+def exact_sum(store: Store, expr: str) -> str:
+    """Return SQL summing ``expr`` exactly, so the total does not depend on row order.
+
+    A database adds doubles in the order it happens to read rows (parallel workers,
+    synchronised scans), so two reads of one store can differ in the last bits and two
+    interfaces would show two values of one figure. Summed as decimals (10 places on
+    the embedded store, arbitrary precision on PostgreSQL) the result is the same on
+    every read; it is returned as a double.
+    """
+    if store.is_duckdb:
+        return f"CAST(SUM(CAST({expr} AS DECIMAL(38, 10))) AS DOUBLE)"
+    return f"CAST(SUM(CAST({expr} AS NUMERIC)) AS DOUBLE PRECISION)"
+
+
 def _year_filter(column: str, years: Sequence[int] | None) -> str:
     if not years:
         return ""
@@ -264,10 +278,11 @@ def energy_rows(store: Store, *, level: str = "league", grain: str = "year",
     period = "SUBSTR(e.period, 1, 4)" if grain == "year" else "e.period"
     select = ", ".join(f"{expr} AS {name}" for name, expr in cols.items())
     groups = "".join(f"{v}, " for v in cols.values() if not v.startswith("'"))
+    qty = exact_sum(store, "e.quantity")
     sql = f"""
         SELECT {select}, {period} AS period, e.carrier, e.unit, e.use, e.origin,
-               SUM(e.quantity) AS quantity,
-               SUM(e.quantity * e.ncv_gj_per_t) / NULLIF(SUM(e.quantity), 0)
+               {qty} AS quantity,
+               {exact_sum(store, "e.quantity * e.ncv_gj_per_t")} / NULLIF({qty}, 0)
                    AS ncv_gj_per_t
         FROM energy_reports e
         JOIN enterprises n ON n.uscc = e.enterprise_uscc
@@ -453,7 +468,7 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
         SELECT u.id AS unit_id, u.enterprise_uscc AS enterprise_code, n.name AS enterprise_name,
                g.league_code AS region, u.industry, u.product,
                CAST(SUBSTR(o.period, 1, 4) AS INTEGER) AS year, u.capacity, u.capacity_unit,
-               SUM(o.output) AS output, o.output_unit
+               {exact_sum(store, "o.output")} AS output, o.output_unit
         FROM production_units u
         JOIN enterprises n ON n.uscc = u.enterprise_uscc
         JOIN regions g ON g.code = n.county_code
@@ -471,11 +486,12 @@ def production_units(store: Store, year: int | None = None) -> pd.DataFrame:
     energy = energy.assign(energy_tce=energy["energy_tce"] + energy.get("supplied_tce", 0.0))[
         ["enterprise_code", "year", "energy_tce"]]
     only_year = _year_filter("e.period", [year] if year else None)
+    kwh = ("e.quantity * CASE e.unit WHEN 'kWh' THEN 1 WHEN '10^4 kWh' THEN 1e4 "
+           "WHEN '10^8 kWh' THEN 1e8 WHEN 'MWh' THEN 1e3 ELSE NULL END")
     elec = read_frame(store, f"""
         SELECT e.enterprise_uscc AS enterprise_code,
                CAST(SUBSTR(e.period, 1, 4) AS INTEGER) AS year,
-               SUM(e.quantity * CASE e.unit WHEN 'kWh' THEN 1 WHEN '10^4 kWh' THEN 1e4
-                   WHEN '10^8 kWh' THEN 1e8 WHEN 'MWh' THEN 1e3 ELSE NULL END) AS electricity_kwh
+               {exact_sum(store, kwh)} AS electricity_kwh
         FROM energy_reports e
         WHERE e.carrier = 'electricity' AND e.use <> 'supplied'
           AND e.revision_id IN ({latest_revisions_sql('energy')}){only_year}
@@ -717,7 +733,8 @@ def water_use(store: Store) -> pd.DataFrame:
     """
     frame = read_frame(store, f"""
         SELECT g.league_code AS region_code, CAST(SUBSTR(w.period, 1, 4) AS INTEGER) AS year,
-               SUM(w.withdrawal_m3) AS withdrawal_m3, SUM(w.reused_m3) AS reused_m3
+               {exact_sum(store, "w.withdrawal_m3")} AS withdrawal_m3,
+               {exact_sum(store, "w.reused_m3")} AS reused_m3
         FROM water_use w JOIN enterprises n ON n.uscc = w.enterprise_uscc
         JOIN regions g ON g.code = n.county_code
         WHERE w.revision_id IN ({latest_revisions_sql('water')})
