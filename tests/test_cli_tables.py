@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,18 @@ def test_reference_and_wide(monkeypatch) -> None:
     assert wide.exit_code == 0
     assert "edition" in wide.stdout
     output.set_wide(False)
+
+
+def test_assess_zh_gives_totals_in_drc_units(monkeypatch, store_url) -> None:
+    # Totals are shown in 10^4 units like every other table: a league's energy total of
+    # V tce is V / 10^4 万吨标准煤 (one decimal), its CO2 total in 万吨CO2.
+    monkeypatch.setenv("DUALCONTROL_DB", store_url)
+    records = runner.invoke(app, ["assess", "--level", "league", "--year", "2025", "--json"])
+    assert records.exit_code == 0, records.output
+    rows = [r for r in json.loads(records.stdout)
+            if r["indicator"] == "energy_total" and r["value"] is not None]
+    assert rows and rows[0]["unit"] == "tce"
+    out = at_100(monkeypatch, "assess", "--level", "league", "--year", "2025", "--lang", "zh")
+    assert f"{rows[0]['value'] / 1e4:,.1f}" in out
+    assert f"{rows[0]['value']:,.1f}" not in out
+    assert "万吨标准煤" in out

@@ -254,6 +254,7 @@ VALUES: dict[str, str] = {
     "quantity": "实物量", "method": "折算方法",
     "energy_tce": "综合能耗(吨标准煤)", "controlled_tce": "纳入控制能耗(吨标准煤)",
     "co2_t": "二氧化碳(吨)",
+    "10^4 tce": "万吨标准煤", "10^4 t CO2": "万吨CO2", "t CO2": "吨CO2",
     # the store
     "energy": "能源消费", "output": "产品产量", "water": "用水", "economic": "经济数据",
     "create": "新建", "revise": "修订", "load": "载入", "demo": "演示数据",

@@ -179,9 +179,7 @@ def assess_cmd(
         print_json(records if effect is None else
                    {"barometer": records, "effect": frame_records(effect)})
         return
-    shown = barometer[BAROMETER_COLUMNS].assign(  # the unit in a word; --json has it whole
-        unit=barometer["unit"].str.replace(" (reduction vs base year)", " (cut)",
-                                           regex=False))
+    shown = _in_drc_units(barometer[BAROMETER_COLUMNS])
     emit(shown, title=_barometer_title(barometer), lang=lang)
     if len(barometer):
         typer.echo(f"Method: {barometer['method'].iloc[0]}")
@@ -192,6 +190,29 @@ def assess_cmd(
                    "reported, not rated.")
     if effect is not None:
         emit(effect, title=f"Effect of {add_tce:g} tce in {in_region}", lang=lang)
+
+
+#: Units of totals shown in 10^4 (DRC units 万吨标准煤, 万吨CO2) in the barometer table.
+TEN_THOUSAND_UNITS = {"tce": "10^4 tce", "t CO2": "10^4 t CO2"}
+
+
+def _in_drc_units(shown: pd.DataFrame) -> pd.DataFrame:
+    """Return the barometer table as the terminal shows it (``--json`` keeps it whole).
+
+    Totals in tce and t CO2 are given in 10^4 units (value, requirement and gap alike),
+    as the other tables give them; the unit of a reduction rate is said in a word.
+    """
+    shown = shown.copy()
+    unit = shown["unit"].astype(str)
+    for given, scaled in TEN_THOUSAND_UNITS.items():
+        rows = unit == given
+        for column in ("value", "requirement", "gap"):
+            shown[column] = shown[column].astype("float64")
+            shown.loc[rows, column] = shown.loc[rows, column] / 1e4
+        shown.loc[rows, "unit"] = scaled
+    shown["unit"] = shown["unit"].str.replace(" (reduction vs base year)", " (cut)",
+                                              regex=False)
+    return shown
 
 
 #: Chinese headers of the side-by-side view (the English header is the column name).
