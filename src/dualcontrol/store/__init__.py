@@ -149,21 +149,20 @@ class Store:
         A lock held too long, a lost server, a full disk or a damaged file raise a
         :class:`StoreError` (the transaction is rolled back).
         """
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except (sa.exc.DBAPIError, OSError, *_driver_errors()) as exc:
-            explained = self.explain(exc)
-            if explained is None:
-                raise
-            raise explained from exc
+        with self._faults_explained(), self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """Yield a connection for reading (driver failures as :class:`StoreError`)."""
+        with self._faults_explained(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _faults_explained(self) -> Iterator[None]:
+        """Raise a driver failure the store can explain as its :class:`StoreError`."""
         try:
-            with self.engine.connect() as conn:
-                yield conn
+            yield
         except (sa.exc.DBAPIError, OSError, *_driver_errors()) as exc:
             explained = self.explain(exc)
             if explained is None:

@@ -158,34 +158,33 @@ class CachedUsers:
         with self._lock:
             self._generation += 1
 
+    def _lookup(self, table: str, key: str, ask: Callable[[], Any]) -> Any:
+        """Return ``key`` of one of the known tables (``users``, ``tokens``,
+        ``sessions``), asking the store with ``ask`` on a miss and remembering a find."""
+        known = self._current()
+        found = getattr(known, table).get(key)
+        if found is None:
+            found = ask()
+            if found is not None:
+                getattr(known, table)[key] = found
+        return found
+
     def get_user(self, *, username: str) -> User | None:
         """Return the user or None."""
-        known = self._current()
-        user = known.users.get(username)
-        if user is None:
-            user = self.inner.get_user(username=username)
-            if user is not None:
-                known.users[username] = user
-        return user
+        found: User | None = self._lookup(
+            "users", username, lambda: self.inner.get_user(username=username))
+        return found
 
     def find_token(self, *, digest: str) -> tuple[str, datetime] | None:
         """Return (username, expiry) of a token digest, or None."""
-        known = self._current()
-        found = known.tokens.get(digest)
-        if found is None:
-            found = self.inner.find_token(digest=digest)
-            if found is not None:
-                known.tokens[digest] = found
+        found: tuple[str, datetime] | None = self._lookup(
+            "tokens", digest, lambda: self.inner.find_token(digest=digest))
         return found
 
     def find_session(self, *, digest: str) -> StoredSession | None:
         """Return the session of a digest (live or not), or None."""
-        known = self._current()
-        found = known.sessions.get(digest)
-        if found is None:
-            found = self.inner.find_session(digest=digest)
-            if found is not None:
-                known.sessions[digest] = found
+        found: StoredSession | None = self._lookup(
+            "sessions", digest, lambda: self.inner.find_session(digest=digest))
         return found
 
     # ------------------------------------------------- writing, then remembering
