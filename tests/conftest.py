@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -171,3 +173,48 @@ def _factor_years_reset() -> Iterator[None]:
     from dualcontrol.factor_policy import set_factor_years
 
     set_factor_years(None)
+
+
+#: Password of the demo users of the web tests, and the user name of each demo role.
+WEB_PASSWORD = "correct horse battery"
+WEB_USERS = {"administrator": "demo-administrator", "region": "demo-region-analyst",
+             "league": "demo-league-analyst", "reporter": "demo-reporter",
+             "reviewer": "demo-reviewer", "public": "demo-public"}
+
+
+@contextmanager
+def web_world(url: str) -> Iterator[dict]:
+    """Yield the web app on the store at ``url`` with one user and API token per demo
+    role: ``app``, ``store``, ``users``, ``data``, ``tokens`` (role -> raw token),
+    ``league`` and ``other_league`` (the league analyst's and another), ``own`` and
+    ``other`` (the reporter's enterprise and one outside the analyst's league)."""
+    from dualcontrol.web import create_app
+    from dualcontrol.web.data import StoreData
+    from dualcontrol.web.demo_users import create_demo_users, demo_accounts
+    from dualcontrol.web.security import new_token, token_digest
+    from dualcontrol.web.settings import WebSettings
+    from dualcontrol.web.store_users import StoreUsers
+
+    store = open_store(url)
+    try:
+        data = StoreData(store)
+        users = StoreUsers(store)
+        accounts = demo_accounts(data.hierarchy())
+        create_demo_users(users, accounts, password=WEB_PASSWORD)
+        tokens = {}
+        for key, name in WEB_USERS.items():
+            raw = new_token()
+            users.add_token(username=name, digest=token_digest(raw),
+                            expires_at=datetime.now(UTC) + timedelta(hours=1))
+            tokens[key] = raw
+        settings = WebSettings(environment="test", secret_key="test-secret-0123456789")
+        app = create_app(data=data, users=users, settings=settings)
+        scope = {a.username: a.scope.key for a in accounts if a.scope is not None}
+        league = scope[WEB_USERS["league"]]
+        hierarchy = data.hierarchy()
+        others = hierarchy[hierarchy["league"] != league]
+        yield {"app": app, "store": store, "users": users, "tokens": tokens, "data": data,
+               "league": league, "own": scope[WEB_USERS["reporter"]],
+               "other": others["enterprise"].iloc[0], "other_league": others["league"].iloc[0]}
+    finally:
+        store.close()

@@ -18,46 +18,21 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from conftest import WEB_PASSWORD, WEB_USERS, web_world
 from dualcontrol import datasets
 from dualcontrol.assessment import prepare_accounts, progress
 from dualcontrol.store import open_store
-from dualcontrol.web import create_app
 from dualcontrol.web.data import StoreData
-from dualcontrol.web.demo_users import create_demo_users, demo_accounts
 from dualcontrol.web.security import new_token, token_digest
-from dualcontrol.web.settings import WebSettings
-from dualcontrol.web.store_users import StoreUsers
 
-PASSWORD = "correct horse battery"
-NAMES = {"administrator": "demo-administrator", "region": "demo-region-analyst",
-         "league": "demo-league-analyst", "reporter": "demo-reporter",
-         "reviewer": "demo-reviewer", "public": "demo-public"}
+PASSWORD, NAMES = WEB_PASSWORD, WEB_USERS
 
 
 @pytest.fixture(scope="module")
 def world(small_store_url: str):
     """The app on the small demo store, one user and one token per demo account."""
-    store = open_store(small_store_url)
-    data = StoreData(store)
-    users = StoreUsers(store)
-    accounts = demo_accounts(data.hierarchy())
-    create_demo_users(users, accounts, password=PASSWORD)
-    tokens = {}
-    for key, name in NAMES.items():
-        raw = new_token()
-        users.add_token(username=name, digest=token_digest(raw),
-                        expires_at=datetime.now(UTC) + timedelta(hours=1))
-        tokens[key] = raw
-    settings = WebSettings(environment="test", secret_key="test-secret-0123456789")
-    app = create_app(data=data, users=users, settings=settings)
-    league = next(a.scope.key for a in accounts if a.username == NAMES["league"])
-    own = next(a.scope.key for a in accounts if a.username == NAMES["reporter"])
-    hierarchy = data.hierarchy()
-    other = hierarchy.loc[hierarchy["league"] != league, "enterprise"].iloc[0]
-    other_league = hierarchy.loc[hierarchy["league"] != league, "league"].iloc[0]
-    yield {"app": app, "store": store, "users": users, "tokens": tokens, "league": league,
-           "own": own, "other": other, "other_league": other_league, "data": data}
-    store.close()
+    with web_world(small_store_url) as made:
+        yield made
 
 
 @pytest.fixture

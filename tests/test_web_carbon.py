@@ -5,44 +5,22 @@ Expected figures are the library's for the same store (never typed in).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import WEB_PASSWORD, WEB_USERS, web_world
 from dualcontrol import datasets, review
-from dualcontrol.store import open_store
-from dualcontrol.web import create_app
-from dualcontrol.web.data import StoreData
-from dualcontrol.web.demo_users import create_demo_users, demo_accounts
-from dualcontrol.web.security import new_token, token_digest
-from dualcontrol.web.settings import WebSettings
-from dualcontrol.web.store_users import StoreUsers
 
-PASSWORD = "correct horse battery"
-NAMES = {"administrator": "demo-administrator", "region": "demo-region-analyst",
-         "league": "demo-league-analyst", "reviewer": "demo-reviewer"}
+PASSWORD, NAMES = WEB_PASSWORD, WEB_USERS
 
 
 @pytest.fixture(scope="module")
 def world(small_store_url: str):
-    store = open_store(small_store_url)
-    data = StoreData(store)
-    users = StoreUsers(store)
-    accounts = demo_accounts(data.hierarchy())
-    create_demo_users(users, accounts, password=PASSWORD)
-    tokens = {}
-    for key, name in NAMES.items():
-        raw = new_token()
-        users.add_token(username=name, digest=token_digest(raw),
-                        expires_at=datetime.now(UTC) + timedelta(hours=1))
-        tokens[key] = raw
-    app = create_app(data=data, users=users, settings=WebSettings(
-        environment="test", secret_key="test-secret-0123456789"))
-    league = next(a.scope.key for a in accounts if a.username == NAMES["league"])
-    yield {"client": TestClient(app), "store": store, "tokens": tokens, "league": league}
-    store.close()
+    with web_world(small_store_url) as made:
+        yield {**made, "client": TestClient(made["app"])}
 
 
 def auth(world, who: str) -> dict[str, str]:
