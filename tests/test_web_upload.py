@@ -12,6 +12,7 @@ import pandas as pd
 from dualcontrol import datasets
 from dualcontrol.revisions import drop_rule
 from test_web_api import (  # noqa: F401  (fixtures)
+    auth,
     client,
     csrf_of,
     login,
@@ -104,3 +105,47 @@ def test_an_unknown_choice_is_refused(world, client) -> None:
     body = report_csv(world, world["own"], _month(world, -2))
     answer = _post(client, body, on_partial="overwrite")
     assert answer.status_code == 422 and "overwrite" in answer.text
+
+
+def _api(world, client, body: bytes, **fields: str):
+    return client.post("/api/reports", headers=auth(world, "reporter"), data=fields,
+                       files={"file": ("r.csv", body, "text/csv")})
+
+
+def test_the_api_offers_the_same_choice_and_confirmation(world, client) -> None:
+    # a partial correction: refused by default (422), merged when asked
+    period = _month(world, -4)
+    full = pd.read_csv(pd.io.common.BytesIO(report_csv(world, world["own"], period)))
+    one = full.iloc[[0]].assign(quantity=full["quantity"].iloc[0] * 1.02)
+    body = one.to_csv(index=False).encode()
+    before = _revisions(world, period)
+    refused = _api(world, client, body)
+    assert refused.status_code == 422 and refused.json()["stored"] is False
+    assert any("partial submission" in p["message"] for p in refused.json()["problems"])
+    merged = _api(world, client, body, on_partial="merge")
+    assert merged.status_code == 201, merged.text
+    assert _revisions(world, period) == before + 1
+    # a drop to 10% of the stored energy (rule: below 50% needs a confirmation): 409
+    # with the drops and the file's hash, nothing stored; the same file with the hash
+    # is stored, another file with it is not
+    period = _month(world, -6)
+    body = report_csv(world, world["own"], period, factor=0.1)
+    before = _revisions(world, period)
+    shown = _api(world, client, body)
+    assert shown.status_code == 409, shown.text
+    answer = shown.json()
+    digest = hashlib.sha256(body).hexdigest()
+    assert answer["stored"] is False and answer["confirm_sha256"] == digest
+    assert answer["threshold_fraction"] == 0.5
+    drop = answer["drops"][0]
+    assert drop["period"] == period
+    assert abs(drop["fraction"] - 0.1) < 1e-9  # every quantity x 0.1
+    assert abs(drop["new_tce"] - 0.1 * drop["stored_tce"]) <= 1e-9 * drop["stored_tce"]
+    assert _revisions(world, period) == before
+    other = report_csv(world, world["own"], period, factor=0.2)
+    assert _api(world, client, other, confirm_sha256=digest).status_code == 409
+    confirmed = _api(world, client, body, confirm_sha256=digest)
+    assert confirmed.status_code == 201, confirmed.text
+    assert _revisions(world, period) == before + 1
+    unknown = _api(world, client, body, on_partial="overwrite")
+    assert unknown.status_code == 422 and unknown.json()["problems"][0]["value"] == "overwrite"

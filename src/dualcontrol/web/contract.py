@@ -52,6 +52,27 @@ class UploadRejectedOut(BaseModel):
     problems: list[ProblemOut]
 
 
+class DropOut(BaseModel):
+    """An enterprise-month the upload would replace with much less energy [tce]."""
+
+    enterprise: str
+    period: str
+    stored_tce: float
+    new_tce: float
+    fraction: float
+
+
+class UploadNeedsConfirmationOut(BaseModel):
+    """An upload that would replace enterprise-months with much less energy: nothing
+    stored; send the same file again with ``confirm_sha256`` to store it."""
+
+    stored: bool
+    confirm_sha256: str
+    threshold_fraction: float
+    drops: list[DropOut]
+    problems: list[ProblemOut]
+
+
 class ProjectRejectedOut(BaseModel):
     """A project with bad fields: every problem listed."""
 

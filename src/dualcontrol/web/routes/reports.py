@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from dualcontrol.errors import InputError, Problem
 from dualcontrol.revisions import LargeDropError
 from dualcontrol.web.access import Data, Principal, outside_scope
-from dualcontrol.web.contract import UploadUnprocessable
+from dualcontrol.web.contract import UploadNeedsConfirmationOut, UploadUnprocessable
 from dualcontrol.web.deps import (
     Ctx,
     CurrentPrincipal,
@@ -67,19 +67,47 @@ def submit_report(ctx: WebContext, request: Request, principal: Principal, conte
 
 @router.post("/api/reports", status_code=201, responses={
     201: {"description": "Stored: a summary of the revisions"},
+    409: {"model": UploadNeedsConfirmationOut,
+          "description": "Would replace enterprise-months with much less energy: nothing "
+                         "stored until the same file is sent with confirm_sha256"},
     422: {"model": UploadUnprocessable, "description": "Bad rows (nothing stored)"}})
 async def upload_report(request: Request, ctx: Ctx, principal: CurrentPrincipal,
                         file: Annotated[UploadFile, File(description="CSV or XLSX")],
+                        on_partial: Annotated[str, Form(
+                            description="A period with fewer rows than stored: refuse "
+                                        "(default), replace it whole, or merge carrier by "
+                                        "carrier")] = "refuse",
+                        confirm_sha256: Annotated[str | None, Form(
+                            description="The SHA-256 a 409 answer gave for this file: "
+                                        "store it despite the drops listed")] = None,
                         ) -> Response:
-    """Upload an energy report; answer 201 with a summary or 422 with every problem.
+    """Upload an energy report; answer 201 with a summary, 409 or 422.
 
     A file with any bad row stores nothing; the problems list gives ``row``,
-    ``field``, ``value``, ``message`` and ``accepted`` for each.
+    ``field``, ``value``, ``message`` and ``accepted`` for each (422). An upload that
+    would replace enterprise-months with much less energy (``revision_rules.csv``)
+    stores nothing and lists them (409) with the file's ``confirm_sha256``: the same
+    file sent again with it is stored, as the upload page's confirmation does.
     """
     allow(ctx, request, principal, Data.uploads)  # before reading the file
+    if on_partial not in PARTIAL_CHOICES:
+        problem = Problem("unknown choice for periods with fewer rows than stored",
+                          field="on_partial", value=on_partial, accepted=list(PARTIAL_CHOICES))
+        return JSONResponse({"stored": False, "problems": [problem.as_dict()]},
+                            status_code=422)
     content = await file.read()
     try:
-        summary = submit_report(ctx, request, principal, content, file.filename or "upload")
+        summary = submit_report(ctx, request, principal, content, file.filename or "upload",
+                                on_partial=on_partial, confirm_drops=True,
+                                confirmed_sha256=confirm_sha256 or None)
+    except LargeDropError as exc:
+        drops = exc.drops[["enterprise", "period", "stored_tce", "new_tce", "fraction"]]
+        return JSONResponse({"stored": False, "confirm_sha256": exc.content_sha256,
+                             "threshold_fraction": exc.rule.fraction,
+                             "drops": drops.astype({"enterprise": str, "period": str})
+                             .to_dict(orient="records"),
+                             "problems": [p.as_dict() for p in exc.problems]},
+                            status_code=409)
     except InputError as exc:
         return JSONResponse({"stored": False,
                              "problems": [p.as_dict() for p in exc.problems]}, status_code=422)
