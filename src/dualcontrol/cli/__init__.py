@@ -40,6 +40,10 @@ def main() -> None:
     except DualControlError as exc:  # a command without its own user_errors()
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(2) from None
+    except Exception as exc:  # a fault of the program: say so, keep a report
+        from dualcontrol.cli.crash import internal_error
+
+        raise SystemExit(internal_error(exc, sys.argv, load_settings().home)) from None
 
 
 __all__ = ["app", "main"]
