@@ -324,6 +324,13 @@ def test_bulletin_section_counts_overdue_at_the_quarter_end_and_names_no_firm(
     # On 2024-12-31 both are overdue: 5.0 万tce still to come
     assert "2 measures were overdue on 2024-12-31 (by owner: enterprise 2)" in " ".join(
         q4.commentary)
+    # and in Chinese: the same counts and figures
+    assert "登记总体方案1个、行业方案0个、措施2项" in " ".join(b.commentary_zh)
+    assert "预计每年节能5.0万吨标准煤" in " ".join(b.commentary_zh)
+    assert "截至2024年9月30日，无逾期措施。" in b.commentary_zh
+    assert ("截至2024年12月31日，2项措施逾期未完成（按责任主体：企业2项），"
+            "涉及每年节能5.0万吨标准煤。") in q4.commentary_zh
+    assert not any("registry" in line for line in q4.commentary_zh)
     html = bulletin.render_html(q4)
     assert 'id="measures"' in html and "SecretFirm" not in html
     book = bulletin.write_xlsx(q4, tmp_path / "b.xlsx")

@@ -257,10 +257,10 @@ def bulletin(quarterly_leagues: pd.DataFrame, quarterly_region: pd.DataFrame,
         from dualcontrol.measures import bulletin_section
 
         end = dt.date(year, 3 * quarter, 1) + dt.timedelta(days=31)
-        table, lines = bulletin_section(measures, end - dt.timedelta(days=end.day))
+        table, lines, lines_zh = bulletin_section(measures, end - dt.timedelta(days=end.day))
         result.measures = table
         result.commentary += lines
-        result.commentary_zh += lines  # not yet in Chinese (measures.bulletin_section)
+        result.commentary_zh += lines_zh
     if carbon_budgets is not None and len(carbon_budgets):
         result.carbon, lines, lines_zh = carbon_section(carbon_budgets, year)
         result.commentary += lines

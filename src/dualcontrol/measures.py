@@ -545,9 +545,14 @@ def summary(measures: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return out
 
 
-def bulletin_section(measures: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame,
-                                                                         list[str]]:
-    """Return the bulletin's measures table and sentences, naming no enterprise.
+#: Chinese names of the kinds of owner, for the bulletin.
+OWNER_KINDS_ZH = {"league": "盟市", "department": "部门", "enterprise": "企业"}
+
+
+def bulletin_section(measures: pd.DataFrame, as_of: dt.date,
+                     ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Return the bulletin's measures table and its sentences in English and Chinese,
+    naming no enterprise.
 
     The table is :func:`summary` on ``as_of`` (the quarter's last day); the sentences
     count the 1+N+X rows, the overdue measures by kind of owner, and the yearly effect
@@ -555,28 +560,35 @@ def bulletin_section(measures: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFra
     """
     table = summary(measures, as_of)
     if measures.empty:
-        return table, []
+        return table, [], []
     count = measures["level"].value_counts()
+    docs, plans, n = (count.get(k, 0) for k in ("document", "sector_plan", "measure"))
     rows = measures[measures["level"] == "measure"]
     late = overdue(measures, as_of)
     done = rows[rows["status"] == "completed"]
-    lines = [f"The 1+N+X registry holds {count.get('document', 0)} overall document(s), "
-             f"{count.get('sector_plan', 0)} sector plan(s) and {count.get('measure', 0)} "
-             f"measures; once done they are expected to save "
-             f"{rows['effect_tce'].sum() / 1e4:,.1f} 万tce, "
-             f"{rows['effect_co2_t'].sum() / 1e4:,.1f} 万t CO2 and "
-             f"{rows['effect_water_m3'].sum() / 1e4:,.1f} 万m3 of water a year, of which "
-             f"completed measures {done['effect_tce'].sum() / 1e4:,.1f} 万tce."]
+    tce, co2 = rows["effect_tce"].sum() / 1e4, rows["effect_co2_t"].sum() / 1e4
+    water, done_tce = rows["effect_water_m3"].sum() / 1e4, done["effect_tce"].sum() / 1e4
+    en = [f"The 1+N+X registry holds {docs} overall document(s), {plans} sector plan(s) "
+          f"and {n} measures; once done they are expected to save {tce:,.1f} 万tce, "
+          f"{co2:,.1f} 万t CO2 and {water:,.1f} 万m3 of water a year, of which completed "
+          f"measures {done_tce:,.1f} 万tce."]
+    zh = [f"“1+N+X”政策体系登记总体方案{docs}个、行业方案{plans}个、措施{n}项；全部完成后"
+          f"预计每年节能{tce:,.1f}万吨标准煤、减少二氧化碳排放{co2:,.1f}万吨、节水"
+          f"{water:,.1f}万立方米，其中已完成措施节能{done_tce:,.1f}万吨标准煤。"]
+    day = f"{as_of.year}年{as_of.month}月{as_of.day}日"
     if len(late):
-        kinds = late["owner_kind"].value_counts()
-        owners = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-        lines.append(f"{len(late)} measures were overdue on {as_of.isoformat()} "
-                     f"(by owner: {owners}), "
-                     f"with {late['effect_tce'].sum() / 1e4:,.1f} 万tce a year of savings "
-                     "still to come.")
+        kinds = sorted(late["owner_kind"].value_counts().items())
+        owed = late["effect_tce"].sum() / 1e4
+        en.append(f"{len(late)} measures were overdue on {as_of.isoformat()} (by owner: "
+                  f"{', '.join(f'{k} {c}' for k, c in kinds)}), with {owed:,.1f} 万tce a "
+                  "year of savings still to come.")
+        zh.append(f"截至{day}，{len(late)}项措施逾期未完成（按责任主体："
+                  f"{'、'.join(f'{OWNER_KINDS_ZH.get(k, k)}{c}项' for k, c in kinds)}），"
+                  f"涉及每年节能{owed:,.1f}万吨标准煤。")
     else:
-        lines.append(f"No measure was overdue on {as_of.isoformat()}.")
-    return table, lines
+        en.append(f"No measure was overdue on {as_of.isoformat()}.")
+        zh.append(f"截至{day}，无逾期措施。")
+    return table, en, zh
 
 
 # -- wedges ------------------------------------------------------------------------------
