@@ -299,3 +299,31 @@ def test_reductant_coke_booked_as_feedstock_is_refused() -> None:
     methanol = rv.load_project(EXAMPLES / "projects/methanol_ordos_rejected.yaml")
     assert any(e.use == "feedstock" for e in methanol.energy)
     rv.check_feedstock_scope(methanol, "coal_chemicals")  # no error
+
+
+def _figures(text: str) -> list[str]:
+    """The numbers of a sentence, in order (thousands separators and signs kept)."""
+    import re
+
+    return re.findall(r"[-+]?\d[\d,]*(?:\.\d+)?%?", text.replace("CO2", ""))
+
+
+@pytest.mark.parametrize("budget", [1.0e6, 5.0e4, 1.0e4, -5.0e3])
+def test_every_finding_is_said_in_chinese_with_the_same_figures(budget: float) -> None:
+    import re
+
+    data = ferrosilicon()
+    del data["design_value_added_10k_yuan"]  # the value-added note too
+    result = do_review(data, context(budget))
+    findings = [*result.reasons, *(result.carbon.reasons if result.carbon else [])]
+    assert len(findings) >= 5
+    for r in findings:
+        assert r.message_zh, r.rule
+        assert r.text("zh") == r.message_zh and r.text("en") == r.message
+        # no English sentence left (product codes and units such as kgce/t may stay)
+        assert not re.search(r"[A-Za-z]{3,}( [A-Za-z]{2,}){2,}", r.message_zh), r.message_zh
+        # every figure of the English finding is in the Chinese one (years aside)
+        en = [f for f in _figures(r.message.replace("10k yuan", "万元"))
+              if not re.fullmatch(r"\d{4}", f)]
+        zh = [f for f in _figures(r.message_zh) if not re.fullmatch(r"\d{4}", f)]
+        assert set(en) <= set(zh) | {"0"}, (r.rule, en, zh)

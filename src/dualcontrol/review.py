@@ -135,6 +135,11 @@ class Reason:
     outcome: str  # reject | condition | pass | note
     message: str
     source: str
+    message_zh: str = ""  #: the finding in Chinese (the same figures)
+
+    def text(self, lang: str) -> str:
+        """Return the finding in ``lang`` (``zh``, else English)."""
+        return self.message_zh if lang == "zh" and self.message_zh else self.message
 
 
 @dataclass
@@ -553,9 +558,19 @@ def _rules() -> dict[str, dict[str, str]]:
     return {r["rule"]: dict(r) for _, r in load_table("review-rules").iterrows()}
 
 
-def _reason(rule: str, outcome: str, message: str) -> Reason:
+def _reason(rule: str, outcome: str, message: str, message_zh: str = "") -> Reason:
     row = _rules()[rule]
-    return Reason(rule, outcome, message, f"{row['source']} ({row['edition']})")
+    return Reason(rule, outcome, message, f"{row['source']} ({row['edition']})", message_zh)
+
+
+def _zh_name(name: Any) -> str:
+    """Return the Chinese name of a region given by name or code (else the name)."""
+    from dualcontrol.regions import resolve_region
+
+    try:
+        return resolve_region(str(name))["name_zh"]
+    except Exception:  # a name outside the division list: shown as given
+        return str(name)
 
 
 def review_project(project: Project, context: dict[str, Any] | None = None, *,
@@ -600,25 +615,35 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
         reasons.append(_reason("benchmark_required", "pass",
                                f"design unit consumption {u:,.1f} {level.unit} is at or better "
                                f"than the benchmark {level.benchmark:g} {level.unit} "
-                               f"({level.level_set})"))
+                               f"({level.level_set})",
+                               f"设计单位产品能耗{u:,.1f} {level.unit}，达到或优于标杆水平"
+                               f"{level.benchmark:g} {level.unit}（{level.level_set}）"))
     else:
         reasons.append(_reason("benchmark_required", "reject",
                                f"design unit consumption {u:,.1f} {level.unit} is worse than "
                                f"the benchmark {level.benchmark:g} {level.unit} "
                                f"({level.level_set}; baseline {level.baseline:g}): new projects "
-                               "must reach the benchmark"))
+                               "must reach the benchmark",
+                               f"设计单位产品能耗{u:,.1f} {level.unit}，未达到标杆水平"
+                               f"{level.benchmark:g} {level.unit}（{level.level_set}；基准水平"
+                               f"{level.baseline:g}）：新建项目须达到标杆水平"))
     if quota is not None:
         ok = bool(at_or_better(u, quota.access))
         reasons.append(_reason("quota_access", "pass" if ok else "reject",
                                f"{'meets' if ok else 'fails'} the access value {quota.access:g} "
-                               f"{quota.unit} of {quota.standard}"))
+                               f"{quota.unit} of {quota.standard}",
+                               f"{'达到' if ok else '未达到'}{quota.standard}的准入值"
+                               f"{quota.access:g} {quota.unit}"))
     if not level.verified or (quota is not None and not quota.verified):
         reasons.append(_reason("unverified_level", "condition",
                                f"level {level.product} {level.level_set} is not verified "
-                               f"({level.checked}); confirm against {level.source}"))
+                               f"({level.checked}); confirm against {level.source}",
+                               f"能效水平 {level.product} {level.level_set} 尚未核实"
+                               f"（{level.checked}）；须对照{level.source}确认"))
     if level.product == "electrolytic_aluminium":
         reasons.append(_reason("aluminium_environment", "condition",
-                               rules["aluminium_environment"]["description"]))
+                               rules["aluminium_environment"]["description"],
+                               "电解铝项目须符合产业与环保政策的附加要求"))
     totals = by_carrier[["energy_tce", "controlled_tce", "feedstock_tce", "renewable_tce",
                          "co2_t"]].sum()
     value_added = project.value_added_10k_yuan
@@ -627,23 +652,31 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
         reasons.append(Reason("value_added", "note",
                               "no design value added given: the output value stands in for "
                               "it, which overstates the GDP added and understates the "
-                              "intensity effect", "dualcontrol review"))
+                              "intensity effect", "dualcontrol review",
+                              "未提供设计增加值：以产值代替，会高估新增地区生产总值、"
+                              "低估对能耗强度的影响"))
     effects = area_effects(context or {}, float(totals["controlled_tce"]),
                            float(totals["energy_tce"]), value_added)
     project_intensity = float(totals["controlled_tce"]) / value_added
     for eff in effects:
         if eff["level"] == "league":
+            name_zh = _zh_name(eff["name"])
             if project_intensity > eff["intensity_before"]:
                 reasons.append(_reason(
                     "raises_intensity", "condition",
                     f"project intensity {project_intensity:.3f} tce/10k yuan is above "
                     f"{eff['name']}'s {eff['intensity_before']:.3f}: the league's intensity "
-                    f"rises {eff['intensity_change_pct']:+.2f}%"))
+                    f"rises {eff['intensity_change_pct']:+.2f}%",
+                    f"项目能耗强度{project_intensity:.3f}吨标准煤/万元，高于{name_zh}的"
+                    f"{eff['intensity_before']:.3f}：盟市能耗强度变化"
+                    f"{eff['intensity_change_pct']:+.2f}%"))
             else:
                 reasons.append(_reason(
                     "raises_intensity", "pass",
                     f"project intensity {project_intensity:.3f} tce/10k yuan is at or below "
-                    f"{eff['name']}'s {eff['intensity_before']:.3f}"))
+                    f"{eff['name']}'s {eff['intensity_before']:.3f}",
+                    f"项目能耗强度{project_intensity:.3f}吨标准煤/万元，不高于{name_zh}的"
+                    f"{eff['intensity_before']:.3f}"))
             share = eff["budget_share"]
             budget_left = eff["remaining_budget_tce"]
             if budget_left is not None and budget_left <= 0:
@@ -651,21 +684,28 @@ def review_project(project: Project, context: dict[str, Any] | None = None, *,
                     "budget_exceeded", "reject",
                     f"{eff['name']} has no remaining budget: it is "
                     f"{-budget_left:,.0f} tce over its targets' path, so the "
-                    f"project's {totals['controlled_tce']:,.0f} tce cannot be accommodated"))
+                    f"project's {totals['controlled_tce']:,.0f} tce cannot be accommodated",
+                    f"{name_zh}已无剩余用能空间：超出目标进度{-budget_left:,.0f}吨标准煤，"
+                    f"项目纳入控制的能耗{totals['controlled_tce']:,.0f}吨标准煤无法安排"))
             elif share is not None:
                 limit = float(rules["budget_exceeded"]["threshold"])
                 cond = float(rules["budget_share"]["threshold"])
                 text = (f"project controlled energy {totals['controlled_tce']:,.0f} tce is "
                         f"{share:.1%} of {eff['name']}'s remaining budget "
                         f"{eff['remaining_budget_tce']:,.0f} tce")
+                text_zh = (f"项目纳入控制的能耗{totals['controlled_tce']:,.0f}吨标准煤，占"
+                           f"{name_zh}剩余用能空间{eff['remaining_budget_tce']:,.0f}吨标准煤的"
+                           f"{share:.1%}")
                 if share > limit:
-                    reasons.append(_reason("budget_exceeded", "reject", text))
+                    reasons.append(_reason("budget_exceeded", "reject", text, text_zh))
                 elif share > cond:
                     reasons.append(_reason("budget_share", "condition",
                                            f"{text} (> {cond:.0%}): "
-                                           + rules["budget_share"]["description"]))
+                                           + rules["budget_share"]["description"],
+                                           f"{text_zh}（>{cond:.0%}）：开工前须落实等量或"
+                                           "减量替代"))
                 else:
-                    reasons.append(_reason("budget_share", "pass", text))
+                    reasons.append(_reason("budget_share", "pass", text, text_zh))
     outcomes = {r.outcome for r in reasons}
     verdict = ("reject" if "reject" in outcomes else
                "approve_with_conditions" if "condition" in outcomes else "approve")
@@ -699,11 +739,11 @@ def _carbon_rules() -> dict[str, dict[str, str]]:
     return {r["rule"]: dict(r) for _, r in load_table("carbon-evaluation-rules").iterrows()}
 
 
-def _carbon_reason(rule: str, fired: bool, message: str) -> Reason:
+def _carbon_reason(rule: str, fired: bool, message: str, message_zh: str = "") -> Reason:
     """Return the finding of a carbon rule: its data outcome when it fires, else pass."""
     row = _carbon_rules()[rule]
     return Reason(rule, row["outcome"] if fired else "pass", message,
-                  f"{row['source']} ({row['edition']})")
+                  f"{row['source']} ({row['edition']})", message_zh)
 
 
 def fossil_mix_factor(by_carrier: pd.DataFrame, level: Level) -> tuple[float, str]:
@@ -727,7 +767,7 @@ def fossil_mix_factor(by_carrier: pd.DataFrame, level: Level) -> tuple[float, st
 
 
 def derived_carbon_reference(level: Level, value: float, year: int, mix: tuple[float, str],
-                             grid: str | None = DEFAULT_GRID) -> tuple[float, str]:
+                             grid: str | None = DEFAULT_GRID) -> tuple[float, str, str]:
     """Return a CO2-per-unit reference derived from an energy level [t CO2 / output unit].
 
     A level in electricity per unit (kWh/t) times the grid factor of ``year`` (the
@@ -738,15 +778,18 @@ def derived_carbon_reference(level: Level, value: float, year: int, mix: tuple[f
     the reference.
     Energy-related CO2 only: process CO2 is not in it.
 
-    This is this project's derivation, not a published level (not verified).
+    This is this project's derivation, not a published level (not verified). Returns
+    the reference, how it was derived, and the factor used with its unit.
     """
     if level.numerator == "electricity_kwh":
         factor, source, _ = co2_coefficient(resolve_carrier("electricity"), year, grid,
                                             latest_for_future=True)
+        used = f"{factor * 1000:.4f} kg CO2/kWh"
         return (value / level.numerator_scale * factor,
-                f"{value:g} {level.unit} x {factor * 1000:.4f} kg CO2/kWh ({source})")
+                f"{value:g} {level.unit} x {used} ({source})", used)
     per_tce, how = mix
-    return value / level.numerator_scale * per_tce, f"{value:g} {level.unit} x {how}"
+    return (value / level.numerator_scale * per_tce, f"{value:g} {level.unit} x {how}",
+            f"{per_tce:.4f} t CO2/tce")
 
 
 def carbon_references(level: Level, year: int, mix: tuple[float, str],
@@ -768,16 +811,18 @@ def carbon_references(level: Level, year: int, mix: tuple[float, str],
             row = hit.iloc[-1]
             out.append({"level": name, "co2_t_per_unit": float(row["co2_t_per_unit"]),
                         "unit": f"t CO2/{row['output_unit']}", "scope": row["scope"],
-                        "published": True, "derivation": "",
+                        "published": True, "derivation": "", "derivation_zh": "",
                         "source": f"{row['source']} ({row['edition']})",
                         "verified": str(row["verified"]).lower() == "true"})
             continue
         if value is None or not math.isfinite(value) or value <= 0:
             continue
-        co2, how = derived_carbon_reference(level, value, year, mix, grid)
+        co2, how, used = derived_carbon_reference(level, value, year, mix, grid)
         out.append({"level": name, "co2_t_per_unit": co2, "unit": f"t CO2/{level.output_unit}",
                     "scope": "energy", "published": False,
                     "derivation": f"this project's derivation: {name} {how}",
+                    "derivation_zh": f"{'标杆' if name == 'benchmark' else '基准'}水平"
+                                     f"{value:g} {level.unit} x {used}",
                     "source": f"{level.source} ({level.edition}) x factors", "verified": False})
     return out
 
@@ -844,7 +889,9 @@ def evaluate_carbon(project: Project, by_carrier: pd.DataFrame, level: Level,
     reasons: list[Reason] = []
     if project.process_co2_t == 0:
         reasons.append(_carbon_reason("process_co2_not_stated", True,
-                                      rules["process_co2_not_stated"]["description"]))
+                                      rules["process_co2_not_stated"]["description"],
+                                      "项目未申报工业过程排放：仅评价能源活动二氧化碳排放；"
+                                      "有过程排放的产品须申报"))
     by_level = {r["level"]: r for r in references}
     unit = f"t CO2/{level.output_unit}"
     for name, rule in (("baseline", "carbon_intensity_baseline"),
@@ -857,26 +904,37 @@ def evaluate_carbon(project: Project, by_carrier: pd.DataFrame, level: Level,
         worse = not bool(at_or_better(mine, ref["co2_t_per_unit"]))
         text = (f"{what} per unit {mine:.3f} {unit} is {'above' if worse else 'at or below'} "
                 f"the {name} reference {ref['co2_t_per_unit']:.3f} {unit}")
+        text_zh = (f"单位产品{'二氧化碳' if ref['scope'] == 'total' else '能源活动二氧化碳'}"
+                   f"排放{mine:.3f} {unit}，{'高于' if worse else '不高于'}"
+                   f"{'基准' if name == 'baseline' else '标杆'}参考值"
+                   f"{ref['co2_t_per_unit']:.3f} {unit}")
         if name == "baseline" and not worse:
             continue  # the benchmark finding says it
-        reasons.append(_carbon_reason(rule, worse, text))
+        reasons.append(_carbon_reason(rule, worse, text, text_zh))
         if worse:
             break  # above the baseline: the benchmark finding adds nothing
     if not references:
         reasons.append(Reason("carbon_intensity_benchmark", "note",
                               f"no CO2 reference for {level.product}: no published value "
-                              "and no energy level to derive one from", "dualcontrol review"))
+                              "and no energy level to derive one from", "dualcontrol review",
+                              f"{level.product}无二氧化碳参考值：既无公布值，也无可据以推算的"
+                              "能效水平"))
     if any(not r["published"] or not r["verified"] for r in references):
         derived = "; ".join(r["derivation"] or r["source"] for r in references)
+        derived_zh = "；".join(r["derivation_zh"] or r["source"] for r in references)
         reasons.append(_carbon_reason("carbon_reference_unverified", True,
                                       f"{rules['carbon_reference_unverified']['description']}"
-                                      f": {derived}"))
+                                      f": {derived}",
+                                      "参考值不是公布值，而是本项目由能效水平乘以项目自身"
+                                      f"用能的排放因子推算（未核实）：{derived_zh}"))
     league = (context or {}).get("league") or {}
     remaining = league.get("carbon_remaining_co2_t")
     budget = None
     if remaining is None or (isinstance(remaining, float) and math.isnan(remaining)):
         reasons.append(_carbon_reason("carbon_budget_unknown", True,
-                                      rules["carbon_budget_unknown"]["description"]))
+                                      rules["carbon_budget_unknown"]["description"],
+                                      "所在盟市碳预算未知（无核算数据或目标）：无法评价项目"
+                                      "占用比例"))
     else:
         remaining = float(remaining)
         total = league.get("carbon_budget_co2_t")
@@ -891,23 +949,30 @@ def evaluate_carbon(project: Project, by_carrier: pd.DataFrame, level: Level,
         fail = float(rules["carbon_budget_exceeded"]["threshold"])
         cond = float(rules["carbon_budget_share"]["threshold"])
         where = f"{budget['league']}'s remaining carbon budget of {budget['year']}"
+        where_zh = f"{_zh_name(budget['league'])}{budget['year']}年剩余碳预算"
         if remaining <= 0:
             reasons.append(_carbon_reason(
                 "carbon_budget_exceeded", True,
                 f"{where} is {remaining:,.0f} t CO2: nothing is left for the project's "
-                f"{co2:,.0f} t CO2"))
+                f"{co2:,.0f} t CO2",
+                f"{where_zh}为{remaining:,.0f}吨二氧化碳：无余量容纳项目的{co2:,.0f}吨"))
         else:
             share = co2 / remaining
             text = f"project CO2 {co2:,.0f} t/a is {share:.1%} of {where} {remaining:,.0f} t"
+            text_zh = (f"项目年排放二氧化碳{co2:,.0f}吨，占{where_zh}{remaining:,.0f}吨的"
+                       f"{share:.1%}")
             # a share equal to a threshold (up to float rounding) is not above it
             over_cond = share > cond * (1 + NUMERIC_TOLERANCE)
             if share > fail * (1 + NUMERIC_TOLERANCE):
                 reasons.append(_carbon_reason("carbon_budget_exceeded", True,
-                                              f"{text} (> {fail:.0%})"))
+                                              f"{text} (> {fail:.0%})",
+                                              f"{text_zh}（>{fail:.0%}）"))
             else:
+                sign = ">" if over_cond else "<="
                 reasons.append(_carbon_reason("carbon_budget_share", over_cond,
-                                              f"{text} ({'>' if over_cond else '<='} "
-                                              f"{cond:.0%})"))
+                                              f"{text} ({sign} {cond:.0%})",
+                                              f"{text_zh}（{'>' if over_cond else '≤'}"
+                                              f"{cond:.0%}）"))
     outcomes = {r.outcome for r in reasons}
     verdict = ("fail" if "fail" in outcomes else
                "conditional" if "conditional" in outcomes else "pass")

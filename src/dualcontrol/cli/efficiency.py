@@ -148,7 +148,7 @@ def _emit_carbon(carbon: review.CarbonEvaluation, lang: Lang) -> None:
                      "value": f"{b['remaining_co2_t']:,.0f} (project "
                               f"{'-' if share is None else f'{share:.1%}'})"})
     emit(pd.DataFrame(rows), title=f"Carbon evaluation 碳排放评价: {carbon.verdict}", lang=lang)
-    emit(pd.DataFrame([{"rule": r.rule, "outcome": r.outcome, "finding": r.message}
+    emit(pd.DataFrame([{"rule": r.rule, "outcome": r.outcome, "finding": r.text(lang.value)}
                        for r in carbon.reasons]), title="Reasons (carbon evaluation)", lang=lang)
 
 
@@ -186,7 +186,7 @@ def review_cmd(
         {"item": "co2_t", "value": f"{result.co2_t:,.0f}"},
     ])
     emit(summary, title=f"Review: {result.project['name']}", lang=lang)
-    reasons = pd.DataFrame([{"rule": r.rule, "outcome": r.outcome, "finding": r.message}
+    reasons = pd.DataFrame([{"rule": r.rule, "outcome": r.outcome, "finding": r.text(lang.value)}
                             for r in result.reasons])
     emit(reasons, title="Reasons (energy-saving review)", lang=lang)
     if carbon is not None:
